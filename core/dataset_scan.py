@@ -1,0 +1,394 @@
+"""Scan a dataset folder: find classes and splits, open every file, report what was found.
+
+Layouts: ``root/<class>/...`` or ``root/{train,val|validation,test}/<class>/...`` (then the splits
+are used as given). Every file is opened with the studio's one decoder (``core.images``); a file
+that cannot be used is listed in ``skipped`` with its reason, never dropped silently. Problems that
+still allow training are ``warnings`` (see ``_dataset_warnings``); problems that do not (nothing
+usable, one class, a class without a valid image) raise ``DataError``.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.config_base import ConfigMixin
+from core.errors import DataError
+from core.images import MAX_ASPECT, MIN_SIDE, ImageDecodeError, ImageFacts, inspect_image_file
+from core.zipsafe import add_class_images, is_junk
+
+__all__ = [
+    "DatasetReport",
+    "ImageRecord",
+    "ScanLimits",
+    "SkippedFile",
+    "add_class_images",
+    "resolve_data_folder",
+    "scan_dataset",
+]
+
+SPLIT_ALIASES = {
+    "train": "train", "training": "train",
+    "val": "val", "valid": "val", "validation": "val",
+    "test": "test", "testing": "test",
+}  # fmt: skip
+SPLITS = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class ScanLimits(ConfigMixin):
+    """Limits on the dataset size (protect the server's memory and disk)."""
+
+    max_images: int = 100_000
+    max_total_pixels: int = 10_000_000_000
+
+    def __post_init__(self) -> None:
+        if self.max_images < 1 or self.max_total_pixels < 1:
+            raise ValueError("Scan limits must be positive numbers.")
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """One usable image: absolute path, class name, given split (or None), size, content hash."""
+
+    path: str
+    label: str
+    split: str | None
+    width: int
+    height: int
+    sha1: str
+    flags: tuple[str, ...] = ()  # "tiny", "extreme_aspect", "few_colors"
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file that is not used, with the reason in plain words."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class DatasetReport:
+    """What ``scan_dataset`` found; ``to_dict()`` is what the UI and the CLI show."""
+
+    root: str
+    classes: list[str]
+    records: list[ImageRecord]
+    skipped: list[SkippedFile] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    given_splits: bool = False
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Images per class per split ("all" when the splits are not given)."""
+        result: dict[str, dict[str, int]] = {}
+        for record in self.records:
+            split = record.split or "all"
+            per_class = result.setdefault(split, dict.fromkeys(self.classes, 0))
+            per_class[record.label] += 1
+        order = {name: index for index, name in enumerate((*SPLITS, "all"))}
+        return dict(sorted(result.items(), key=lambda item: order[item[0]]))
+
+    def class_counts(self) -> dict[str, int]:
+        """Images per class over all splits."""
+        totals = dict.fromkeys(self.classes, 0)
+        for record in self.records:
+            totals[record.label] += 1
+        return totals
+
+    def relative(self, path: str) -> str:
+        """``path`` relative to the dataset root (for display)."""
+        try:
+            return Path(path).relative_to(self.root).as_posix()
+        except ValueError:
+            return path
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON summary: classes, splits, skipped, flagged (tiny, ...), warnings and more."""
+        return {
+            "root": self.root,
+            "classes": list(self.classes),
+            "given_splits": self.given_splits,
+            "splits": self.counts(),
+            "num_images": len(self.records),
+            "skipped": [
+                {"path": self.relative(item.path), "reason": item.reason} for item in self.skipped
+            ],
+            "flagged": [
+                {"path": self.relative(record.path), "flags": list(record.flags)}
+                for record in self.records
+                if record.flags
+            ],
+            "warnings": list(self.warnings),
+        }
+
+
+def _walk_files(folder: Path, root: Path, skipped: list[SkippedFile]) -> list[Path]:
+    """All regular files below ``folder``; junk, hidden and escaping links go to ``skipped``."""
+    found: list[Path] = []
+    for current, dirs, files in os.walk(folder):
+        base = Path(current)
+        for name in sorted(dirs):
+            if is_junk(name) or (base / name).is_symlink():
+                reason = "system or hidden folder, ignored" if is_junk(name) else "folder link"
+                skipped.append(SkippedFile(str(base / name), f"{reason}, not scanned"))
+                dirs.remove(name)
+        dirs.sort()
+        for name in sorted(files):
+            path = base / name
+            if is_junk(name):
+                skipped.append(SkippedFile(str(path), "system or hidden file, ignored"))
+            elif path.is_symlink() and not path.resolve().is_relative_to(root):
+                skipped.append(SkippedFile(str(path), "link pointing outside the dataset folder"))
+            else:
+                found.append(path)
+    return found
+
+
+def _children(
+    folder: Path, root: Path, skipped: list[SkippedFile]
+) -> tuple[list[Path], list[Path]]:
+    """(sub-folders, files) of ``folder``, sorted; junk and escaping links go to ``skipped``."""
+    dirs: list[Path] = []
+    files: list[Path] = []
+    for path in sorted(folder.iterdir(), key=lambda p: p.name):
+        if is_junk(path.name):
+            skipped.append(SkippedFile(str(path), "system or hidden file, ignored"))
+        elif path.is_symlink() and not path.resolve().is_relative_to(root):
+            skipped.append(SkippedFile(str(path), "link pointing outside the dataset folder"))
+        else:
+            (dirs if path.is_dir() else files).append(path)
+    return dirs, files
+
+
+def _candidates(root: Path, skipped: list[SkippedFile]) -> tuple[list[tuple], list[tuple], bool]:
+    """Finds (path, class, split) candidates and every class folder as (class, split)."""
+    dirs, files = _children(root, root, skipped)
+    splits = {d: SPLIT_ALIASES[d.name.lower()] for d in dirs if d.name.lower() in SPLIT_ALIASES}
+    given = "train" in splits.values()
+    groups = list(splits.items()) if given else [(root, None)]
+    if given:
+        loose = [p for p in dirs + files if p not in splits]
+        skipped.extend(SkippedFile(str(p), "outside the train/val/test folders") for p in loose)
+    candidates: list[tuple] = []
+    class_dirs: list[tuple] = []
+    for folder, split in groups:
+        sub_dirs, loose_files = _children(folder, root, skipped) if given else (dirs, files)
+        skipped.extend(SkippedFile(str(p), "not inside a class folder") for p in loose_files)
+        for class_dir in sub_dirs:
+            # NFC: a class typed on macOS (decomposed accents) matches the same name elsewhere.
+            label = unicodedata.normalize("NFC", class_dir.name)
+            class_dirs.append((label, split))
+            for path in _walk_files(class_dir, root, skipped):
+                candidates.append((path, label, split))
+    return candidates, class_dirs, given
+
+
+def _inspect(path: Path) -> ImageFacts | str:
+    """Decodes one file: its facts, or the reason it cannot be used."""
+    try:
+        return inspect_image_file(path)
+    except ImageDecodeError as error:
+        return error.reason
+    except Exception as error:  # a decoder bug on a hostile file must not stop the whole scan
+        return f"could not be decoded ({type(error).__name__}: {error})"
+
+
+def scan_dataset(root: str | os.PathLike[str], limits: ScanLimits | None = None) -> DatasetReport:
+    """Scans a dataset folder and validates every file.
+
+    Args:
+        root: the dataset folder (classes as sub-folders, or train/val/test folders).
+        limits: maximum number of images and of total pixels (``ScanLimits()`` when None).
+
+    Returns:
+        A ``DatasetReport`` with the usable images, the skipped files and the warnings.
+
+    Raises:
+        DataError: the folder does not exist, a limit is exceeded, nothing is usable, there is
+            only one class, or a class folder has no usable image.
+    """
+    limits = limits or ScanLimits()
+    folder = Path(root).expanduser()
+    if not folder.is_dir():
+        raise DataError(f"The dataset folder {str(root)!r} does not exist or is not a folder.")
+    folder = folder.resolve()
+    skipped: list[SkippedFile] = []
+    candidates, class_dirs, given = _candidates(folder, skipped)
+    if len(candidates) > limits.max_images:
+        raise DataError(
+            f"The dataset has {len(candidates):,} files; the limit is {limits.max_images:,} "
+            "images. Use a subset of the images."
+        )
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        results = list(pool.map(_inspect, [path for path, _, _ in candidates]))
+    records: list[ImageRecord] = []
+    for (path, label, split), result in zip(candidates, results, strict=True):
+        if isinstance(result, str):
+            skipped.append(SkippedFile(str(path), result))
+        else:
+            records.append(
+                ImageRecord(
+                    str(path), label, split, result.width, result.height, result.sha1, result.flags
+                )
+            )
+    _check_fatal(folder, records, class_dirs, limits)
+    classes = sorted({record.label for record in records})
+    report = DatasetReport(str(folder), classes, records, skipped, [], given)
+    report.warnings = _dataset_warnings(report)
+    return report
+
+
+def _check_fatal(
+    folder: Path, records: list[ImageRecord], class_dirs: list[tuple], limits: ScanLimits
+) -> None:
+    """Raises DataError for a dataset that cannot be trained on."""
+    if not records:
+        raise DataError(
+            f"No usable images found in {folder.name!r}. Put the images in one sub-folder per "
+            "class (for example cats/ and dogs/), or in train/ and val/ folders holding those."
+        )
+    pixels = sum(record.width * record.height for record in records)
+    if pixels > limits.max_total_pixels:
+        raise DataError(
+            f"The images hold {pixels / 1e9:,.1f} gigapixels in total; the limit is "
+            f"{limits.max_total_pixels / 1e9:,.1f}. Resize the images or use fewer of them."
+        )
+    labels = {record.label for record in records}
+    empty = sorted({name for name, _ in class_dirs} - labels)
+    if empty:
+        raise DataError(
+            f"The class folder {empty[0]!r} has no usable image. Add images to it or remove it "
+            "(see the skipped files for the reasons)."
+        )
+    if len(labels) < 2:
+        raise DataError(
+            f"Only one class was found ({next(iter(labels))!r}). A classifier needs at least two "
+            "class folders."
+        )
+
+
+MIN_PER_CLASS = 10
+IMBALANCE_RATIO = 3.0
+_FLAG_TEXT = {
+    "tiny": f"smaller than {MIN_SIDE} pixels on a side (they will be blurry once enlarged)",
+    "extreme_aspect": f"wider or taller than {MAX_ASPECT:g}:1 (much is lost when squared)",
+    "few_colors": "almost without colour variation (a placeholder, icon or blank image?)",
+}
+
+
+def _examples(report: DatasetReport, paths: list[str], limit: int = 3) -> str:
+    shown = ", ".join(report.relative(path) for path in paths[:limit])
+    return shown + (", ..." if len(paths) > limit else "")
+
+
+def _size_warnings(report: DatasetReport) -> list[str]:
+    """Classes with few images and strong imbalance."""
+    counts = report.class_counts()
+    result = [
+        f"Class {name!r} has only {count} images; at least {MIN_PER_CLASS} (better 50+) are "
+        "recommended."
+        for name, count in counts.items()
+        if count < MIN_PER_CLASS
+    ]
+    largest, smallest = max(counts, key=counts.__getitem__), min(counts, key=counts.__getitem__)
+    if counts[largest] >= IMBALANCE_RATIO * counts[smallest]:
+        result.append(
+            f"Classes are imbalanced: {largest!r} has {counts[largest]} images, {smallest!r} only "
+            f"{counts[smallest]}. Consider balanced class weights or adding images."
+        )
+    if report.given_splits:
+        for split, per_class in report.counts().items():
+            missing = [name for name, count in per_class.items() if count == 0]
+            if missing:
+                result.append(f"The {split} split has no images of class {missing[0]!r}.")
+    return result
+
+
+def _duplicate_warnings(report: DatasetReport) -> list[str]:
+    """Exact duplicates (same file bytes): within a split, across classes, across splits."""
+    groups: dict[str, list[ImageRecord]] = {}
+    for record in report.records:
+        groups.setdefault(record.sha1, []).append(record)
+    same_split: list[str] = []
+    cross_class: list[str] = []
+    leakage: list[str] = []
+    for group in (g for g in groups.values() if len(g) > 1):
+        pair = f"{report.relative(group[0].path)} = {report.relative(group[1].path)}"
+        if len({record.label for record in group}) > 1:
+            cross_class.append(pair)
+        if len({record.split for record in group}) > 1:
+            leakage.append(pair)
+        elif len({record.label for record in group}) == 1:
+            same_split.append(pair)
+    result: list[str] = []
+    if same_split:
+        result.append(
+            f"{len(same_split)} images have an exact duplicate in the same split "
+            f"(e.g. {'; '.join(same_split[:2])})."
+        )
+    if cross_class:
+        result.append(
+            f"{len(cross_class)} images appear in more than one class, so their label is "
+            f"ambiguous (e.g. {'; '.join(cross_class[:2])})."
+        )
+    if leakage:
+        result.append(
+            f"{len(leakage)} images appear in two splits (leakage: validation or test scores "
+            f"will look better than they are), e.g. {'; '.join(leakage[:2])}."
+        )
+    return result
+
+
+def _dataset_warnings(report: DatasetReport) -> list[str]:
+    """Problems that still allow training, as sentences for the user."""
+    result = _size_warnings(report) + _duplicate_warnings(report)
+    for flag, text in _FLAG_TEXT.items():
+        paths = [record.path for record in report.records if flag in record.flags]
+        if paths:
+            subject = "1 image is" if len(paths) == 1 else f"{len(paths)} images are"
+            result.append(f"{subject} {text}: {_examples(report, paths)}.")
+    if report.skipped:
+        subject = "1 file was" if len(report.skipped) == 1 else f"{len(report.skipped)} files were"
+        result.append(f"{subject} skipped (see the list and the reasons).")
+    return result
+
+
+def resolve_data_folder(
+    path: str | os.PathLike[str], allowed_roots: list[str] | tuple[str, ...] | list[Path]
+) -> Path:
+    """Confines the server-folder source to the allowed roots.
+
+    Args:
+        path: the folder the user typed.
+        allowed_roots: folders the administrator allows (STUDIO_DATA_ROOTS).
+
+    Returns:
+        The resolved folder (symlinks resolved), inside one of the roots.
+
+    Raises:
+        DataError: the source is disabled (no roots), the folder does not exist, or it lies
+            outside every allowed root (symlink escapes included).
+    """
+    if not allowed_roots:
+        raise DataError(
+            "Reading a folder on the server is disabled. Upload a zip instead, or ask the "
+            "administrator to set STUDIO_DATA_ROOTS to the folders that may be read."
+        )
+    text = str(path).strip()
+    if not text or "\x00" in text:
+        raise DataError("Enter the path of a folder on the server.")
+    candidate = Path(text).expanduser()
+    if not candidate.is_dir():
+        raise DataError(f"The folder {text!r} does not exist on the server.")
+    resolved = candidate.resolve()
+    for root in allowed_roots:
+        root_path = Path(root).expanduser().resolve()
+        if resolved == root_path or resolved.is_relative_to(root_path):
+            return resolved
+    roots = ", ".join(str(root) for root in allowed_roots)
+    raise DataError(f"The folder {text!r} is outside the allowed folders ({roots}).")

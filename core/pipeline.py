@@ -1,0 +1,126 @@
+"""tf.data input pipeline: file paths in, batches of raw RGB float32 images out.
+
+Images are decoded by the studio's one PIL decoder (``core.images.load_image_array``) inside
+``tf.numpy_function``, so training sees exactly the pixels evaluation and prediction see. The
+dataset holds only the file paths: images stream from disk batch by batch (no ``.cache()``), so
+memory stays flat as the dataset grows. Augmentation, when given, runs on batches in the
+pipeline; callers pass it for the training split only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from core.data_config import AugmentSpec, DataSpec
+from core.dataset_scan import DatasetReport, scan_dataset
+from core.images import RESIZE_MODES, load_image_array
+from core.splits import SplitData, split_dataset
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+
+def _check_args(
+    items: list[tuple[str, int]], image_size: int, resize_mode: str, batch: int
+) -> None:
+    if not items:
+        raise ValueError("There are no images in this split.")
+    if image_size < 8:
+        raise ValueError(f"Image size must be at least 8 pixels, got {image_size}.")
+    if resize_mode not in RESIZE_MODES:
+        raise ValueError(f"Resize mode must be one of {', '.join(RESIZE_MODES)}.")
+    if batch < 1:
+        raise ValueError(f"Batch size must be at least 1, got {batch}.")
+
+
+def make_dataset(
+    items: list[tuple[str, int]],
+    *,
+    image_size: int,
+    resize_mode: str = "stretch",
+    batch_size: int = 32,
+    shuffle: bool = False,
+    seed: int = 0,
+    augment: AugmentSpec | None = None,
+) -> tf.data.Dataset:
+    """Builds a streaming dataset of (images, labels) batches.
+
+    Args:
+        items: (file path, class index) pairs, e.g. ``SplitData.train``.
+        image_size: side of the square images the model takes.
+        resize_mode: "stretch", "crop" or "pad".
+        batch_size: images per batch (the last batch may be smaller).
+        shuffle: reshuffle the order every epoch (training); seeded, so reproducible.
+        seed: seed for the shuffling and the augmentation.
+        augment: augmentation for this split (pass it for the training split only).
+
+    Returns:
+        ``tf.data.Dataset`` of (float32 (B, size, size, 3) in 0..255, int32 (B,)).
+
+    Raises:
+        ValueError: on an empty split or a bad size/mode/batch size.
+    """
+    _check_args(items, image_size, resize_mode, batch_size)
+    import tensorflow as tf
+
+    from core.augment import build_augmenter
+
+    paths = [path for path, _ in items]
+    labels = np.asarray([label for _, label in items], dtype=np.int32)
+
+    def decode(path: bytes) -> np.ndarray:
+        return load_image_array(path.decode("utf-8"), image_size, resize_mode)
+
+    def load(path: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        image = tf.numpy_function(decode, [path], tf.float32, stateful=False)
+        image.set_shape((image_size, image_size, 3))
+        return image, label
+
+    dataset = tf.data.Dataset.from_tensor_slices((paths, labels))
+    if shuffle:
+        # Only the paths are shuffled, so a full-size buffer costs a few bytes per image.
+        dataset = dataset.shuffle(len(items), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    # A file deleted or damaged after the scan would stop training; it is skipped (and
+    # logged by tf.data) instead. The scan already validated every file once.
+    dataset = dataset.ignore_errors(log_warning=True)
+    dataset = dataset.batch(batch_size)
+    augmenter = build_augmenter(augment, seed)
+    if augmenter is not None:
+        dataset = dataset.map(
+            lambda images, labels: (augmenter(images, training=True), labels),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def load_split(spec: DataSpec) -> tuple[DatasetReport, SplitData]:
+    """Scans ``spec.path`` and splits it with the spec's ratios and seed.
+
+    Raises:
+        DataError: when the dataset cannot be used (see ``scan_dataset``).
+    """
+    report = scan_dataset(spec.path)
+    return report, split_dataset(report, spec.val_ratio, spec.test_ratio, spec.seed)
+
+
+def make_split_datasets(
+    split: SplitData, spec: DataSpec, image_size: int, batch_size: int
+) -> dict[str, tf.data.Dataset]:
+    """Datasets for each non-empty split; only "train" is shuffled and augmented."""
+    result = {}
+    for name, items in (("train", split.train), ("val", split.val), ("test", split.test)):
+        if items:
+            training = name == "train"
+            result[name] = make_dataset(
+                items,
+                image_size=image_size,
+                resize_mode=spec.resize_mode,
+                batch_size=batch_size,
+                shuffle=training,
+                seed=spec.seed,
+                augment=spec.augmentation if training else None,
+            )
+    return result
