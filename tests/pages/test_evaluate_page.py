@@ -1,0 +1,35 @@
+"""AppTest of the Evaluate page: empty workspace, then a finished tiny run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.pages.apphelpers import no_exception, texts
+from tests.pages.eval_pages_helpers import workspace_with_run
+
+pytestmark = pytest.mark.apptest
+PAGE = "pages/evaluate.py"
+
+
+def test_renders_in_an_empty_session(new_app: Callable) -> None:
+    app = new_app().run()
+    app.switch_page(PAGE).run()
+    no_exception(app)
+    assert any("no trained model" in text for text in texts(app, "info"))
+    assert any("Train" in link for link in texts(app, "page_link"))
+
+
+def test_finished_run_shows_metrics_heatmap_and_gradcam(new_app: Callable, tmp_path: Path) -> None:
+    token, run_id = workspace_with_run(tmp_path)
+    app = new_app(ws=token, run=run_id).run()
+    app.switch_page(PAGE).run()
+    no_exception(app)
+    assert not texts(app, "error")
+    assert [m.label for m in app.metric][:2] == ["Accuracy", "Macro F1"]
+    charts = app.get("plotly_chart")
+    assert len(charts) >= 4  # two confusion matrices, ROC and PR (two classes)
+    assert any("Grad-CAM" in text for text in texts(app, "subheader"))
+    assert len(app.get("image")) >= 2  # input and Grad-CAM overlay
