@@ -1,7 +1,11 @@
 """Data commands: ``inspect-data`` (scan and report) and ``sample-data`` (generate the sample).
 
-python -m core inspect-data PATH [--json]     # PATH: a dataset folder or a .zip
+python -m core inspect-data PATH [--json] [--allowed-root DIR ...]   # a folder or a .zip
 python -m core sample-data DEST [--seed N]
+
+A folder or zip that only wraps the dataset ("mydata/photos/<classes>") is descended the same way
+the app does (``core.zipsafe.unwrap_dataset_folder``). With ``--allowed-root`` the path must lie
+inside one of those folders, as the app's server-folder source requires (STUDIO_DATA_ROOTS).
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from core.dataset_scan import DatasetReport, scan_dataset
+from core.dataset_scan import DatasetReport, resolve_data_folder, scan_dataset
+from core.errors import DataError
 from core.splits import split_dataset
+from core.zipsafe import unwrap_dataset_folder
 
 
 def register(subparsers: Any) -> None:
@@ -27,6 +33,13 @@ def register(subparsers: Any) -> None:
     inspect.add_argument("--val-ratio", type=float, default=0.15, help="validation share")
     inspect.add_argument("--test-ratio", type=float, default=0.15, help="test share")
     inspect.add_argument("--seed", type=int, default=42, help="split seed")
+    inspect.add_argument(
+        "--allowed-root",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="refuse PATH outside this folder (repeatable), like the app's folder source",
+    )
     inspect.set_defaults(handler=inspect_data)
 
     sample = subparsers.add_parser("sample-data", help="generate the built-in sample dataset")
@@ -35,27 +48,58 @@ def register(subparsers: Any) -> None:
     sample.set_defaults(handler=sample_data)
 
 
-def _report_for(path: str, workdir: str) -> DatasetReport:
-    """Scans a folder, or a zip extracted safely into ``workdir``."""
-    if Path(path).is_file() and path.lower().endswith(".zip"):
+def _confined_zip(path: Path, allowed_roots: list[str]) -> Path:
+    """The zip's resolved path when it lies inside an allowed root; DataError otherwise."""
+    resolved = path.resolve()
+    for root in allowed_roots:
+        if resolved.is_relative_to(Path(root).expanduser().resolve()):
+            return resolved
+    roots = ", ".join(allowed_roots)
+    raise DataError(f"The file {str(path)!r} is outside the allowed folders ({roots}).")
+
+
+def _report_for(path: str, workdir: str, allowed_roots: list[str]) -> DatasetReport:
+    """Scans a folder, or a zip extracted safely into ``workdir``; wrappers are descended."""
+    source = Path(path).expanduser()
+    if source.is_file() and source.suffix.lower() == ".zip":
         from core.zipsafe import extract_zip
 
-        return scan_dataset(extract_zip(path, Path(workdir) / "dataset"))
-    return scan_dataset(path)
+        if allowed_roots:
+            source = _confined_zip(source, allowed_roots)
+        return scan_dataset(extract_zip(source, Path(workdir) / "dataset"))
+    if allowed_roots:
+        return scan_dataset(resolve_data_folder(path, allowed_roots))
+    if not source.is_dir():
+        raise DataError(f"The dataset folder {path!r} does not exist or is not a folder.")
+    return scan_dataset(unwrap_dataset_folder(source))
 
 
-def _print_text(report: DatasetReport, planned: dict[str, Any]) -> None:
+def _size_line(report: DatasetReport) -> str:
+    widths = [record.width for record in report.records]
+    heights = [record.height for record in report.records]
+    return (
+        f"Images: {len(report.records)} usable; width {min(widths)}-{max(widths)} px, "
+        f"height {min(heights)}-{max(heights)} px"
+    )
+
+
+def _print_counts(title: str, counts: dict[str, dict[str, int]], arrow: str = "") -> None:
+    print(title)
+    for split, per_class in counts.items():
+        cells = ", ".join(f"{name} {count}" for name, count in per_class.items())
+        print(f"  {arrow}{split:<5} {sum(per_class.values()):>6}  ({cells})")
+
+
+def _print_text(report: DatasetReport, planned: dict[str, Any], args: argparse.Namespace) -> None:
     counts = report.counts()
     print(f"Dataset: {report.root}")
     print(f"Classes ({len(report.classes)}): {', '.join(report.classes)}")
-    source = "given as folders" if report.given_splits else "not given (planned split below)"
-    print(f"Splits {source}:")
-    for split, per_class in counts.items():
-        cells = ", ".join(f"{name} {count}" for name, count in per_class.items())
-        print(f"  {split:<5} {sum(per_class.values()):>6}  ({cells})")
+    print(_size_line(report))
+    source = "given as folders" if report.given_splits else "not given"
+    _print_counts(f"Splits {source}:", counts)
     if not report.given_splits or "val" not in counts:
-        for split, per_class in planned["splits"].items():
-            print(f"  -> {split:<5} {sum(per_class.values()):>6}")
+        ratios = f"val {args.val_ratio:.0%}, test {args.test_ratio:.0%}, seed {args.seed}"
+        _print_counts(f"Planned split ({ratios}):", planned["splits"], "-> ")
     print(f"Skipped files: {len(report.skipped)}")
     for item in report.skipped:
         print(f"  {report.relative(item.path)}: {item.reason}")
@@ -67,12 +111,12 @@ def _print_text(report: DatasetReport, planned: dict[str, Any]) -> None:
 def inspect_data(args: argparse.Namespace) -> int:
     """Scans the dataset and prints the summary (text or JSON); DataError exits with 2."""
     with tempfile.TemporaryDirectory(prefix="studio-inspect-") as workdir:
-        report = _report_for(args.path, workdir)
+        report = _report_for(args.path, workdir, args.allowed_root)
         planned = split_dataset(report, args.val_ratio, args.test_ratio, args.seed).to_dict()
         if args.json:
             print(json.dumps({**report.to_dict(), "planned_split": planned}, ensure_ascii=False))
         else:
-            _print_text(report, planned)
+            _print_text(report, planned, args)
     return 0
 
 

@@ -3,7 +3,7 @@
 Layouts: ``root/<class>/...`` or ``root/{train,val|validation,test}/<class>/...`` (then the splits
 are used as given). Every file is opened with the studio's one decoder (``core.images``); a file
 that cannot be used is listed in ``skipped`` with its reason, never dropped silently. Problems that
-still allow training are ``warnings`` (see ``_dataset_warnings``); problems that do not (nothing
+still allow training are ``warnings`` (see ``core.data_warnings``); problems that do not (nothing
 usable, one class, a class without a valid image) raise ``DataError``.
 """
 
@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from core.config_base import ConfigMixin
+from core.data_warnings import dataset_warnings
 from core.errors import DataError
-from core.images import MAX_ASPECT, MIN_SIDE, ImageDecodeError, ImageFacts, inspect_image_file
-from core.zipsafe import add_class_images, is_junk
+from core.images import ImageDecodeError, ImageFacts, inspect_image_file
+from core.zipsafe import SPLIT_ALIASES, add_class_images, is_junk, unwrap_dataset_folder
 
 __all__ = [
     "DatasetReport",
@@ -31,11 +32,6 @@ __all__ = [
     "scan_dataset",
 ]
 
-SPLIT_ALIASES = {
-    "train": "train", "training": "train",
-    "val": "val", "valid": "val", "validation": "val",
-    "test": "test", "testing": "test",
-}  # fmt: skip
 SPLITS = ("train", "val", "test")
 
 
@@ -127,6 +123,18 @@ class DatasetReport:
         }
 
 
+def _usable(path: Path, root: Path, skipped: list[SkippedFile]) -> bool:
+    """False (and the reason in ``skipped``) for junk, hidden files and links leaving ``root``."""
+    if is_junk(path.name):
+        kind = "folder" if path.is_dir() else "file"
+        skipped.append(SkippedFile(str(path), f"system or hidden {kind}, ignored"))
+    elif path.is_symlink() and not path.resolve().is_relative_to(root):
+        skipped.append(SkippedFile(str(path), "link pointing outside the dataset folder"))
+    else:
+        return True
+    return False
+
+
 def _walk_files(folder: Path, root: Path, skipped: list[SkippedFile]) -> list[Path]:
     """All regular files below ``folder``; junk, hidden and escaping links go to ``skipped``."""
     found: list[Path] = []
@@ -138,14 +146,7 @@ def _walk_files(folder: Path, root: Path, skipped: list[SkippedFile]) -> list[Pa
                 skipped.append(SkippedFile(str(base / name), f"{reason}, not scanned"))
                 dirs.remove(name)
         dirs.sort()
-        for name in sorted(files):
-            path = base / name
-            if is_junk(name):
-                skipped.append(SkippedFile(str(path), "system or hidden file, ignored"))
-            elif path.is_symlink() and not path.resolve().is_relative_to(root):
-                skipped.append(SkippedFile(str(path), "link pointing outside the dataset folder"))
-            else:
-                found.append(path)
+        found.extend(base / name for name in sorted(files) if _usable(base / name, root, skipped))
     return found
 
 
@@ -153,16 +154,10 @@ def _children(
     folder: Path, root: Path, skipped: list[SkippedFile]
 ) -> tuple[list[Path], list[Path]]:
     """(sub-folders, files) of ``folder``, sorted; junk and escaping links go to ``skipped``."""
-    dirs: list[Path] = []
-    files: list[Path] = []
-    for path in sorted(folder.iterdir(), key=lambda p: p.name):
-        if is_junk(path.name):
-            skipped.append(SkippedFile(str(path), "system or hidden file, ignored"))
-        elif path.is_symlink() and not path.resolve().is_relative_to(root):
-            skipped.append(SkippedFile(str(path), "link pointing outside the dataset folder"))
-        else:
-            (dirs if path.is_dir() else files).append(path)
-    return dirs, files
+    usable = [
+        p for p in sorted(folder.iterdir(), key=lambda p: p.name) if _usable(p, root, skipped)
+    ]
+    return [p for p in usable if p.is_dir()], [p for p in usable if not p.is_dir()]
 
 
 def _candidates(root: Path, skipped: list[SkippedFile]) -> tuple[list[tuple], list[tuple], bool]:
@@ -239,7 +234,7 @@ def scan_dataset(root: str | os.PathLike[str], limits: ScanLimits | None = None)
     _check_fatal(folder, records, class_dirs, limits)
     classes = sorted({record.label for record in records})
     report = DatasetReport(str(folder), classes, records, skipped, [], given)
-    report.warnings = _dataset_warnings(report)
+    report.warnings = dataset_warnings(report)
     return report
 
 
@@ -272,92 +267,6 @@ def _check_fatal(
         )
 
 
-MIN_PER_CLASS = 10
-IMBALANCE_RATIO = 3.0
-_FLAG_TEXT = {
-    "tiny": f"smaller than {MIN_SIDE} pixels on a side (they will be blurry once enlarged)",
-    "extreme_aspect": f"wider or taller than {MAX_ASPECT:g}:1 (much is lost when squared)",
-    "few_colors": "almost without colour variation (a placeholder, icon or blank image?)",
-}
-
-
-def _examples(report: DatasetReport, paths: list[str], limit: int = 3) -> str:
-    shown = ", ".join(report.relative(path) for path in paths[:limit])
-    return shown + (", ..." if len(paths) > limit else "")
-
-
-def _size_warnings(report: DatasetReport) -> list[str]:
-    """Classes with few images and strong imbalance."""
-    counts = report.class_counts()
-    result = [
-        f"Class {name!r} has only {count} images; at least {MIN_PER_CLASS} (better 50+) are "
-        "recommended."
-        for name, count in counts.items()
-        if count < MIN_PER_CLASS
-    ]
-    largest, smallest = max(counts, key=counts.__getitem__), min(counts, key=counts.__getitem__)
-    if counts[largest] >= IMBALANCE_RATIO * counts[smallest]:
-        result.append(
-            f"Classes are imbalanced: {largest!r} has {counts[largest]} images, {smallest!r} only "
-            f"{counts[smallest]}. Consider balanced class weights or adding images."
-        )
-    if report.given_splits:
-        for split, per_class in report.counts().items():
-            missing = [name for name, count in per_class.items() if count == 0]
-            if missing:
-                result.append(f"The {split} split has no images of class {missing[0]!r}.")
-    return result
-
-
-def _duplicate_warnings(report: DatasetReport) -> list[str]:
-    """Exact duplicates (same file bytes): within a split, across classes, across splits."""
-    groups: dict[str, list[ImageRecord]] = {}
-    for record in report.records:
-        groups.setdefault(record.sha1, []).append(record)
-    same_split: list[str] = []
-    cross_class: list[str] = []
-    leakage: list[str] = []
-    for group in (g for g in groups.values() if len(g) > 1):
-        pair = f"{report.relative(group[0].path)} = {report.relative(group[1].path)}"
-        if len({record.label for record in group}) > 1:
-            cross_class.append(pair)
-        if len({record.split for record in group}) > 1:
-            leakage.append(pair)
-        elif len({record.label for record in group}) == 1:
-            same_split.append(pair)
-    result: list[str] = []
-    if same_split:
-        result.append(
-            f"{len(same_split)} images have an exact duplicate in the same split "
-            f"(e.g. {'; '.join(same_split[:2])})."
-        )
-    if cross_class:
-        result.append(
-            f"{len(cross_class)} images appear in more than one class, so their label is "
-            f"ambiguous (e.g. {'; '.join(cross_class[:2])})."
-        )
-    if leakage:
-        result.append(
-            f"{len(leakage)} images appear in two splits (leakage: validation or test scores "
-            f"will look better than they are), e.g. {'; '.join(leakage[:2])}."
-        )
-    return result
-
-
-def _dataset_warnings(report: DatasetReport) -> list[str]:
-    """Problems that still allow training, as sentences for the user."""
-    result = _size_warnings(report) + _duplicate_warnings(report)
-    for flag, text in _FLAG_TEXT.items():
-        paths = [record.path for record in report.records if flag in record.flags]
-        if paths:
-            subject = "1 image is" if len(paths) == 1 else f"{len(paths)} images are"
-            result.append(f"{subject} {text}: {_examples(report, paths)}.")
-    if report.skipped:
-        subject = "1 file was" if len(report.skipped) == 1 else f"{len(report.skipped)} files were"
-        result.append(f"{subject} skipped (see the list and the reasons).")
-    return result
-
-
 def resolve_data_folder(
     path: str | os.PathLike[str], allowed_roots: list[str] | tuple[str, ...] | list[Path]
 ) -> Path:
@@ -368,7 +277,9 @@ def resolve_data_folder(
         allowed_roots: folders the administrator allows (STUDIO_DATA_ROOTS).
 
     Returns:
-        The resolved folder (symlinks resolved), inside one of the roots.
+        The resolved folder (symlinks resolved), inside one of the roots; single wrapper
+        folders ("mydata/photos/<classes>") are descended as for a zip
+        (``core.zipsafe.unwrap_dataset_folder``, which never follows a link).
 
     Raises:
         DataError: the source is disabled (no roots), the folder does not exist, or it lies
@@ -389,6 +300,6 @@ def resolve_data_folder(
     for root in allowed_roots:
         root_path = Path(root).expanduser().resolve()
         if resolved == root_path or resolved.is_relative_to(root_path):
-            return resolved
+            return unwrap_dataset_folder(resolved)
     roots = ", ".join(str(root) for root in allowed_roots)
     raise DataError(f"The folder {text!r} is outside the allowed folders ({roots}).")

@@ -4,22 +4,91 @@ Images are decoded by the studio's one PIL decoder (``core.images.load_image_arr
 ``tf.numpy_function``, so training sees exactly the pixels evaluation and prediction see. The
 dataset holds only the file paths: images stream from disk batch by batch (no ``.cache()``), so
 memory stays flat as the dataset grows. Augmentation, when given, runs on batches in the
-pipeline; callers pass it for the training split only.
+pipeline; callers pass it for the training split only. A file that cannot be read any more is
+never skipped silently: iterating raises an error naming it (``explain_pipeline_error``).
 """
 
 from __future__ import annotations
 
+import os
+import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.data_config import AugmentSpec, DataSpec
 from core.dataset_scan import DatasetReport, scan_dataset
-from core.images import RESIZE_MODES, load_image_array
+from core.errors import DataError
+from core.images import RESIZE_MODES, ImageDecodeError, load_image_array
 from core.splits import SplitData, split_dataset
 
 if TYPE_CHECKING:
     import tensorflow as tf
+
+# Start of the message of the error raised for a file that cannot be decoded mid-pipeline.
+# TensorFlow re-raises it as an InvalidArgumentError whose text contains this message, which
+# ``explain_pipeline_error`` recognises.
+READ_ERROR_MARKER = "Could not read image"
+_READ_ERROR = re.compile(
+    re.escape(READ_ERROR_MARKER) + r" '(?P<path>[^\n]+?)': (?P<reason>[^\n]*?)\.?$", re.MULTILINE
+)
+
+
+def decode_for_pipeline(path: str, image_size: int, resize_mode: str) -> np.ndarray:
+    """Decodes one image for the pipeline; a failure names the file (see ``READ_ERROR_MARKER``).
+
+    Raises:
+        DataError: "Could not read image '<path>': <reason>." for any decoding failure.
+    """
+    try:
+        return load_image_array(path, image_size, resize_mode)
+    except ImageDecodeError as error:
+        reason = error.reason
+    except Exception as error:  # a decoder bug on a hostile file: still name the file
+        reason = f"could not be decoded ({type(error).__name__}: {error})"
+    raise DataError(f"{READ_ERROR_MARKER} '{path}': {reason}.")
+
+
+def explain_pipeline_error(
+    error: BaseException, root: str | os.PathLike[str] | None = None
+) -> str | None:
+    """Turns the error raised while iterating a dataset into a sentence for the user.
+
+    A file that became unreadable after the scan (deleted, overwritten, truncated) makes
+    iteration raise a TensorFlow error (``InvalidArgumentError``) that wraps the pipeline's
+    ``DataError``. This finds that message in the error or its causes.
+
+    Args:
+        error: the exception caught around ``model.fit`` or a loop over the dataset.
+        root: the dataset folder; when given, the file is named relative to it.
+
+    Returns:
+        A plain sentence naming the file and the reason, or None when the error is not about
+        an unreadable image (then it is some other failure and should be handled as such).
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        match = _READ_ERROR.search(str(current))
+        if match:
+            return _read_error_sentence(match.group("path"), match.group("reason"), root)
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _read_error_sentence(path: str, reason: str, root: str | os.PathLike[str] | None) -> str:
+    shown = path
+    if root is not None:
+        for base in (Path(root).resolve(), Path(root)):  # the pipeline holds resolved paths
+            if Path(path).is_relative_to(base):
+                shown = Path(path).relative_to(base).as_posix()
+                break
+    return (
+        f"{READ_ERROR_MARKER} '{shown}': {reason}. The file was changed or removed after the "
+        "dataset was checked; fix or delete it, then load the dataset again."
+    )
 
 
 def _check_args(
@@ -61,6 +130,9 @@ def make_dataset(
 
     Raises:
         ValueError: on an empty split or a bad size/mode/batch size.
+
+    Iterating the dataset raises a TensorFlow error (``InvalidArgumentError``) when a file
+    cannot be read any more; ``explain_pipeline_error`` turns it into a sentence naming it.
     """
     _check_args(items, image_size, resize_mode, batch_size)
     import tensorflow as tf
@@ -71,7 +143,7 @@ def make_dataset(
     labels = np.asarray([label for _, label in items], dtype=np.int32)
 
     def decode(path: bytes) -> np.ndarray:
-        return load_image_array(path.decode("utf-8"), image_size, resize_mode)
+        return decode_for_pipeline(path.decode("utf-8"), image_size, resize_mode)
 
     def load(path: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         image = tf.numpy_function(decode, [path], tf.float32, stateful=False)
@@ -82,10 +154,9 @@ def make_dataset(
     if shuffle:
         # Only the paths are shuffled, so a full-size buffer costs a few bytes per image.
         dataset = dataset.shuffle(len(items), seed=seed, reshuffle_each_iteration=True)
+    # A file deleted or damaged after the scan stops the iteration with an error naming it
+    # (see ``explain_pipeline_error``): dropping it silently would change the data trained on.
     dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    # A file deleted or damaged after the scan would stop training; it is skipped (and
-    # logged by tf.data) instead. The scan already validated every file once.
-    dataset = dataset.ignore_errors(log_warning=True)
     dataset = dataset.batch(batch_size)
     augmenter = build_augmenter(augment, seed)
     if augmenter is not None:

@@ -26,6 +26,12 @@ from core.images import ImageDecodeError, load_image
 _RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(10)}
 # Operating-system litter that is never part of a dataset.
 JUNK_NAMES = frozenset({"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini", "._.DS_Store"})
+# Top-level folder names that mean "the splits are given" (lower case -> split).
+SPLIT_ALIASES = {
+    "train": "train", "training": "train",
+    "val": "val", "valid": "val", "validation": "val",
+    "test": "test", "testing": "test",
+}  # fmt: skip
 _CHUNK = 1 << 20
 
 
@@ -153,15 +159,31 @@ def _copy_limited(source: IO[bytes], target: Path, budget: int) -> int:
     return written
 
 
-def _dataset_root(folder: Path) -> Path:
-    """Descends through single wrapper folders ("my_data/" holding the classes)."""
-    current = folder
-    while True:
-        children = [child for child in current.iterdir() if not is_junk(child.name)]
-        if len(children) == 1 and children[0].is_dir():
-            current = children[0]
-        else:
-            return current
+def _wrapped_folder(folder: Path) -> Path | None:
+    """The one sub-folder that ``folder`` merely wraps, or None when ``folder`` is the dataset."""
+    try:
+        children = [child for child in folder.iterdir() if not is_junk(child.name)]
+        inner = children[0] if len(children) == 1 else None
+        if inner is None or inner.is_symlink() or not inner.is_dir():
+            return None
+        has_folder = any(c.is_dir() and not is_junk(c.name) for c in inner.iterdir())
+    except OSError:
+        return None
+    # "data/train/<classes>" keeps its given split; "data/cats/*.jpg" is one class, no wrapper.
+    return inner if has_folder and inner.name.lower() not in SPLIT_ALIASES else None
+
+
+def unwrap_dataset_folder(folder: str | os.PathLike[str]) -> Path:
+    """Descends through single wrapper folders ("mydata/photos/" holding the class folders).
+
+    Same rule for an extracted zip and a server folder: a folder holding nothing but one real
+    sub-folder (not a link, not train/val/test) that itself holds folders is skipped; system
+    and hidden files do not count.
+    """
+    current = Path(folder)
+    while (inner := _wrapped_folder(current)) is not None:
+        current = inner
+    return current
 
 
 def extract_zip(
@@ -199,7 +221,7 @@ def extract_zip(
         raise DataError(f"The zip could not be extracted ({error}).") from error
     if not any(target.iterdir()):
         raise DataError("The zip contains no usable files (only folders or system files).")
-    return _dataset_root(target)
+    return unwrap_dataset_folder(target)
 
 
 def _extract_all(archive: zipfile.ZipFile, target: Path, limits: ZipLimits) -> None:

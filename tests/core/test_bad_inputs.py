@@ -218,7 +218,7 @@ def duplicates_across_splits(root: Path) -> Expect:
         for name, color in (("a", (200, 40, 40)), ("b", (40, 40, 200))):
             for index in range(10):
                 write_image(root / split / name / f"{index}.png", color, seed=index)
-    return Expect(warning="appear in two splits (leakage")
+    return Expect(warning="in two splits (leakage")
 
 
 def duplicate_in_same_split(root: Path) -> Expect:

@@ -127,3 +127,41 @@ def test_class_names_are_unicode_normalized_across_splits(tmp_path: Path):
         write_image(tmp_path / split / name / "1.png", (9, 9, 9), seed=len(split))
         write_image(tmp_path / split / "tea" / "1.png", (99, 9, 9), seed=9 + len(split))
     assert scan_dataset(tmp_path).classes == ["caf\u00e9", "tea"]
+
+
+def _two_classes(folder: Path) -> None:
+    for index in range(2):
+        write_image(folder / "cats" / f"{index}.png", (9, 9, 9), seed=index)
+        write_image(folder / "dogs" / f"{index}.png", (99, 9, 9), seed=10 + index)
+
+
+def test_folder_source_unwraps_single_wrapper_folders(tmp_path: Path):
+    allowed = tmp_path / "allowed"
+    _two_classes(allowed / "mydata" / "photos")
+    (allowed / "mydata" / ".DS_Store").write_bytes(b"junk")  # litter does not count
+    folder = resolve_data_folder(str(allowed / "mydata"), [str(allowed)])
+    assert folder == (allowed / "mydata" / "photos").resolve()
+    assert scan_dataset(folder).classes == ["cats", "dogs"]
+
+
+def test_folder_source_keeps_split_and_one_class_folders(tmp_path: Path):
+    allowed = tmp_path / "allowed"
+    _two_classes(allowed / "split" / "train")
+    write_image(allowed / "single" / "cats" / "1.png", (9, 9, 9))
+    split_root = resolve_data_folder(str(allowed / "split"), [str(allowed)])
+    assert split_root == (allowed / "split").resolve() and scan_dataset(split_root).given_splits
+    single = resolve_data_folder(str(allowed / "single"), [str(allowed)])
+    assert single == (allowed / "single").resolve()
+    with pytest.raises(DataError, match="Only one class was found"):
+        scan_dataset(single)
+
+
+def test_folder_source_never_unwraps_into_a_link(tmp_path: Path):
+    allowed = tmp_path / "allowed"
+    _two_classes(tmp_path / "secret" / "photos")
+    (allowed / "mydata").mkdir(parents=True)
+    os.symlink(tmp_path / "secret", allowed / "mydata" / "inner")
+    folder = resolve_data_folder(str(allowed / "mydata"), [str(allowed)])
+    assert folder == (allowed / "mydata").resolve()
+    with pytest.raises(DataError, match="No usable images"):
+        scan_dataset(folder)  # the linked folder is reported, not scanned

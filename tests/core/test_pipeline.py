@@ -6,10 +6,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from core.data_config import AugmentSpec, DataSpec
+from core.errors import DataError
 from core.images import load_image_array
-from core.pipeline import load_split, make_dataset, make_split_datasets
+from core.pipeline import (
+    decode_for_pipeline,
+    explain_pipeline_error,
+    load_split,
+    make_dataset,
+    make_split_datasets,
+)
 from tests.conftest import write_image
 
 AUG = AugmentSpec(flip_horizontal=True, rotation=20, contrast=0.3, brightness=0.2)
@@ -69,12 +77,70 @@ def test_streams_from_disk_each_epoch(tmp_path: Path):
     assert first.mean() < 60 and second.mean() > 200
 
 
-def test_file_broken_after_scan_is_skipped_not_fatal(tmp_path: Path):
-    good = write_image(tmp_path / "ok.png", (10, 10, 10))
-    bad = tmp_path / "bad.png"
+def test_file_broken_after_scan_stops_iteration_naming_it(tmp_path: Path):
+    """Issue 8: a corrupt file met mid-training fails cleanly with the file's name."""
+    root = tmp_path / "data"
+    for index in range(3):
+        write_image(root / "train" / "ants" / f"a{index}.png", (200, 40, 40), seed=index)
+        write_image(root / "train" / "bees" / f"b{index}.png", (40, 40, 200), seed=9 + index)
+    report, split = load_split(DataSpec(str(root), 0.0, 0.0))
+    victim = root / "train" / "ants" / "a1.png"
+    victim.write_bytes(b"this is not an image any more")  # changed after the scan
+    dataset = make_dataset(split.train, image_size=8, batch_size=2)
+    with pytest.raises(tf.errors.OpError) as caught:
+        _all(dataset)
+    assert f"Could not read image '{victim.resolve()}'" in str(caught.value)
+    sentence = explain_pipeline_error(caught.value, report.root)
+    assert sentence is not None
+    assert sentence.startswith("Could not read image 'train/ants/a1.png': not an image")
+    assert "load the dataset again" in sentence
+    full = explain_pipeline_error(caught.value)
+    assert full is not None and str(victim.resolve()) in full
+
+
+def test_deleted_file_with_unicode_name_is_named(tmp_path: Path):
+    victim = write_image(tmp_path / "caf\u00e9 noir" / "\u00e9t\u00e9 1.png", (10, 10, 10))
+    dataset = make_dataset([(str(victim), 0)], image_size=8, batch_size=1)
+    victim.unlink()
+    with pytest.raises(tf.errors.OpError) as caught:
+        next(iter(dataset))
+    sentence = explain_pipeline_error(caught.value, tmp_path)
+    assert sentence is not None
+    assert "'caf\u00e9 noir/\u00e9t\u00e9 1.png': cannot open the file" in sentence
+
+
+def test_error_raised_inside_keras_fit_is_explained(tmp_path: Path):
+    import keras
+
+    paths = [write_image(tmp_path / "c" / f"{i}.png", (20 * i, 9, 9), seed=i) for i in range(4)]
+    dataset = make_dataset([(str(p), i % 2) for i, p in enumerate(paths)], image_size=8)
+    paths[2].write_bytes(paths[2].read_bytes()[:60])  # truncated after the scan
+    model = keras.Sequential(
+        [keras.Input((8, 8, 3)), keras.layers.Flatten(), keras.layers.Dense(2)]
+    )
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    with pytest.raises(tf.errors.OpError) as caught:
+        model.fit(dataset, epochs=1, verbose=0, shuffle=False)
+    sentence = explain_pipeline_error(caught.value, tmp_path)
+    assert sentence is not None and sentence.startswith("Could not read image 'c/2.png': ")
+
+
+def test_explain_ignores_other_errors_and_follows_causes():
+    assert explain_pipeline_error(RuntimeError("Out of memory")) is None
+    inner = DataError("Could not read image '/d/x.jpg': empty file (0 bytes).")
+    outer = RuntimeError("training failed")
+    outer.__cause__ = inner
+    assert explain_pipeline_error(outer, "/d") == (
+        "Could not read image 'x.jpg': empty file (0 bytes). The file was changed or removed "
+        "after the dataset was checked; fix or delete it, then load the dataset again."
+    )
+
+
+def test_decoder_failure_message_has_marker_and_path(tmp_path: Path):
+    bad = tmp_path / "x.jpg"
     bad.write_bytes(b"")
-    _, labels = _all(make_dataset([(str(good), 1), (str(bad), 0)], image_size=8, batch_size=2))
-    assert labels.tolist() == [1]
+    with pytest.raises(DataError, match=r"^Could not read image '.*x\.jpg': empty file"):
+        decode_for_pipeline(str(bad), 8, "stretch")
 
 
 @pytest.mark.parametrize(

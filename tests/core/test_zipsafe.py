@@ -11,7 +11,13 @@ import pytest
 from PIL import Image
 
 from core.errors import DataError
-from core.zipsafe import add_class_images, extract_zip, safe_name, size_text
+from core.zipsafe import (
+    add_class_images,
+    extract_zip,
+    safe_name,
+    size_text,
+    unwrap_dataset_folder,
+)
 
 
 def _png(color: tuple[int, int, int] = (9, 9, 9)) -> bytes:
@@ -48,6 +54,21 @@ def test_extract_descends_wrapper_folder_and_skips_symlinks(tmp_path: Path):
     assert root == tmp_path / "out" / "my data"
     assert sorted(p.name for p in root.iterdir()) == ["cats", "dogs"]
     assert not (root / "dogs" / "link.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("entries", "expected"),
+    [(["a/b/cats/1.png", "a/b/dogs/1.png", "a/.hidden"], "a/b"),  # two wrappers
+     (["data/train/cats/1.png", "data/train/dogs/1.png"], "data"),  # keeps the given split
+     (["data/cats/1.png", "data/cats/2.png"], "data")],  # one class folder is no wrapper
+)  # fmt: skip
+def test_wrapper_rule(tmp_path: Path, entries: list[str], expected: str):
+    archive_path = tmp_path / "up.zip"
+    with zipfile.ZipFile(archive_path, "w") as archive:
+        for entry in entries:
+            archive.writestr(entry, _png())
+    assert extract_zip(archive_path, tmp_path / "out") == tmp_path / "out" / expected
+    assert unwrap_dataset_folder(tmp_path / "out") == tmp_path / "out" / expected
 
 
 def test_extract_reads_file_objects(tmp_path: Path):
