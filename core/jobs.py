@@ -1,0 +1,377 @@
+"""Background training jobs and the process-wide manager that caps how many run at once.
+
+A page never calls ``model.fit`` itself (a widget click would rerun the script and cut it
+off): it submits a ``RunConfig`` to ``get_manager()``, keeps the run id in the URL, and polls
+``job.snapshot()`` from a fragment. The manager runs at most ``Settings.max_jobs`` jobs at a
+time, each in its own thread, and keeps the rest queued with their position. Jobs live in the
+manager (not in a browser session), so a reloaded page re-attaches with ``get(run_id, store)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import traceback
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.errors import StudioError
+from core.runs import RunStore, mark_live
+from core.settings import Settings
+from core.train_config import RunConfig
+
+# Lazily imported in the worker thread, so importing this module stays cheap for pages.
+_trainer: Any = None
+
+MAX_BATCH_ROWS = 5000
+MAX_EVENTS = 300
+PHASES = {"extracting": "extract", "training": "head", "fine-tuning": "fine_tune"}
+
+
+@dataclass
+class JobSnapshot:
+    """A consistent copy of a job's state for the UI (safe to read without locks)."""
+
+    run_id: str
+    status: str
+    phase: str | None
+    epoch: int
+    epochs: int
+    progress: float
+    eta_s: float | None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    batch_history: list[dict[str, Any]] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)
+    queue_position: int | None = None
+    error: str | None = None
+
+
+class TrainingEvents:
+    """Receives what a run does; the job and the CLI override the parts they show."""
+
+    def status(self, status: str) -> None:
+        """The run entered ``status`` (extracting, training, fine-tuning, ...)."""
+
+    def message(self, text: str) -> None:
+        """A plain-language line for the event list."""
+
+    def extraction(self, split: str, done: int, total: int) -> None:
+        """Feature extraction progress of one split."""
+
+    def epoch(self, row: dict[str, Any]) -> None:
+        """One finished epoch (a history row)."""
+
+    def batch(self, row: dict[str, Any]) -> None:
+        """A throttled per-batch row ``{"step", "epoch", "fraction", "loss"}``."""
+
+    def progress(self, fraction: float, eta_s: float | None, epoch: int, epochs: int) -> None:
+        """Overall progress 0..1 and the estimated seconds left."""
+
+    def should_stop(self) -> bool:
+        """True once the user asked to stop."""
+        return False
+
+
+def _trainer_module() -> Any:
+    global _trainer
+    if _trainer is None:
+        import core.trainer as trainer
+
+        _trainer = trainer
+    return _trainer
+
+
+class TrainingJob(TrainingEvents):
+    """One run trained in a background thread; also receives the trainer's events."""
+
+    def __init__(
+        self,
+        config: RunConfig,
+        store: RunStore,
+        run_id: str,
+        manager: JobManager,
+        settings: Settings,
+        resume: bool = False,
+    ) -> None:
+        self.config, self.store, self.run_id = config, store, run_id
+        self.settings, self.resume = settings, resume
+        self._manager = manager
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._status = "queued"
+        self._epoch, self._progress = 0, 0.0
+        self._eta: float | None = None
+        self._history: list[dict[str, Any]] = []
+        self._batches: deque[dict[str, Any]] = deque(maxlen=MAX_BATCH_ROWS)
+        self._events: deque[str] = deque(maxlen=MAX_EVENTS)
+        self._queue_position: int | None = None
+        self._error: str | None = None
+        if resume:
+            self._history = list(store.load(run_id).history)
+
+    # --- public API -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Queues the job with its manager (it starts when a slot is free; idempotent)."""
+        self._manager.enqueue(self)
+
+    def stop(self) -> None:
+        """Asks the job to stop after the current batch (or drops it from the queue)."""
+        self._stop.set()
+        self._manager.cancel_queued(self)
+
+    def snapshot(self) -> JobSnapshot:
+        """Returns a copy of the current state."""
+        with self._lock:
+            return JobSnapshot(
+                run_id=self.run_id,
+                status=self._status,
+                phase=PHASES.get(self._status),
+                epoch=self._epoch,
+                epochs=self.config.train.total_epochs,
+                progress=self._progress,
+                eta_s=self._eta,
+                history=list(self._history),
+                batch_history=list(self._batches),
+                events=list(self._events),
+                queue_position=self._queue_position,
+                error=self._error,
+            )
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Blocks until the job ended; returns False on timeout."""
+        return self._done.wait(timeout)
+
+    @property
+    def done(self) -> bool:
+        """True once the job finished, stopped or failed."""
+        return self._done.is_set()
+
+    # --- events from the trainer (TrainingEvents protocol) -------------------------------
+    def status(self, status: str) -> None:
+        with self._lock:
+            self._status = status
+            self._queue_position = None
+            if status == "extracting":
+                self._progress = 0.0
+
+    def message(self, text: str) -> None:
+        with self._lock:
+            self._events.append(f"{time.strftime('%H:%M:%S')} {text}")
+
+    def extraction(self, split: str, done: int, total: int) -> None:
+        with self._lock:
+            self._progress = done / total if total else 1.0
+
+    def epoch(self, row: dict[str, Any]) -> None:
+        with self._lock:
+            self._history = [r for r in self._history if r["epoch"] < row["epoch"]] + [row]
+            self._epoch = int(row["epoch"])
+
+    def batch(self, row: dict[str, Any]) -> None:
+        with self._lock:
+            self._batches.append(row)
+
+    def progress(self, fraction: float, eta_s: float | None, epoch: int, epochs: int) -> None:
+        with self._lock:
+            self._progress, self._eta = min(max(fraction, 0.0), 1.0), eta_s
+
+    def should_stop(self) -> bool:
+        return self._stop.is_set()
+
+    # --- used by the manager ----------------------------------------------------------------
+    def _set_queued(self, position: int) -> None:
+        with self._lock:
+            changed = self._queue_position != position
+            self._queue_position = position
+        if changed:
+            self.message(f"Waiting in the queue (position {position}).")
+
+    def _finish(self, status: str, error: str | None = None) -> None:
+        with self._lock:
+            self._status, self._error, self._queue_position = status, error, None
+            if status == "finished":
+                self._progress, self._eta = 1.0, 0.0
+        self._done.set()
+
+    def _launch(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=f"train-{self.run_id}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        run_dir = self.store.root / self.run_id  # id validated when the run was created
+        try:
+            trainer = _trainer_module()
+            metrics = trainer.run_training(
+                self.config,
+                self.store,
+                self.run_id,
+                self,
+                settings=self.settings,
+                resume=self.resume,
+            )
+            self._finish("stopped" if metrics.get("stopped") else "finished")
+        except BaseException as error:  # every failure must end as a clean "failed" run
+            message = _trainer_module().explain_error(error)
+            self._record_failure(message)
+        finally:
+            mark_live(run_dir, False)
+            self._manager.job_ended(self)
+
+    def _record_failure(self, message: str) -> None:
+        try:
+            self.store.append_log(self.run_id, traceback.format_exc())
+            self.store.update_status(self.run_id, status="failed", error=message)
+        except (OSError, StudioError):
+            pass  # folder gone or unwritable: the run reads as interrupted (or is deleted)
+        self.message(f"Failed: {message}")
+        self._finish("failed", message)
+
+
+class JobManager:
+    """Runs at most ``max_jobs`` training jobs at once; queues the rest in order."""
+
+    def __init__(self, settings: Settings | None = None, max_jobs: int | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self.max_jobs = max_jobs or self.settings.max_jobs
+        self._lock = threading.RLock()
+        self._jobs: dict[tuple[str, str], TrainingJob] = {}
+        self._queue: list[TrainingJob] = []
+        self._running: list[TrainingJob] = []
+        self._heartbeat: threading.Thread | None = None
+
+    def submit(self, config: RunConfig, store: RunStore) -> TrainingJob:
+        """Creates a run for ``config`` in ``store`` and queues its job (runs when a slot frees)."""
+        run_id = store.create(config)
+        store.append_log(run_id, f"config: {config.to_json(indent=None)}")
+        job = TrainingJob(config, store, run_id, self, self.settings)
+        job.start()
+        return job
+
+    def resume(self, store: RunStore, run_id: str) -> TrainingJob:
+        """Continues an interrupted (or stopped) run from its last checkpoint.
+
+        Raises:
+            StudioError: the run is still active, finished, or has an unreadable config.
+        """
+        status = store.status(run_id)
+        if status not in ("interrupted", "stopped"):
+            raise StudioError(
+                f"Only an interrupted or stopped run can be resumed; this one is {status}."
+            )
+        config = RunConfig.from_dict(store.load(run_id).config)
+        store.update_status(run_id, status="queued", error=None)
+        store.append_log(run_id, "resume requested")
+        job = TrainingJob(config, store, run_id, self, self.settings, resume=True)
+        job.start()
+        return job
+
+    def get(self, run_id: str, store: RunStore | None = None) -> TrainingJob | None:
+        """The job of ``run_id`` in this process, or None.
+
+        Pass the visitor's ``store``: a job of another workspace is then never returned.
+        """
+        with self._lock:
+            for (root, job_id), job in self._jobs.items():
+                if job_id == run_id and (store is None or root == _root_key(store)):
+                    return job
+        return None
+
+    def enqueue(self, job: TrainingJob) -> None:
+        """Adds a job to the queue (once) and starts jobs while slots are free."""
+        with self._lock:
+            key = (_root_key(job.store), job.run_id)
+            if self._jobs.get(key) is job and (job in self._queue or job in self._running):
+                return
+            if job.done:
+                return
+            self._jobs[key] = job
+            self._queue.append(job)
+            mark_live(job.store.path(job.run_id), True)  # a queued run is not "interrupted"
+            self._pump()
+            self._ensure_heartbeat()
+
+    def cancel_queued(self, job: TrainingJob) -> None:
+        """Removes a job that has not started yet; it ends as ``stopped``."""
+        with self._lock:
+            if job not in self._queue:
+                return
+            self._queue.remove(job)
+            self._renumber()
+        job.store.update_status(job.run_id, status="stopped")
+        job.store.append_log(job.run_id, "stopped while queued")
+        mark_live(job.store.path(job.run_id), False)
+        job._finish("stopped")
+
+    def job_ended(self, job: TrainingJob) -> None:
+        """Called by a job's thread when it ends: frees the slot for the next job."""
+        with self._lock:
+            if job in self._running:
+                self._running.remove(job)
+            self._pump()
+        # A finished run may push runs/ over the disk cap: trim old finished runs now.
+        from core.workspace import enforce_disk_cap
+
+        try:
+            deleted = enforce_disk_cap(self.settings)
+        except OSError:
+            deleted = []
+        if deleted:
+            job.message(f"Disk cap reached: deleted {len(deleted)} old finished run(s).")
+
+    def _pump(self) -> None:
+        while len(self._running) < self.max_jobs and self._queue:
+            job = self._queue.pop(0)
+            self._running.append(job)
+            job._launch()
+        self._renumber()
+
+    def _renumber(self) -> None:
+        for position, job in enumerate(self._queue, start=1):
+            job._set_queued(position)
+
+    def active_jobs(self) -> list[TrainingJob]:
+        """Running and queued jobs, running first."""
+        with self._lock:
+            return [*self._running, *self._queue]
+
+    def _ensure_heartbeat(self) -> None:
+        if self._heartbeat is None or not self._heartbeat.is_alive():
+            self._heartbeat = threading.Thread(target=self._beat, name="job-heartbeat", daemon=True)
+            self._heartbeat.start()
+
+    def _beat(self) -> None:
+        """Refreshes ``status.json`` heartbeats so other processes see the runs alive."""
+        interval = max(1.0, self.settings.heartbeat_stale_s / 4)
+        while True:
+            time.sleep(interval)
+            for job in self.active_jobs():
+                if job.done:
+                    continue
+                # A deleted or unwritable run folder must not stop the other beats.
+                with contextlib.suppress(OSError, StudioError):
+                    job.store.update_status(job.run_id)
+            with self._lock:
+                if not self._running and not self._queue:
+                    self._heartbeat = None  # the next enqueue starts a new beat thread
+                    return
+
+
+def _root_key(store: RunStore) -> str:
+    return str(store.root.resolve())
+
+
+_manager_lock = threading.Lock()
+_manager: JobManager | None = None
+
+
+def get_manager() -> JobManager:
+    """The process-wide job manager (created on first use from ``Settings.from_env()``)."""
+    global _manager
+    with _manager_lock:
+        if _manager is None:
+            _manager = JobManager()
+        return _manager

@@ -1,0 +1,114 @@
+"""Process-wide settings of the studio, read once from environment variables.
+
+Every value has a default that suits a single-user laptop; a shared deployment (Streamlit
+Cloud, a team server) changes them with ``STUDIO_*`` environment variables, listed in
+``Settings.from_env``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from core.config_base import ConfigMixin
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _parse_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{name} must be 1/0, true/false, yes/no or on/off, got '{raw}'.")
+
+
+def _parse_number(name: str, raw: str, kind: type[int] | type[float]) -> float:
+    try:
+        return kind(raw.strip())
+    except ValueError as error:
+        raise ValueError(f"{name} must be a number, got '{raw}'.") from error
+
+
+@dataclass(frozen=True)
+class Settings(ConfigMixin):
+    """Where the studio keeps its files and which limits it enforces.
+
+    Attributes:
+        runs_dir: folder holding one sub-folder per workspace, each with its runs.
+        cache_dir: folder for cached backbone features (safe to delete at any time).
+        data_dir: folder for uploaded/extracted datasets.
+        max_jobs: how many training jobs run at once; the rest wait in a queue.
+        shared_workspace: True lets everyone use one workspace (single-user local use).
+        folder_source_roots: server folders a visitor may train from; empty turns the
+            "folder path" data source off.
+        disk_cap_mb: size limit of ``runs_dir``; the oldest finished runs of inactive
+            workspaces are deleted first when it is exceeded.
+        memory_budget_mb: memory the whole process may use (Streamlit Cloud: about 2.7 GB).
+        heartbeat_stale_s: a run whose status was not refreshed for this long, by a process
+            other than this one, is considered interrupted.
+        workspace_idle_s: a workspace with no activity for this long counts as inactive for
+            the disk retention policy.
+    """
+
+    runs_dir: str = "runs"
+    cache_dir: str = ".studio_cache"
+    data_dir: str = ".studio_data"
+    max_jobs: int = 1
+    shared_workspace: bool = False
+    folder_source_roots: tuple[str, ...] = ()
+    disk_cap_mb: float = 2048.0
+    memory_budget_mb: float = 2700.0
+    heartbeat_stale_s: float = 60.0
+    workspace_idle_s: float = 24 * 3600.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.max_jobs, int) or self.max_jobs < 1:
+            raise ValueError(
+                f"The number of concurrent jobs must be at least 1, got {self.max_jobs}."
+            )
+        for name in ("disk_cap_mb", "memory_budget_mb", "heartbeat_stale_s", "workspace_idle_s"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"Setting {name} must be positive, got {getattr(self, name)}.")
+        for name in ("runs_dir", "cache_dir", "data_dir"):
+            if not str(getattr(self, name)).strip():
+                raise ValueError(f"Setting {name} must name a folder.")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Reads the settings from environment variables (defaults for missing ones).
+
+        Variables: ``STUDIO_RUNS_DIR``, ``STUDIO_CACHE_DIR``, ``STUDIO_DATA_DIR``,
+        ``STUDIO_MAX_JOBS``, ``STUDIO_SHARED_WORKSPACE`` (1/0), ``STUDIO_DATA_ROOTS``
+        (folders separated by ``os.pathsep``), ``STUDIO_DISK_CAP_MB``,
+        ``STUDIO_MEMORY_BUDGET_MB``, ``STUDIO_HEARTBEAT_STALE_S``, ``STUDIO_WORKSPACE_IDLE_S``.
+
+        Raises:
+            ValueError: when a variable holds a value that cannot be used.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for key, field, kind in (
+            ("STUDIO_RUNS_DIR", "runs_dir", str),
+            ("STUDIO_CACHE_DIR", "cache_dir", str),
+            ("STUDIO_DATA_DIR", "data_dir", str),
+            ("STUDIO_MAX_JOBS", "max_jobs", int),
+            ("STUDIO_DISK_CAP_MB", "disk_cap_mb", float),
+            ("STUDIO_MEMORY_BUDGET_MB", "memory_budget_mb", float),
+            ("STUDIO_HEARTBEAT_STALE_S", "heartbeat_stale_s", float),
+            ("STUDIO_WORKSPACE_IDLE_S", "workspace_idle_s", float),
+        ):
+            raw = env.get(key)
+            if raw is None or raw.strip() == "":
+                continue
+            values[field] = raw if kind is str else _parse_number(key, raw, kind)  # type: ignore[arg-type]
+        if env.get("STUDIO_SHARED_WORKSPACE") is not None:
+            values["shared_workspace"] = _parse_bool(
+                "STUDIO_SHARED_WORKSPACE", env["STUDIO_SHARED_WORKSPACE"]
+            )
+        roots = env.get("STUDIO_DATA_ROOTS", "")
+        values["folder_source_roots"] = tuple(p for p in roots.split(os.pathsep) if p.strip())
+        return cls(**values)  # type: ignore[arg-type]

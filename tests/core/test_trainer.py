@@ -1,0 +1,209 @@
+"""Trainer: cached vs end-to-end, determinism, cache reuse, stop, NaN, bad file, fine-tune."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import pytest
+
+from core.data_config import DataSpec
+from core.errors import TrainingError
+from core.images import load_image_array
+from core.jobs import TrainingEvents
+from core.model_spec import ModelSpec
+from core.pipeline import load_split
+from core.runs import RunStore
+from core.settings import Settings
+from core.train_config import FineTuneSpec, RunConfig, TrainConfig
+from core.trainer import run_training
+
+# Random-init MobileNetV2 activations vanish after a few blocks, so tiny tests cut right after
+# the first convolution: the features still separate red from blue and the head learns.
+TINY_MODEL = ModelSpec(
+    backbone="mobilenet_v2", input_size=32, weights="none", cut_layer="Conv1_relu"
+)
+
+
+def tiny_config(data: Path, **train: Any) -> RunConfig:
+    """A run config for the 16-image ``tiny_dataset`` that trains in seconds."""
+    options: dict[str, Any] = {"epochs": 2, "batch_size": 4, "learning_rate": 0.01}
+    options.update(train)
+    return RunConfig(
+        data=DataSpec(path=str(data), val_ratio=0.25, test_ratio=0.25, seed=1),
+        model=TINY_MODEL,
+        train=TrainConfig(**options),
+    )
+
+
+def val_metrics_of(model: keras.Model, data: Path) -> tuple[float, float]:
+    """Recomputes validation metrics with a model loaded from disk."""
+    _, split = load_split(DataSpec(path=str(data), val_ratio=0.25, test_ratio=0.25, seed=1))
+    images = np.stack([load_image_array(path, 32) for path, _ in split.val])
+    labels = np.array([label for _, label in split.val])
+    probs = model.predict(images, verbose=0)
+    loss = float(np.mean(-np.log(probs[np.arange(len(labels)), labels])))
+    return loss, float((probs.argmax(axis=1) == labels).mean())
+
+
+def tiny_settings(tmp_path: Path) -> Settings:
+    return Settings(
+        runs_dir=str(tmp_path / "runs"), cache_dir=str(tmp_path / "cache"), memory_budget_mb=1e6
+    )
+
+
+def train(
+    tmp_path: Path, config: RunConfig, events: TrainingEvents | None = None
+) -> tuple[RunStore, str, dict[str, Any]]:
+    store = RunStore(tmp_path / "runs")
+    run_id = store.create(config)
+    metrics = run_training(config, store, run_id, events, settings=tiny_settings(tmp_path))
+    return store, run_id, metrics
+
+
+def _architecture(model: Any) -> list[tuple[str, list[tuple[int, ...]]]]:
+    layers = []
+    for layer in model.layers:
+        inner = _architecture(layer) if hasattr(layer, "layers") and layer.layers else []
+        layers.append((type(layer).__name__, [tuple(w.shape) for w in layer.weights]))
+        layers.extend(inner)
+    return layers
+
+
+def test_cached_and_end_to_end_train_the_same_architecture(
+    tiny_dataset: Path, tmp_path: Path
+) -> None:
+    store, cached_id, cached = train(tmp_path, tiny_config(tiny_dataset))
+    _, plain_id, plain = train(tmp_path, tiny_config(tiny_dataset, cache_features=False))
+    assert cached["cached_features"] is True and plain["cached_features"] is False
+    cached_model = keras.saving.load_model(store.path(cached_id) / "model.keras", safe_mode=True)
+    plain_model = keras.saving.load_model(store.path(plain_id) / "model.keras", safe_mode=True)
+    assert _architecture(cached_model) == _architecture(plain_model)
+    # The saved model (trained on cached, pooled features) reproduces the reported metrics.
+    loss, accuracy = val_metrics_of(cached_model, tiny_dataset)
+    assert accuracy == cached["val_accuracy"]
+    assert loss == pytest.approx(cached["val_loss"], abs=1e-4)
+    for metrics in (cached, plain):
+        assert 0.0 <= metrics["val_accuracy"] <= 1.0 and metrics["epochs_run"] == 2
+        assert set(metrics["per_class"]) == {"blue", "red"}
+    assert json.loads((store.path(cached_id) / "labels.json").read_text())["classes"] == [
+        "blue",
+        "red",
+    ]
+
+
+def test_same_seed_same_metrics_and_second_run_reuses_the_cache(
+    tiny_dataset: Path, tmp_path: Path
+) -> None:
+    config = tiny_config(tiny_dataset, epochs=3)
+    _, _, first = train(tmp_path, config)
+    store, run_id, second = train(tmp_path, config)
+    assert first["features_from_cache"] is False and second["features_from_cache"] is True
+    assert first["final"] == second["final"] and first["val_accuracy"] == second["val_accuracy"]
+    history = store.load(run_id).history
+    assert history[-1]["loss"] < history[0]["loss"]  # the head really learns
+    _, _, other_seed = train(tmp_path, tiny_config(tiny_dataset, epochs=3, seed=7))
+    assert other_seed["final"] != first["final"]
+
+
+class StopAfter(TrainingEvents):
+    """Presses Stop after ``batches`` training batches; records the batch rows."""
+
+    def __init__(self, batches: int) -> None:
+        self.batches = batches
+        self.rows: list[dict[str, Any]] = []
+
+    def batch(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+
+    def should_stop(self) -> bool:
+        return len(self.rows) >= self.batches
+
+
+def test_stop_mid_epoch_keeps_a_model_and_marks_stopped(
+    tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("core.train_callbacks.BATCH_EVENT_INTERVAL_S", 0.0)  # one event per batch
+    config = tiny_config(tiny_dataset, epochs=5, batch_size=2, cache_features=False)
+    events = StopAfter(batches=6)  # 8 training images / 2 = 4 batches per epoch
+    store, run_id, metrics = train(tmp_path, config, events)
+    record = store.load(run_id)
+    assert metrics["stopped"] is True and record.status == "stopped"
+    assert [row["epoch"] for row in record.history] == [1, 2]
+    # Stop is pressed after batch 6 (epoch 2, step 2) while batch 7 runs: that batch finishes,
+    # then the epoch ends early (step 3 of 4).
+    last = events.rows[-1]
+    assert (last["epoch"], last["step"]) == (2, 3) and last["fraction"] == pytest.approx(0.75)
+    assert record.has_model and (record.path / "best.weights.h5").is_file()
+
+
+def test_nan_loss_fails_with_a_plain_message(
+    tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import core.trainer
+
+    real = core.trainer.prepare_cached
+
+    def poisoned(*args: Any, **kwargs: Any) -> Any:
+        data = real(*args, **kwargs)
+        data.train_x = np.full_like(data.train_x, np.inf)
+        return data
+
+    monkeypatch.setattr(core.trainer, "prepare_cached", poisoned)
+    with pytest.raises(TrainingError, match="NaN"):
+        train(tmp_path, tiny_config(tiny_dataset))
+
+
+def test_bad_file_met_mid_training_is_named(
+    tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import core.pipeline
+
+    real = core.pipeline.load_split
+
+    def scan_then_corrupt(spec: DataSpec) -> Any:
+        report, split = real(spec)
+        Path(split.train[0][0]).write_bytes(b"not an image any more")
+        return report, split
+
+    monkeypatch.setattr(core.pipeline, "load_split", scan_then_corrupt)
+    with pytest.raises(TrainingError) as caught:
+        train(tmp_path, tiny_config(tiny_dataset))
+    assert Path(caught.value.args[0].split("'")[1]).parent.parent == tiny_dataset
+
+
+def test_fine_tune_phase_continues_the_history_at_lower_rate(
+    tiny_dataset: Path, tmp_path: Path
+) -> None:
+    config = tiny_config(tiny_dataset, fine_tune=FineTuneSpec(last_n=3, epochs=1, lr_factor=0.1))
+    store, run_id, metrics = train(tmp_path, config)
+    history = store.load(run_id).history
+    assert [(row["epoch"], row["phase"]) for row in history] == [
+        (1, "head"),
+        (2, "head"),
+        (3, "fine_tune"),
+    ]
+    assert history[2]["lr"] == pytest.approx(history[0]["lr"] * 0.1)
+    assert set(metrics["phase_seconds"]) >= {"extract", "head", "fine_tune"}
+
+
+def test_augmentation_caches_views_or_falls_back_to_end_to_end(
+    tiny_dataset: Path, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from core.data_config import AugmentSpec
+
+    flip = AugmentSpec(flip_horizontal=True)
+    base = tiny_config(tiny_dataset, epochs=1, augment_views=2)
+    config = replace(base, data=replace(base.data, augmentation=flip))
+    store, run_id, metrics = train(tmp_path, config)
+    assert metrics["cached_features"] is True
+    assert "caching 2 augmented views" in store.load(run_id).paths["log"].read_text()
+    no_views = replace(config, train=replace(config.train, augment_views=0))
+    store, run_id, metrics = train(tmp_path, no_views)
+    assert metrics["cached_features"] is False
+    assert "training end-to-end" in store.load(run_id).paths["log"].read_text()
