@@ -1,0 +1,29 @@
+"""Entry point: ``streamlit run app.py``. Page config and navigation only; pages hold the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from ui import keras_guard, session
+from ui.common import PAGES
+
+# Training runs in threads of this process: keep Streamlit from resetting Keras after each run.
+keras_guard.install()
+
+st.set_page_config(
+    page_title="Transfer-learning studio",
+    page_icon=":material/neurology:",
+    layout="wide",
+)
+HERE = Path(__file__).parent
+navigation = st.navigation(
+    [
+        st.Page(path, title=title, icon=icon, default=key == "home")
+        for key, (path, title, icon) in PAGES.items()
+        if (HERE / path).is_file()  # an area not yet installed is left out of the menu
+    ]
+)
+session.sync_url()  # page switches clear the URL; keep the workspace and run in it
+navigation.run()

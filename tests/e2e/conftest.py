@@ -1,0 +1,67 @@
+"""Browser fixtures: the studio server and a headless Debian chromium page.
+
+Under ``CI=true`` a missing chromium or Playwright is a failure, not a skip: CI must prove the
+browser tests ran.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import weights_dir
+from tests.e2e.studio_server import CHROMIUM, CHROMIUM_ARGS, StudioServer
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"browser tests must run in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def studio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioServer]:
+    """A studio started headless on a free loopback port, killed after the module."""
+    env = {"STUDIO_MAX_JOBS": "1"}
+    weights = weights_dir()
+    if weights is not None:  # lets the first test train on real ImageNet features
+        env["STUDIO_WEIGHTS_DIR"] = str(weights)
+    server = StudioServer(tmp_path_factory.mktemp("studio"), env=env)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's chromium driven by Playwright (Playwright cannot download browsers here)."""
+    if not Path(CHROMIUM).is_file():
+        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (pip install -r requirements-dev.txt)")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@pytest.fixture
+def page(browser: Any, studio_server: StudioServer) -> Iterator[Any]:
+    """A fresh browser tab (its own Streamlit session) at a desktop size."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    tab = context.new_page()
+    tab.set_default_timeout(60_000)
+    try:
+        yield tab
+    finally:
+        context.close()

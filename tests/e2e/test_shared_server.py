@@ -1,0 +1,93 @@
+"""A shared deployment in a real browser: queueing, isolation between workspaces, a crash.
+
+Three sessions start training at once with the cap at one job: one runs, two wait with their
+queue position, all finish, and Home still renders meanwhile. A visitor cannot open another
+workspace's run by URL. A server killed mid-training leaves the run "interrupted"; after a
+restart it is resumed and finishes with every epoch on the chart.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e import studio_flow as flow
+from tests.e2e.studio_server import StudioServer
+
+pytestmark = pytest.mark.e2e
+
+
+def url_param(page: Any, name: str) -> str:
+    match = re.search(rf"[?&]{name}=([^&]+)", page.url)
+    assert match, f"no {name} in {page.url}"
+    return match.group(1)
+
+
+def new_tab(browser: Any) -> Any:
+    tab = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    tab.set_default_timeout(120_000)
+    return tab
+
+
+def ready_to_train(tab: Any, url: str, epochs: int) -> None:
+    flow.open_home(tab, url)
+    flow.load_sample(tab)
+    flow.choose_model(tab, size=96, weights="none")
+    flow.prepare_training(tab, epochs)
+
+
+def test_three_sessions_queue_finish_and_stay_isolated(
+    browser: Any, studio_server: StudioServer
+) -> None:
+    tabs = [new_tab(browser) for _ in range(3)]
+    epochs = [40, 1, 1]  # the first run lasts long enough for the others to wait
+    for tab, count in zip(tabs, epochs, strict=True):
+        ready_to_train(tab, studio_server.url, count)
+    run_ids = [flow.press_start(tabs[0])]
+    for position, tab in enumerate(tabs[1:], start=1):
+        run_ids.append(flow.press_start(tab))
+        tab.get_by_text(f"Queued: position {position} in the queue").wait_for()
+    assert len(set(run_ids)) == 3
+
+    home = new_tab(browser)  # the server stays responsive under load
+    flow.open_home(home, studio_server.url)
+
+    for tab, count in zip(tabs, epochs, strict=True):
+        flow.wait_finished(tab, timeout_s=600)
+        assert flow.chart_epochs(tab) == count
+
+    # Another workspace cannot open the first run by URL.
+    stranger_ws = url_param(tabs[1], "ws")
+    tabs[1].goto(f"{studio_server.url}/train?ws={stranger_ws}&run={run_ids[0]}")
+    tabs[1].get_by_text("There is no run with that id in this workspace.").wait_for()
+    flow.wait_idle(tabs[1])
+    assert tabs[1].get_by_text("Training finished.").count() == 0
+
+
+def test_crash_mid_training_then_resume(browser: Any, tmp_path: Path) -> None:
+    env = {"STUDIO_MAX_JOBS": "1"}
+    server = StudioServer(tmp_path / "studio", env=env)
+    server.start()
+    tab = new_tab(browser)
+    try:
+        ready_to_train(tab, server.url, 40)
+        run_id = flow.press_start(tab)
+        workspace = url_param(tab, "ws")
+        tab.get_by_text(re.compile(r"Epochs on the chart: [1-9]")).wait_for(timeout=300_000)
+        server.crash()
+    finally:
+        server.stop()
+    restarted = StudioServer(tmp_path / "studio", env=env)
+    restarted.start()
+    try:
+        tab.goto(f"{restarted.url}/train?ws={workspace}&run={run_id}")
+        tab.get_by_text(re.compile("This run was interrupted")).wait_for()
+        flow.wait_idle(tab)
+        tab.get_by_role("button", name="Resume this run").click()
+        flow.wait_finished(tab, timeout_s=600)
+        assert flow.chart_epochs(tab) == 40
+    finally:
+        restarted.stop()

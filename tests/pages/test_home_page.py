@@ -1,0 +1,102 @@
+"""AppTest of the Home page: fast first render, workspace token, the sample-data shortcut."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.pages.apphelpers import APP, no_exception, texts
+
+pytestmark = pytest.mark.apptest
+
+TOKEN_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def test_home_renders_in_empty_session_and_creates_a_workspace(new_app: Callable) -> None:
+    app = new_app().run()
+    no_exception(app)
+    assert "Transfer-learning studio" in texts(app, "title")
+    token = app.query_params["ws"]
+    assert isinstance(token, str) and len(token) >= 22 and set(token) <= TOKEN_CHARS
+    assert any("Next: load data" in link for link in texts(app, "page_link"))
+
+
+def test_home_does_not_import_tensorflow(studio_env: Path) -> None:
+    # A fresh interpreter: the test process may already hold TensorFlow from other tests.
+    code = (
+        "import json, sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        f"app = AppTest.from_file({APP!r}, default_timeout=60).run()\n"
+        "print(json.dumps({'exc': len(app.exception), 'tf': 'tensorflow' in sys.modules,"
+        " 'keras': 'keras' in sys.modules}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ),
+        check=True,
+    )
+    facts = json.loads(result.stdout.strip().splitlines()[-1])
+    assert facts == {"exc": 0, "tf": False, "keras": False}
+
+
+def test_reload_with_the_same_token_keeps_the_workspace(new_app: Callable) -> None:
+    first = new_app().run()
+    token = first.query_params["ws"]
+    again = new_app(ws=token).run()
+    no_exception(again)
+    assert again.query_params["ws"] == token
+    assert not texts(again, "error")
+
+
+@pytest.mark.parametrize(
+    "token", ["A" * 32, "../../etc/passwd", "short", "%2e%2e%2f" * 4, "x" * 200]
+)
+def test_unknown_or_malformed_token_is_refused(new_app: Callable, token: str) -> None:
+    app = new_app(ws=token).run()
+    no_exception(app)
+    errors = texts(app, "error")
+    assert errors and "workspace" in errors[0].lower()
+    assert not texts(app, "title")  # the page stopped before showing anything else
+    app.button(key="studio_fresh_ws").click().run()
+    no_exception(app)
+    assert app.query_params["ws"] != token
+    assert not texts(app, "error")
+
+
+def test_shared_workspace_puts_no_token_in_the_url(
+    new_app: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STUDIO_SHARED_WORKSPACE", "1")
+    app = new_app().run()
+    no_exception(app)
+    assert "ws" not in app.query_params
+
+
+def test_sample_button_loads_the_data_and_opens_the_data_page(new_app: Callable) -> None:
+    app = new_app().run()
+    token = app.query_params["ws"]
+    app.button(key="home_sample").click().run()
+    no_exception(app)
+    assert "1. Data" in texts(app, "title")
+    assert app.query_params["ws"] == token  # kept across st.switch_page
+    metrics = {m.label: m.value for m in app.metric}
+    assert int(metrics["Classes"]) >= 2 and int(metrics["Images"]) > 0
+
+
+def test_status_panel_shows_loaded_data(new_app: Callable) -> None:
+    app = new_app().run()
+    app.button(key="home_sample").click().run()
+    app.switch_page("pages/home.py").run()
+    no_exception(app)
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Data"] == "ready"
+    assert any("Next: choose a model" in link for link in texts(app, "page_link"))

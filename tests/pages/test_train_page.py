@@ -1,0 +1,160 @@
+"""AppTest of the Train page: a 1-epoch run driven through the job, re-attach, isolation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tests.pages.apphelpers import no_exception, texts
+
+pytestmark = pytest.mark.apptest
+START = "FormSubmitter:train_settings-Start training"
+
+
+def start_from_sample(new_app: Callable, epochs: int = 1):  # returns (AppTest, run id)
+    """A new session: sample data, MobileNetV2 96 px (random weights), Start."""
+    app = new_app().run()
+    app.button(key="home_sample").click().run()
+    app.switch_page("pages/model.py").run()
+    app.number_input(key="model_size_mobilenet_v2").set_value(96).run()
+    app.button(key="FormSubmitter:model_head_form-Use this model").click().run()
+    app.switch_page("pages/train.py").run()
+    app.number_input(key="train_epochs").set_value(epochs)
+    app.button(key=START).click().run()
+    no_exception(app)
+    return app, app.query_params["run"]
+
+
+def train_one_epoch(new_app: Callable):  # returns (AppTest, run id)
+    """Sample data -> MobileNetV2 at 96 px with random weights -> 1 epoch, waited for."""
+    from core.jobs import get_manager
+    from core.settings import Settings
+    from core.workspace import workspace_store
+
+    app, run_id = start_from_sample(new_app, epochs=1)
+    assert not texts(app, "error")
+    store = workspace_store(Settings.from_env(), app.query_params["ws"])
+    job = get_manager().get(run_id, store)
+    assert job is not None
+    assert job.wait(timeout=300), "the 1-epoch run did not finish in time"
+    app.run()
+    no_exception(app)
+    return app, run_id
+
+
+def test_empty_session_says_data_is_missing(new_app: Callable) -> None:
+    app = new_app().run()
+    app.switch_page("pages/train.py").run()
+    no_exception(app)
+    assert "3. Train" in texts(app, "title")
+    assert any("No dataset yet" in text for text in texts(app, "info"))
+    assert any("Go to Data" in link for link in texts(app, "page_link"))
+    assert not app.button  # no Start without data
+
+
+def test_one_epoch_run_finishes_and_reattaches_after_reload(new_app: Callable) -> None:
+    app, run_id = train_one_epoch(new_app)
+    assert "Training finished." in texts(app, "success")
+    assert "Epochs on the chart: 1" in texts(app, "caption")
+    assert app.get("plotly_chart")
+    token = app.query_params["ws"]
+
+    reloaded = new_app(ws=token, run=run_id).run()  # a reload: new session, same URL
+    reloaded.switch_page("pages/train.py").run()
+    no_exception(reloaded)
+    assert reloaded.query_params["run"] == run_id
+    # The new session has no data loaded: the page says so, and still shows the run.
+    assert any("No dataset yet" in text for text in texts(reloaded, "info"))
+    assert "Training finished." in texts(reloaded, "success")
+    assert "Epochs on the chart: 1" in texts(reloaded, "caption")
+
+    stranger = new_app(run=run_id).run()  # another visitor, own fresh workspace
+    stranger.button(key="home_sample").click().run()
+    stranger.switch_page("pages/train.py").run()
+    no_exception(stranger)
+    assert any("no run with that id" in text.lower() for text in texts(stranger, "error"))
+    assert "Training finished." not in texts(stranger, "success")
+
+
+@pytest.mark.parametrize("bad_run", ["../../etc", "20261126-000000-000000-zzzz", "x" * 300])
+def test_malformed_run_id_in_url_is_refused(new_app: Callable, bad_run: str) -> None:
+    app = new_app().run()
+    app.button(key="home_sample").click().run()
+    app.switch_page("pages/train.py").run()
+    app.query_params["run"] = bad_run
+    app.run()
+    no_exception(app)
+    assert texts(app, "error")
+    assert "run" not in app.query_params
+
+
+def test_interrupted_run_shows_and_resumes(new_app: Callable) -> None:
+    from core.data_config import DataSpec
+    from core.jobs import get_manager
+    from core.model_spec import ModelSpec
+    from core.settings import Settings
+    from core.train_config import RunConfig, TrainConfig
+    from core.workspace import workspace_store
+
+    app = new_app().run()
+    app.button(key="home_sample").click().run()
+    data_path = app.session_state["studio.data"].spec.path
+    token = app.query_params["ws"]
+    store = workspace_store(Settings.from_env(), token)
+    config = RunConfig(
+        data=DataSpec(path=data_path),
+        model=ModelSpec(input_size=96, weights="none"),
+        train=TrainConfig(epochs=1, batch_size=32),
+    )
+    run_id = store.create(config)  # queued by this process but never started: interrupted
+
+    reloaded = new_app(ws=token, run=run_id).run()
+    reloaded.switch_page("pages/train.py").run()
+    no_exception(reloaded)
+    assert any("interrupted" in text for text in texts(reloaded, "warning"))
+    reloaded.button(key="train_resume").click().run()
+    no_exception(reloaded)
+    job = get_manager().get(run_id, store)
+    assert job is not None and job.wait(timeout=300)
+    reloaded.run()
+    assert "Training finished." in texts(reloaded, "success")
+    assert store.status(run_id) == "finished"
+
+
+def test_second_session_is_queued_with_its_position(new_app: Callable) -> None:
+    from core.jobs import get_manager
+    from core.settings import Settings
+    from core.workspace import workspace_store
+
+    if get_manager().max_jobs != 1:
+        pytest.skip("the process-wide job manager was created with another cap")
+    first, first_run = start_from_sample(new_app, epochs=2)
+    second, second_run = start_from_sample(new_app, epochs=1)
+    queued = [text for text in texts(second, "info") if text.startswith("Queued")]
+    assert queued and "position 1" in queued[0]
+    settings = Settings.from_env()
+    for app, run_id in ((first, first_run), (second, second_run)):
+        job = get_manager().get(run_id, workspace_store(settings, app.query_params["ws"]))
+        assert job is not None and job.wait(timeout=300)
+        app.run()
+        assert "Training finished." in texts(app, "success")
+
+
+def test_stop_button_stops_the_run(new_app: Callable) -> None:
+    from core.jobs import get_manager
+    from core.settings import Settings
+    from core.workspace import workspace_store
+
+    app, run_id = start_from_sample(new_app, epochs=50)
+    store = workspace_store(Settings.from_env(), app.query_params["ws"])
+    job = get_manager().get(run_id, store)
+    assert job is not None
+    app.run()
+    app.button(key="train_stop").click().run()
+    no_exception(app)
+    assert job.wait(timeout=300), "the run did not stop"
+    app.run()
+    assert store.status(run_id) == "stopped"
+    assert any("stopped" in text for text in texts(app, "warning"))
+    assert app.button(key="train_resume")  # a stopped run can be continued

@@ -1,0 +1,134 @@
+"""Helpers every page uses: links that keep the workspace, "what is missing", plain errors.
+
+Nothing here imports TensorFlow or an engine module at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import NoReturn
+
+import streamlit as st
+
+from ui import session
+
+LOGGER = logging.getLogger("studio")
+APP_ROOT = Path(__file__).resolve().parents[1]
+
+# Page files (relative to app.py), their titles and icons: the one place that names them.
+PAGES: dict[str, tuple[str, str, str]] = {
+    "home": ("pages/home.py", "Home", ":material/home:"),
+    "data": ("pages/data.py", "Data", ":material/photo_library:"),
+    "model": ("pages/model.py", "Model", ":material/account_tree:"),
+    "train": ("pages/train.py", "Train", ":material/model_training:"),
+    "evaluate": ("pages/evaluate.py", "Evaluate", ":material/fact_check:"),
+    "predict": ("pages/predict.py", "Predict", ":material/image_search:"),
+    "runs": ("pages/runs.py", "Runs", ":material/history:"),
+}
+
+_MISSING_TEXT = {
+    "data": "No dataset yet: load one (or the sample dataset) on the Data page.",
+    "model": "No model chosen yet: pick a backbone and press **Use this model** on the Model page.",
+    "run": "No training run selected: start one on the Train page or open one from Runs.",
+}
+_STEP_PAGE = {"data": "data", "model": "model", "run": "train"}
+
+
+def page_link(page: str, label: str | None = None, **kwargs: object) -> None:
+    """Shows a link to one of the studio's pages that keeps ``ws`` and ``run`` in the URL.
+
+    Args:
+        page: A key of ``PAGES`` (``"data"``, ``"evaluate"``...).
+        label: Link text; the page title when None.
+        **kwargs: Passed to ``st.page_link`` (``icon``, ``help``, ``width``...).
+    """
+    path, title, icon = PAGES[page]
+    if not (APP_ROOT / path).is_file():  # that area is not installed: say so, do not crash
+        st.caption(f"{label or title} (page not available in this build)")
+        return
+    kwargs.setdefault("icon", icon)
+    st.page_link(path, label=label or title, query_params=session.url_params(), **kwargs)  # type: ignore[arg-type]
+
+
+def switch_page(page: str) -> NoReturn:
+    """Switches to one of the studio's pages, keeping ``ws`` and ``run`` in the URL."""
+    st.switch_page(PAGES[page][0], query_params=session.url_params())
+
+
+def missing_steps(*steps: str) -> list[str]:
+    """Returns which of ``steps`` (``"data"``, ``"model"``, ``"run"``) are not done yet."""
+    unknown = [step for step in steps if step not in _MISSING_TEXT]
+    if unknown:
+        raise ValueError(f"Unknown step '{unknown[0]}'; use one of {sorted(_MISSING_TEXT)}.")
+    done = {
+        "data": session.get_data() is not None,
+        "model": session.model_confirmed(),
+        "run": session.current_run_id() is not None,
+    }
+    return [step for step in steps if not done[step]]
+
+
+def require(*steps: str) -> bool:
+    """Tells what earlier steps are missing, each with a link to its page.
+
+    Args:
+        *steps: Any of ``"data"``, ``"model"`` and ``"run"``.
+
+    Returns:
+        True when every step is done (nothing is shown); False otherwise, after showing an
+        info box per missing step. Pages usually ``st.stop()`` on False.
+    """
+    missing = missing_steps(*steps)
+    for step in missing:
+        with st.container(border=True):
+            st.info(_MISSING_TEXT[step], icon=":material/info:")
+            page_link(_STEP_PAGE[step], label=f"Go to {PAGES[_STEP_PAGE[step]][1]}")
+    return not missing
+
+
+def error_message(error: BaseException, action: str = "") -> str:
+    """Returns the sentence to show for ``error``: its own message when meant for users.
+
+    ``ValueError`` (``StudioError`` and config validation) messages are written for people; any
+    other exception gets a generic sentence and its details go to the server log only.
+    """
+    if isinstance(error, ValueError) and str(error):
+        return str(error)
+    if isinstance(error, MemoryError):
+        return "The server ran out of memory. Try a smaller input size or batch size."
+    what = f" while {action}" if action else ""
+    return f"Something went wrong{what} ({type(error).__name__}). Please try again."
+
+
+def show_error(error: BaseException, action: str = "") -> None:
+    """Shows ``error`` as a plain sentence with ``st.error`` (never a traceback).
+
+    Args:
+        error: The exception caught by the page.
+        action: What the page was doing, e.g. ``"building the model"``, for unexpected errors.
+    """
+    if not isinstance(error, ValueError):
+        LOGGER.error("Unexpected error%s", f" while {action}" if action else "", exc_info=error)
+    st.error(error_message(error, action), icon=":material/error:")
+
+
+def workspace_or_stop() -> str:
+    """Returns the workspace token, or shows why it is refused (with a way out) and stops."""
+    try:
+        return session.workspace_token()
+    except session.WorkspaceRefusedError as error:
+        st.error(str(error), icon=":material/block:")
+        if st.button("Start a fresh workspace", type="primary", key="studio_fresh_ws"):
+            session.start_fresh_workspace()
+            st.rerun()
+        st.stop()
+    except ValueError as error:  # e.g. an invalid STUDIO_* setting
+        show_error(error)
+        st.stop()
+
+
+def page_header(title: str, caption: str) -> None:
+    """Shows the page title and a one-line explanation under it."""
+    st.title(title)
+    st.caption(caption)

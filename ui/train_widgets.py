@@ -1,0 +1,203 @@
+"""Widgets of the Train page: the settings form and the live view of a run."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+from ui import common, session
+from ui.train_view import RunView, epoch_points, format_eta
+
+if TYPE_CHECKING:
+    from core.train_config import TrainConfig
+
+OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD with momentum", "rmsprop": "RMSprop"}
+CHART_REFRESH_S = 3.0
+_FIGURE_KEY = "train.figure_cache"
+PHASE_LABELS = {"head": "training the head", "fine_tune": "fine-tuning the backbone"}
+
+
+def _fine_tune_fields(current: TrainConfig) -> dict[str, Any]:
+    """The optional second phase: unfreeze the last layers of the backbone."""
+    fine = current.fine_tune
+    enabled = st.checkbox(
+        "Fine-tune the top of the backbone afterwards",
+        value=fine is not None,
+        help="A second phase that also trains the last layers of the backbone at a lower "
+        "learning rate. Often gains a few points of accuracy; slower.",
+    )
+    left, mid, right = st.columns(3)
+    last_n = left.number_input("Layers to unfreeze", 1, 500, fine.last_n or 20 if fine else 20)
+    epochs = mid.number_input("Fine-tune epochs", 1, 1000, fine.epochs if fine else 5)
+    factor = right.number_input(
+        "LR factor", 0.001, 1.0, fine.lr_factor if fine else 0.1, format="%.3f"
+    )
+    return {"enabled": enabled, "last_n": int(last_n), "epochs": int(epochs), "lr_factor": factor}
+
+
+def settings_form(current: TrainConfig, *, disabled: bool) -> tuple[TrainConfig, str] | None:
+    """The training settings; returns (config, run name) when Start is pressed and valid."""
+    from core.train_config import FineTuneSpec, TrainConfig
+
+    with st.form("train_settings"):
+        st.subheader("Settings")
+        left, mid, right = st.columns(3)
+        optimizers = list(OPTIMIZER_LABELS)
+        optimizer = left.selectbox(
+            "Optimizer",
+            optimizers,
+            index=optimizers.index(current.optimizer),
+            format_func=OPTIMIZER_LABELS.__getitem__,
+        )
+        rate = mid.number_input(
+            "Learning rate", 1e-6, 1.0, float(current.learning_rate), format="%.5f"
+        )
+        batch = right.number_input("Batch size", 1, 1024, int(current.batch_size))
+        epochs = left.number_input("Epochs", 1, 1000, int(current.epochs), key="train_epochs")
+        early = mid.checkbox("Early stopping", current.early_stopping)
+        patience = right.number_input("Patience (epochs)", 1, 100, int(current.patience))
+        weights = left.checkbox(
+            "Balance classes", current.class_weights, help="Weight rare classes up in the loss."
+        )
+        seed = mid.number_input("Seed", 0, 2**31 - 1, int(current.seed))
+        name = right.text_input("Run name (optional)", max_chars=120)
+        fine = _fine_tune_fields(current)
+        pressed = st.form_submit_button(
+            "Start training", type="primary", disabled=disabled, icon=":material/play_arrow:"
+        )
+    if not pressed:
+        return None
+    try:
+        fine_tune = (
+            FineTuneSpec(last_n=fine["last_n"], epochs=fine["epochs"], lr_factor=fine["lr_factor"])
+            if fine["enabled"]
+            else None
+        )
+        config = TrainConfig(
+            optimizer=str(optimizer),
+            learning_rate=float(rate),
+            batch_size=int(batch),
+            epochs=int(epochs),
+            early_stopping=bool(early),
+            patience=int(patience),
+            class_weights=bool(weights),
+            seed=int(seed),
+            fine_tune=fine_tune,
+        )
+    except ValueError as error:
+        common.show_error(error)
+        return None
+    session.set_train_config(config)
+    return config, name.strip()
+
+
+def show_progress(view: RunView) -> None:
+    """Progress bar with phase and ETA, or the queue position while waiting."""
+    if view.status == "queued":
+        position = view.queue_position
+        where = f"position {position} in the queue" if position else "waiting to start"
+        max_jobs = session.get_settings().max_jobs
+        st.info(
+            f"Queued: {where}. The server trains {max_jobs} model(s) at a time; "
+            "this run starts by itself when a slot frees up. You can leave this page.",
+            icon=":material/hourglass_top:",
+        )
+        return
+    phase = PHASE_LABELS.get(view.phase, view.phase or view.status)
+    text = f"{view.status}: {phase} — epoch {view.epoch}/{view.epochs}"
+    if view.active:
+        text += f" — about {format_eta(view.eta_s)} left"
+    st.progress(min(max(view.progress, 0.0), 1.0), text=text)
+
+
+def chart_figure(view: RunView) -> Any:
+    """Returns the run's figure, rebuilt only when it changed (the fragment polls every second).
+
+    Building a Plotly figure costs tens of milliseconds of Python; several sessions rebuilding
+    identical figures every second would take the GIL away from the training thread. A new
+    epoch always rebuilds it; new per-batch points at most every ``CHART_REFRESH_S`` seconds.
+    """
+    from core.charts_train import training_figure
+
+    cached = st.session_state.get(_FIGURE_KEY)
+    signature = (view.run_id, len(view.history), view.status)
+    now = time.monotonic()
+    if cached is not None and cached["signature"] == signature:
+        unchanged = cached["batches"] == len(view.batch_history)
+        if unchanged or now - cached["time"] < CHART_REFRESH_S:
+            return cached["figure"]
+    figure = training_figure(view.history, view.batch_history)
+    st.session_state[_FIGURE_KEY] = {
+        "signature": signature,
+        "batches": len(view.batch_history),
+        "time": now,
+        "figure": figure,
+    }
+    return figure
+
+
+def show_chart(view: RunView) -> None:
+    """The loss and accuracy curves, with a stable key so updates do not flicker."""
+    if not view.history and not view.batch_history:
+        st.caption("The curves appear once the first training batches are done.")
+        return
+    st.caption(f"Epochs on the chart: {epoch_points(view)}")
+    st.plotly_chart(chart_figure(view), key="train_chart", width="stretch")
+
+
+def show_log(view: RunView) -> None:
+    """The events of the run (newest last)."""
+    with st.expander("Event log", expanded=False):
+        st.code("\n".join(view.events) or "No events yet.", language=None)
+
+
+def show_result(view: RunView) -> None:
+    """The result card of a run that is over: metrics and where to go next."""
+    with st.container(border=True):
+        if view.status == "finished":
+            st.success("Training finished.", icon=":material/check_circle:")
+        elif view.status == "stopped":
+            st.warning("Training was stopped; the model of the last epoch was kept.")
+        elif view.status == "interrupted":
+            st.warning(
+                "This run was interrupted (the server stopped while it trained). "
+                f"Its last good epoch ({view.epoch}) is kept: resume it below, or delete it "
+                "on the Runs page."
+            )
+        else:
+            st.error(view.error or "Training failed.", icon=":material/error:")
+        last = view.history[-1] if view.history else {}
+        columns = st.columns(3)
+        columns[0].metric("Epochs done", view.epoch)
+        for column, key, label in (
+            (1, "val_accuracy", "Val accuracy"),
+            (2, "val_loss", "Val loss"),
+        ):
+            value = last.get(key)
+            columns[column].metric(label, f"{value:.3f}" if isinstance(value, float) else "—")
+        if view.status in ("interrupted", "stopped") and st.button(
+            "Resume this run", key="train_resume", icon=":material/replay:"
+        ):
+            resume(view.run_id)
+        links = st.columns(3)
+        with links[0]:
+            common.page_link("evaluate", label="Evaluate this model")
+        with links[1]:
+            common.page_link("predict", label="Try it on new images")
+        with links[2]:
+            common.page_link("runs", label="All runs")
+
+
+def resume(run_id: str) -> None:
+    """Continues an interrupted or stopped run from its last checkpoint, then watches it."""
+    from core.jobs import get_manager
+
+    try:
+        get_manager().resume(session.get_run_store(), run_id)
+    except Exception as error:  # shown as a plain sentence
+        common.show_error(error, "resuming the run")
+        return
+    session.set_current_run(run_id)
+    st.rerun()
