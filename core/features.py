@@ -4,90 +4,59 @@ When nothing below the head is trainable (``BuiltModel.fully_frozen_extractor``)
 of ``model.fit`` would push each image through the same frozen backbone again. Computing the
 cut output once and fitting the head on it gives the same head at a fraction of the cost.
 
-The arrays are also kept on disk under ``Settings.cache_dir``, keyed by a content hash of
-everything that changes them (backbone, weights, cut, surgery, input size, resize mode, the
-file list with each file's content hash, augmentation views), so a second run with another head
-on the same data and cut skips the extraction entirely.
+Memory stays low on a 2.7 GB server: features are written into one preallocated float16 array
+per split/view (no per-batch list to concatenate), stored on disk (``core.feature_cache``) and
+read back memory-mapped; parameter-free head layers (global pooling) are applied to each part
+as soon as it exists (``transform``), so the full (N, h, w, c) maps of all views are never in
+memory together.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import os
-import tempfile
-import time
 import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from core.errors import DataError, TrainingError
-from core.images import load_image_array
+from core.errors import TrainingError
+from core.feature_cache import (
+    FeatureCache,
+    cached_extract,
+    feature_cache_folder,
+    feature_cache_key,
+    file_sha1,
+)
+from core.feature_folding import fold_features, fold_head_prefix
+
+__all__ = [
+    "FeatureCache",
+    "PhaseData",
+    "StopRequested",
+    "cached_extract",
+    "encode_labels",
+    "extract_features",
+    "feature_cache_folder",
+    "feature_cache_key",
+    "file_sha1",
+    "fold_features",
+    "fold_head_prefix",
+    "fold_phase_data",
+    "prepare_cached",
+    "prepare_streamed",
+]
 
 Items = Sequence[tuple[str, int]]
 Progress = Callable[[int, int], None]
+Transform = Callable[[np.ndarray], np.ndarray]
+FLOAT16_LIMIT = 65000.0  # larger activations are kept in float32
 
 
 class StopRequested(Exception):
     """The user pressed Stop while features were being extracted."""
-
-
-def file_sha1(path: str) -> str:
-    """SHA-1 of a file's bytes (for the cache key)."""
-    digest = hashlib.sha1(usedforsecurity=False)
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def feature_cache_key(
-    model_spec: Any,
-    resize_mode: str,
-    items: Items,
-    *,
-    hashes: dict[str, str] | None = None,
-    view: int = 0,
-    augment: Any = None,
-    seed: int = 0,
-) -> str:
-    """Returns a hex key that changes whenever the cached features would change.
-
-    Args:
-        model_spec: the ``ModelSpec``; its head and freeze settings do not affect the features
-            and are left out, so another head on the same cut reuses the cache.
-        resize_mode: how images are resized.
-        items: (path, class index) pairs, in order.
-        hashes: known SHA-1 per path (from the dataset scan); missing ones are computed.
-        view: index of the augmented view (0 = plain images when ``augment`` is None).
-        augment: the ``AugmentSpec`` when ``view`` is an augmented view.
-        seed: the training seed; part of the key for random-initialized backbones (their
-            weights depend on it) and for augmented views.
-    """
-    import keras  # lazily: keeps `import core.features` cheap
-
-    spec = model_spec.to_dict()
-    spec.pop("head", None)
-    spec.pop("freeze", None)
-    spec["input_size"] = model_spec.resolved_input_size
-    known = hashes or {}
-    payload = {
-        "spec": spec,
-        "resize_mode": resize_mode,
-        "files": [[path, label, known.get(path) or file_sha1(path)] for path, label in items],
-        "view": view,
-        "augment": augment.to_dict() if augment is not None else None,
-        "seed": seed if (augment is not None or spec.get("weights") != "imagenet") else None,
-        "keras": keras.__version__,
-    }
-    text = json.dumps(payload, sort_keys=True)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
 
 
 _compiled: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
@@ -117,17 +86,34 @@ def _inference_function(extractor: Any) -> Any:
     return function
 
 
-def _load_batch(items: Items, image_size: int, resize_mode: str) -> np.ndarray:
+def _load_batch(
+    items: Items, image_size: int, resize_mode: str, root: str | os.PathLike[str] | None
+) -> np.ndarray:
+    """Decodes a batch with the pipeline's decoder; an unreadable file fails the run, named."""
+    from core.pipeline import decode_for_pipeline, explain_pipeline_error
+
     arrays = []
     for path, _ in items:
         try:
-            arrays.append(load_image_array(path, image_size, resize_mode))
-        except (DataError, OSError) as error:
-            raise TrainingError(
-                f"Training stopped: the image '{path}' could not be read ({error}). "
-                "Remove or replace it and start again."
-            ) from error
+            arrays.append(decode_for_pipeline(path, image_size, resize_mode))
+        except Exception as error:
+            raise TrainingError(explain_pipeline_error(error, root) or str(error)) from error
     return np.stack(arrays)
+
+
+class _Output:
+    """The preallocated result array of an extraction, widened to float32 on overflow."""
+
+    def __init__(self, count: int, dtype: Any) -> None:
+        self.count, self.dtype = count, np.dtype(dtype)
+        self.array: np.ndarray | None = None
+
+    def put(self, start: int, features: np.ndarray) -> None:
+        if self.array is None:
+            self.array = np.empty((self.count, *features.shape[1:]), self.dtype)
+        if self.array.dtype == np.float16 and float(np.abs(features).max()) > FLOAT16_LIMIT:
+            self.array = self.array.astype(np.float32)  # rare: keep exact values instead
+        self.array[start : start + len(features)] = features
 
 
 def extract_features(
@@ -140,90 +126,57 @@ def extract_features(
     augmenter: Any = None,
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
+    dtype: Any = np.float32,
+    root: str | os.PathLike[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Runs ``extractor`` over all images once (decoding the next batch while one runs).
 
+    Args:
+        extractor: the frozen feature extractor (raw 0..255 images in).
+        items: (path, class index) pairs.
+        image_size: side of the square input.
+        resize_mode: how images are resized.
+        batch_size: images per extractor call (activation memory grows with it).
+        augmenter: optional Keras augmentation applied to each batch first.
+        progress: called with (images done, total) after every batch.
+        should_stop: polled between batches.
+        dtype: dtype of the result; float16 halves its memory (widened to float32 when a value
+            is beyond float16's range).
+        root: the dataset folder, so an unreadable file is named relative to it.
+
     Returns:
-        ``(features, labels)``: float32 (N, *cut_shape) and int32 (N,).
+        ``(features, labels)``: (N, *cut_shape) of ``dtype`` (or float32) and int32 (N,).
 
     Raises:
         TrainingError: an image cannot be read (the file is named).
         StopRequested: ``should_stop()`` became true.
     """
     batches = [items[i : i + batch_size] for i in range(0, len(items), batch_size)]
-    outputs: list[np.ndarray] = []
+    output = _Output(len(items), dtype)
     done = 0
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(_load_batch, batches[0], image_size, resize_mode) if batches else None
+
+        def load(index: int) -> Any:
+            return pool.submit(_load_batch, batches[index], image_size, resize_mode, root)
+
+        pending = load(0) if batches else None
         for index in range(len(batches)):
             assert pending is not None
             images = pending.result()
             if index + 1 < len(batches):
-                pending = pool.submit(_load_batch, batches[index + 1], image_size, resize_mode)
+                pending = load(index + 1)
             if should_stop is not None and should_stop():
                 raise StopRequested()
             if augmenter is not None:
                 images = np.asarray(augmenter(images, training=True))
-            features = _inference_function(extractor)(images)
-            outputs.append(np.asarray(features, dtype=np.float32))
+            output.put(done, np.asarray(_inference_function(extractor)(images)))
             done += len(images)
             if progress is not None:
                 progress(done, len(items))
     labels = np.asarray([label for _, label in items], dtype=np.int32)
-    if not outputs:
+    if output.array is None:
         return np.zeros((0,), np.float32), labels
-    return np.concatenate(outputs), labels
-
-
-class FeatureCache:
-    """Feature arrays on disk, one ``<key>.npz`` per (split, view); writes are atomic."""
-
-    def __init__(self, folder: str | os.PathLike[str]) -> None:
-        self.folder = Path(folder)
-
-    def _file(self, key: str) -> Path:
-        return self.folder / f"{key}.npz"
-
-    def load(self, key: str) -> tuple[np.ndarray, np.ndarray] | None:
-        """Returns cached ``(features, labels)`` or None (missing or unreadable file)."""
-        try:
-            with np.load(self._file(key), allow_pickle=False) as data:
-                return data["features"], data["labels"]
-        except (OSError, ValueError, KeyError):
-            return None
-
-    def save(self, key: str, features: np.ndarray, labels: np.ndarray) -> None:
-        """Stores the arrays (temp file + rename, so a reader never sees half a file)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{key}.", suffix=".npz")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, features=features, labels=labels)
-            os.replace(tmp, self._file(key))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-
-def cached_extract(
-    cache: FeatureCache | None, key: str, extract: Callable[[], tuple[np.ndarray, np.ndarray]]
-) -> tuple[np.ndarray, np.ndarray, bool, float]:
-    """Loads features from ``cache`` or computes them with ``extract()`` and stores them.
-
-    Returns:
-        ``(features, labels, from_cache, seconds)``.
-    """
-    start = time.perf_counter()
-    if cache is not None:
-        hit = cache.load(key)
-        if hit is not None:
-            return hit[0], hit[1], True, time.perf_counter() - start
-    features, labels = extract()
-    if cache is not None:
-        # A full disk only costs the next run an extraction.
-        with contextlib.suppress(OSError):
-            cache.save(key, features, labels)
-    return features, labels, False, time.perf_counter() - start
+    return output.array, labels
 
 
 @dataclass
@@ -269,66 +222,67 @@ def prepare_cached(
     outputs: int,
     progress: Callable[[str, int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    transform: Transform | None = None,
+    root: str | os.PathLike[str] | None = None,
 ) -> PhaseData:
     """Extracts (or loads from the cache) the features of every split for the head phase.
 
     With augmentation on, the training split gets ``views`` augmented copies of each image
-    (each view its own cache entry, seeded so a rerun gives the same views).
+    (each view its own cache entry, seeded so a rerun gives the same views). ``transform``
+    (e.g. the head's global pooling, see ``fold_features``) is applied to each part as soon as
+    it is extracted or loaded, so only the transformed arrays stay in memory. ``batch_size`` is
+    the extraction batch; ``root`` names unreadable files relative to the dataset folder.
     """
-    size = model_spec.resolved_input_size
     augment = data_spec.augmentation if data_spec.augmentation.enabled else None
     num_classes = len(split.classes)
     totals = {"seconds": 0.0, "images": 0, "hits": 0, "parts": 0}
 
-    def features_of(name: str, items: Items, view: int, aug: Any) -> tuple[np.ndarray, np.ndarray]:
-        augmenter = None
-        if aug is not None:
+    def features_of(name: str, items: Items, view: int, aug: Any) -> np.ndarray:
+        def extract() -> np.ndarray:
             from core.augment import build_augmenter
 
-            augmenter = build_augmenter(aug, seed + view)
-        key = feature_cache_key(
-            model_spec,
-            data_spec.resize_mode,
-            items,
-            hashes=hashes,
-            view=view,
-            augment=aug,
-            seed=seed,
-        )
-        x, y, hit, seconds = cached_extract(
-            cache,
-            key,
-            lambda: extract_features(
+            features, _ = extract_features(
                 extractor,
                 items,
-                image_size=size,
+                image_size=model_spec.resolved_input_size,
                 resize_mode=data_spec.resize_mode,
                 batch_size=batch_size,
-                augmenter=augmenter,
+                augmenter=build_augmenter(aug, seed + view) if aug is not None else None,
                 should_stop=should_stop,
                 progress=(lambda done, total: progress(name, done, total)) if progress else None,
-            ),
-        )
+                dtype=np.float16 if cache is not None else np.float32,
+                root=root,
+            )
+            return features
+
+        key = feature_cache_key(
+            model_spec, data_spec.resize_mode, items,
+            hashes=hashes, view=view, augment=aug, seed=seed,
+        )  # fmt: skip
+        features, hit, seconds = cached_extract(cache, key, len(items), extract)
         totals["seconds"] += seconds
         totals["images"] += 0 if hit else len(items)
         totals["hits"] += int(hit)
         totals["parts"] += 1
-        return x, y
+        return transform(features) if transform is not None else _as_float32(features)
 
-    train_parts = [
-        features_of("train", split.train, view, augment) for view in range(views if augment else 1)
-    ]
-    train_x = np.concatenate([x for x, _ in train_parts])
-    train_y = np.concatenate([y for _, y in train_parts])
+    views_used = views if augment else 1
+    train_x = np.concatenate(
+        [features_of("train", split.train, view, augment) for view in range(views_used)]
+    )
+    train_labels = np.tile(np.asarray([label for _, label in split.train], np.int32), views_used)
     held_out = {}
     for name in ("val", "test"):
         items = getattr(split, name)
         if items:
-            x, y = features_of(name, items, 0, None)
-            held_out[name] = (x, encode_labels(y, num_classes, outputs))
+            labels = np.asarray([label for _, label in items], np.int32)
+            held_out[name] = (
+                features_of(name, items, 0, None),
+                encode_labels(labels, num_classes, outputs),
+            )
     return PhaseData(
         train_x=train_x,
-        train_y=encode_labels(train_y, num_classes, outputs),
+        train_y=encode_labels(train_labels, num_classes, outputs),
         validation=held_out.get("val"),
         test=held_out.get("test"),
         train_count=len(train_x),
@@ -338,6 +292,11 @@ def prepare_cached(
         extracted_images=int(totals["images"]),
         from_cache=totals["hits"] == totals["parts"],
     )
+
+
+def _as_float32(features: np.ndarray) -> np.ndarray:
+    """An in-memory float32 copy (Keras trains on float32; a memory map is read once here)."""
+    return np.asarray(features, dtype=np.float32)
 
 
 def prepare_streamed(
@@ -385,61 +344,11 @@ def prepare_streamed(
     )
 
 
-def fold_head_prefix(head: Any) -> tuple[list[Any], Any]:
-    """Splits a chain-shaped head into leading parameter-free layers and a trainable rest.
-
-    A head that starts with global pooling (or Flatten) gives the same result whether the
-    pooling runs every epoch or once on the cached features, so it is folded into the cache:
-    the head then trains on (N, channels) arrays instead of (N, h, w, channels) ones, which
-    is what makes training on cached features cheap. The rest reuses the head's own layer
-    objects, so the full model sees the trained weights.
-
-    Returns:
-        ``(prefix_layers, trainable_head)``; ``([], head)`` when nothing can be folded.
-    """
-    import keras
-
-    foldable = (
-        keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D, keras.layers.Flatten,
-    )  # fmt: skip
-    layers = list(head.layers)
-    if not layers or not isinstance(layers[0], keras.layers.InputLayer):
-        return [], head
-    try:  # only a simple chain (each layer fed by the previous one) can be split safely
-        if any(layer.input is not layers[i].output for i, layer in enumerate(layers[1:])):
-            return [], head
-    except (AttributeError, ValueError):
-        return [], head
-    prefix = []
-    for layer in layers[1:]:
-        if not isinstance(layer, foldable) or layer.weights:
-            break
-        prefix.append(layer)
-    if not prefix or len(prefix) == len(layers) - 1:
-        return [], head
-    inputs = keras.Input(shape=tuple(prefix[-1].output.shape[1:]), name="pooled_features")
-    outputs = inputs
-    for layer in layers[1 + len(prefix) :]:
-        outputs = layer(outputs)
-    return prefix, keras.Model(inputs, outputs, name="head_after_pooling")
-
-
 def fold_phase_data(data: PhaseData, layers: list[Any], batch: int = 256) -> PhaseData:
     """Applies the folded head layers to every cached array of ``data``."""
-    import keras
-
-    def apply(features: np.ndarray) -> np.ndarray:
-        parts = []
-        for start in range(0, len(features), batch):
-            values = features[start : start + batch]
-            for layer in layers:
-                values = layer(values)
-            parts.append(np.asarray(keras.ops.convert_to_numpy(values), dtype=np.float32))
-        return np.concatenate(parts) if parts else features
-
-    data.train_x = apply(data.train_x)
+    data.train_x = fold_features(data.train_x, layers, batch)
     if data.validation is not None:
-        data.validation = (apply(data.validation[0]), data.validation[1])
+        data.validation = (fold_features(data.validation[0], layers, batch), data.validation[1])
     if data.test is not None:
-        data.test = (apply(data.test[0]), data.test[1])
+        data.test = (fold_features(data.test[0], layers, batch), data.test[1])
     return data

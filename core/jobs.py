@@ -232,7 +232,13 @@ class TrainingJob(TrainingEvents):
 
 
 class JobManager:
-    """Runs at most ``max_jobs`` training jobs at once; queues the rest in order."""
+    """Runs at most ``max_jobs`` training jobs at once; queues the rest in order.
+
+    Reproducibility: each run seeds the process-wide Python/NumPy/TensorFlow generators
+    (``keras.utils.set_random_seed`` in ``core.trainer``). With ``max_jobs > 1`` jobs share
+    those generators, so a job starting while another runs reseeds them under it; concurrent
+    runs are then not bit-for-bit reproducible. The default ``max_jobs=1`` keeps them so.
+    """
 
     def __init__(self, settings: Settings | None = None, max_jobs: int | None = None) -> None:
         self.settings = settings or Settings.from_env()
@@ -269,16 +275,16 @@ class JobManager:
         job.start()
         return job
 
-    def get(self, run_id: str, store: RunStore | None = None) -> TrainingJob | None:
-        """The job of ``run_id`` in this process, or None.
+    def get(self, run_id: str, store: RunStore) -> TrainingJob | None:
+        """The job of ``run_id`` in ``store``'s workspace in this process, or None.
 
-        Pass the visitor's ``store``: a job of another workspace is then never returned.
+        Jobs are keyed by (workspace folder, run id) and ``store`` is required, so a visitor
+        can never reach a job of another workspace, even one with the same run id.
         """
+        if not isinstance(store, RunStore):
+            raise TypeError("JobManager.get needs the visitor's RunStore (its workspace).")
         with self._lock:
-            for (root, job_id), job in self._jobs.items():
-                if job_id == run_id and (store is None or root == _root_key(store)):
-                    return job
-        return None
+            return self._jobs.get((_root_key(store), run_id))
 
     def enqueue(self, job: TrainingJob) -> None:
         """Adds a job to the queue (once) and starts jobs while slots are free."""
@@ -312,15 +318,18 @@ class JobManager:
             if job in self._running:
                 self._running.remove(job)
             self._pump()
-        # A finished run may push runs/ over the disk cap: trim old finished runs now.
-        from core.workspace import enforce_disk_cap
+        # A finished run may push the disk over the cap: trim cache and old finished runs now.
+        from core.workspace import trim_disk
 
         try:
-            deleted = enforce_disk_cap(self.settings)
+            trim = trim_disk(self.settings)
         except OSError:
-            deleted = []
-        if deleted:
-            job.message(f"Disk cap reached: deleted {len(deleted)} old finished run(s).")
+            return
+        if trim.runs or trim.feature_entries:
+            job.message(
+                f"Disk cap reached: deleted {len(trim.runs)} old finished run(s) and "
+                f"{trim.feature_entries} cached feature file(s)."
+            )
 
     def _pump(self) -> None:
         while len(self._running) < self.max_jobs and self._queue:

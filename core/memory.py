@@ -81,7 +81,13 @@ def measure_footprint(built: Any) -> ModelFootprint:
 
 
 def estimate_memory(
-    footprint: ModelFootprint, batch_size: int, *, cached_images: int, backprop_backbone: bool
+    footprint: ModelFootprint,
+    batch_size: int,
+    *,
+    cached_images: int,
+    backprop_backbone: bool,
+    cached_floats: int | None = None,
+    staging_images: int = 0,
 ) -> MemoryEstimate:
     """Estimates the peak memory of training with ``batch_size``.
 
@@ -91,6 +97,10 @@ def estimate_memory(
         cached_images: number of feature vectors kept in memory (0 without caching).
         backprop_backbone: True when gradients flow through the backbone (fine-tuning), which
             keeps every activation of the forward pass alive for the backward pass.
+        cached_floats: floats kept per cached image when less than the cut output (the head's
+            global pooling is applied to the features as they are extracted: (h, w, c) -> c).
+        staging_images: images of the largest part (split or view) held as full float16 cut
+            outputs before pooling (``core.features``).
     """
     activation_factor = 2.0 if backprop_backbone else 1.0
     image_floats = footprint.input_size * footprint.input_size * 3
@@ -104,7 +114,11 @@ def estimate_memory(
         * activation_factor
         / MB,
         "input batches": PREFETCHED_BATCHES * batch_size * image_floats * BYTES_PER_FLOAT / MB,
-        "feature cache": cached_images * footprint.feature_floats * BYTES_PER_FLOAT / MB,
+        "feature cache": (
+            cached_images * (cached_floats or footprint.feature_floats) * BYTES_PER_FLOAT
+            + staging_images * footprint.feature_floats * 2  # float16
+        )
+        / MB,
     }
     return MemoryEstimate(
         batch_size=batch_size, parts_mb={k: round(v, 1) for k, v in parts.items()}
@@ -124,8 +138,12 @@ def fit_batch_size(
     used_mb: float,
     cached_images: int,
     backprop_backbone: bool,
+    cached_floats: int | None = None,
+    staging_images: int = 0,
 ) -> tuple[MemoryEstimate, str | None]:
     """Returns an estimate that fits the memory left, halving the batch size if needed.
+
+    ``cached_floats`` and ``staging_images`` are passed on to ``estimate_memory``.
 
     Returns:
         ``(estimate, note)``: ``note`` explains a reduced batch size, else None.
@@ -138,7 +156,12 @@ def fit_batch_size(
     size = batch_size
     while True:
         estimate = estimate_memory(
-            footprint, size, cached_images=cached_images, backprop_backbone=backprop_backbone
+            footprint,
+            size,
+            cached_images=cached_images,
+            backprop_backbone=backprop_backbone,
+            cached_floats=cached_floats,
+            staging_images=staging_images,
         )
         if estimate.total_mb <= left:
             break

@@ -9,7 +9,6 @@ every epoch so an interrupted run can be resumed. Everything else is Keras's own
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,10 +20,6 @@ from core.features import PhaseData
 from core.jobs import TrainingEvents
 from core.runs import RunStore
 from core.train_config import TrainConfig
-
-# The streaming pipeline skips unreadable files, so its length is unknown and Keras warns
-# at the end of every first epoch; the warning means nothing to a user.
-warnings.filterwarnings("ignore", message="Your input ran out of data")
 
 BATCH_EVENT_INTERVAL_S = 0.25  # at most 4 per-batch rows a second reach the UI
 
@@ -58,7 +53,7 @@ class RunCallback(keras.callbacks.Callback):
         steps_hint: int = 0,
     ) -> None:
         super().__init__()
-        # A streaming dataset has no known length, so Keras gives no step count.
+        # Fallback step count for progress when Keras gives none (a dataset of unknown length).
         self.steps_hint = steps_hint
         self.events, self.store, self.run_id, self.state = events, store, run_id, state
         self.phase, self.total_epochs, self.checkpoint_model = phase, total_epochs, checkpoint_model
@@ -261,6 +256,11 @@ def explain_error(error: BaseException) -> str:
     """A plain-language sentence for any exception that ended a run."""
     if isinstance(error, StudioError):
         return str(error)
+    from core.pipeline import explain_pipeline_error
+
+    unreadable = explain_pipeline_error(error)  # a file changed after the scan: name it
+    if unreadable is not None:
+        return unreadable
     if isinstance(error, MemoryError) or type(error).__name__ == "ResourceExhaustedError":
         return (
             "The run ran out of memory. Use a smaller batch size or input size, or cut the "

@@ -16,13 +16,16 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import numpy as np
 
+from core.errors import StudioError, TrainingError
 from core.features import (
     FeatureCache,
     PhaseData,
     StopRequested,
+    feature_cache_folder,
+    fold_features,
     fold_head_prefix,
-    fold_phase_data,
     prepare_cached,
     prepare_streamed,
 )
@@ -80,10 +83,17 @@ class TrainingSession:
         from core.model_builder import build_model
         from core.pipeline import load_split
 
+        # Seeds Python's, NumPy's and TensorFlow's GLOBAL generators. They are process-wide:
+        # with Settings.max_jobs > 1, a second job starting meanwhile reseeds them under the
+        # first one, so concurrent runs are not bit-for-bit reproducible (head weight
+        # initialisation, dropout masks and any TF random op created after the reseed may
+        # differ; augmentation layers and shuffles get explicit seeds). With the default
+        # max_jobs=1, same seed -> same metrics. Known limitation, not fixed.
         keras.utils.set_random_seed(self.train.seed)
         self.set_status("training")  # out of the queue; "extracting" follows if it caches
         self.say("Reading the dataset.")
         report, self.split = load_split(self.config.data)
+        self.data_root = report.root
         self.hashes = {record.path: record.sha1 for record in report.records}
         self.strategy = make_strategy(self.train.strategy)
         if self.train.strategy != "default":
@@ -134,13 +144,20 @@ class TrainingSession:
             "the head on them (feature caching)."
         )
 
-    def _guard(self, cached: bool, backprop: bool) -> int:
-        """Applies the memory guard; returns the batch size to use."""
+    def _guard(self, cached: bool, backprop: bool, folded: list[Any] | None = None) -> int:
+        """Applies the memory guard; returns the batch size to use.
+
+        With caching, the arrays kept are the folded (pooled) features when the head starts
+        with pooling, plus one split/view of full float16 cut outputs while it is pooled.
+        """
         from core.memory import fit_batch_size, measure_footprint, process_memory_mb
 
         split = self.split
         views = max(1, self.train.augment_views) if self.config.data.augmentation.enabled else 1
         count = len(split.train) * views + len(split.val) + len(split.test) if cached else 0
+        kept = None
+        if cached and folded:
+            kept = int(np.prod([d for d in folded[-1].output.shape[1:] if d is not None]))
         estimate, note = fit_batch_size(
             measure_footprint(self.built),
             self.train.batch_size,
@@ -148,13 +165,15 @@ class TrainingSession:
             used_mb=process_memory_mb(),
             cached_images=count,
             backprop_backbone=backprop,
+            cached_floats=kept,
+            staging_images=max(len(split.train), len(split.val), len(split.test)) if kept else 0,
         )
         self.store.append_log(self.run_id, f"memory estimate (MB): {estimate.parts_mb}")
         if note:
             self.say(note)
         return estimate.batch_size
 
-    def _extract(self) -> PhaseData:
+    def _extract(self, folded: list[Any]) -> PhaseData:
         self.set_status("extracting")
         data = prepare_cached(
             self.built.feature_extractor,
@@ -162,14 +181,19 @@ class TrainingSession:
             data_spec=self.config.data,
             split=self.split,
             hashes=self.hashes,
-            batch_size=self.batch_size,
+            # Activations of the extraction batch are most of its memory; a smaller batch
+            # than the training one costs almost no speed on CPU (see Settings).
+            batch_size=min(self.batch_size, self.settings.extract_batch_size),
             views=self.train.augment_views,
             seed=self.train.seed,
-            cache=FeatureCache(self.settings.cache_dir),
+            cache=FeatureCache(feature_cache_folder(self.settings.cache_dir)),
             outputs=self.outputs,
             progress=self.events.extraction,
             should_stop=self.events.should_stop,
+            transform=(lambda features: fold_features(features, folded)) if folded else None,
+            root=self.data_root,
         )
+        data.batch_size = self.batch_size
         if data.from_cache:
             self.say("Features loaded from the cache: no extraction needed.")
         else:
@@ -196,18 +220,17 @@ class TrainingSession:
         self.cached, why = self._cache_decision()
         self.say(why)
         frozen = bool(self.built.fully_frozen_extractor)
-        self.batch_size = self._guard(self.cached, backprop=not frozen)
-        data = self._extract() if self.cached else self._streamed()
         model = self.built.head if self.cached else self.built.model
+        folded: list[Any] = []
         if self.cached:
             with self.strategy.scope():
                 folded, trainable_head = fold_head_prefix(self.built.head)
-                if folded:
-                    data = fold_phase_data(data, folded)
             if folded:
                 model = trainable_head
                 names = ", ".join(layer.name for layer in folded)
                 self.store.append_log(self.run_id, f"folded into the cache: {names}")
+        self.batch_size = self._guard(self.cached, backprop=not frozen, folded=folded)
+        data = self._extract(folded) if self.cached else self._streamed()
         self.set_status("training")
         self._fit(
             model,
@@ -378,3 +401,14 @@ def run_training(
         return session.run()
     except StopRequested:
         return session.finish(stopped=True)
+    except StudioError:
+        raise
+    except Exception as error:
+        # A file changed or removed after the scan stops the streaming pipeline with a
+        # TensorFlow error; name the file in a plain sentence (the traceback goes to the log).
+        from core.pipeline import explain_pipeline_error
+
+        sentence = explain_pipeline_error(error, getattr(session, "data_root", None))
+        if sentence is None:
+            raise
+        raise TrainingError(sentence) from error

@@ -14,7 +14,7 @@ import pytest
 from core.errors import StudioError
 from core.jobs import JobManager
 from core.runs import RunStore
-from tests.core.test_trainer import tiny_config, tiny_settings
+from tests.core.test_trainer import corrupt_after_scan, tiny_config, tiny_settings
 
 TIMEOUT = 240
 
@@ -40,6 +40,8 @@ def test_cap_one_queues_the_rest_with_positions(tiny_dataset: Path, tmp_path: Pa
     assert any("position 2" in line for line in snapshots[2].events)
     assert manager.get(jobs[0].run_id, store) is jobs[0]
     assert manager.get(jobs[0].run_id, RunStore(tmp_path / "other")) is None
+    with pytest.raises(TypeError, match="RunStore"):
+        manager.get(jobs[0].run_id, None)  # type: ignore[arg-type]
     store.delete(jobs[2].run_id)  # finished: deletable
 
 
@@ -148,3 +150,23 @@ def test_killed_training_process_reads_interrupted_and_resumes(
     assert job.wait(TIMEOUT) and job.snapshot().status == "finished"
     record = store.load(run_id)
     assert [row["epoch"] for row in record.history] == list(range(1, 13)) and record.has_model
+
+
+def test_file_corrupted_after_the_scan_fails_the_end_to_end_job_naming_it(
+    tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corrupted = corrupt_after_scan(monkeypatch)
+    manager, store = _manager(tmp_path)
+    job = manager.submit(tiny_config(tiny_dataset, epochs=1, cache_features=False), store)
+    assert job.wait(TIMEOUT)
+    snapshot = job.snapshot()
+    relative = corrupted[0].relative_to(tiny_dataset).as_posix()
+    assert snapshot.status == "failed"
+    assert (snapshot.error or "").startswith(f"Could not read image '{relative}'")
+    assert "Traceback" not in (snapshot.error or "") and str(tiny_dataset) not in (
+        snapshot.error or ""
+    )
+    record = store.load(job.run_id)
+    assert record.status == "failed" and record.status_info["error"] == snapshot.error
+    log = record.paths["log"].read_text()
+    assert "Traceback" in log and "InvalidArgumentError" in log  # the detail stays in the log

@@ -24,6 +24,18 @@ def test_estimate_grows_with_batch_cache_and_backprop() -> None:
     assert cached.parts_mb["feature cache"] == pytest.approx(400 * 62_720 * 4 / 2**20, abs=0.1)
 
 
+def test_pooled_cache_counts_pooled_vectors_plus_one_float16_part() -> None:
+    pooled = estimate_memory(
+        MOBILENET_224, 8, cached_images=15_000, backprop_backbone=False,
+        cached_floats=1280, staging_images=5000,
+    )  # fmt: skip
+    expected = (15_000 * 1280 * 4 + 5000 * 62_720 * 2) / 2**20
+    assert pooled.parts_mb["feature cache"] == pytest.approx(expected, abs=0.1)
+    # 15 000 full 7x7x1280 float32 maps would be 3.5 GB: the run would be refused.
+    full = estimate_memory(MOBILENET_224, 8, cached_images=15_000, backprop_backbone=False)
+    assert full.parts_mb["feature cache"] > 3000 > 4 * pooled.parts_mb["feature cache"]
+
+
 def test_batch_size_is_lowered_with_an_explanation() -> None:
     estimate, note = fit_batch_size(
         MOBILENET_224, 128, budget_mb=2700, used_mb=1500, cached_images=0, backprop_backbone=True

@@ -157,22 +157,35 @@ def test_nan_loss_fails_with_a_plain_message(
         train(tmp_path, tiny_config(tiny_dataset))
 
 
-def test_bad_file_met_mid_training_is_named(
-    tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def corrupt_after_scan(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Makes the first training image unreadable right after the trainer scanned the data."""
     import core.pipeline
 
     real = core.pipeline.load_split
+    corrupted: list[Path] = []
 
     def scan_then_corrupt(spec: DataSpec) -> Any:
         report, split = real(spec)
-        Path(split.train[0][0]).write_bytes(b"not an image any more")
+        path = Path(split.train[0][0])
+        path.write_bytes(b"not an image any more")
+        corrupted.append(path)
         return report, split
 
     monkeypatch.setattr(core.pipeline, "load_split", scan_then_corrupt)
+    return corrupted
+
+
+@pytest.mark.parametrize("cache_features", [True, False], ids=["cached", "end_to_end"])
+def test_file_unreadable_after_the_scan_fails_the_run_naming_it(
+    tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache_features: bool
+) -> None:
+    corrupted = corrupt_after_scan(monkeypatch)
     with pytest.raises(TrainingError) as caught:
-        train(tmp_path, tiny_config(tiny_dataset))
-    assert Path(caught.value.args[0].split("'")[1]).parent.parent == tiny_dataset
+        train(tmp_path, tiny_config(tiny_dataset, epochs=1, cache_features=cache_features))
+    message = str(caught.value)
+    relative = corrupted[0].relative_to(tiny_dataset).as_posix()  # e.g. "red/r3.png"
+    assert f"'{relative}'" in message and "changed or removed after" in message
+    assert str(tiny_dataset) not in message and "Traceback" not in message
 
 
 def test_fine_tune_phase_continues_the_history_at_lower_rate(
