@@ -62,14 +62,22 @@ def _safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return out
 
 
+def _ranked_true_positives(y_true: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ranks by descending score; per distinct threshold, its last index and true positives.
+
+    One point per distinct threshold: the last index of each run of equal scores, so ties
+    never split into separate points (as sklearn's curves do).
+    """
+    order = np.argsort(-np.asarray(scores), kind="stable")
+    sorted_scores, sorted_true = np.asarray(scores)[order], y_true[order]
+    last = np.r_[np.flatnonzero(np.diff(sorted_scores)), len(sorted_scores) - 1]
+    return last, np.cumsum(sorted_true)[last]
+
+
 def roc_curve(y_true: np.ndarray, scores: np.ndarray) -> Curve:
     """ROC curve and AUC of binary labels (1 = positive) against scores (higher = positive)."""
     y_true = np.asarray(y_true, dtype=np.int64)
-    order = np.argsort(-np.asarray(scores), kind="stable")
-    sorted_scores, sorted_true = np.asarray(scores)[order], y_true[order]
-    # One point per distinct threshold: the last index of each run of equal scores.
-    last = np.r_[np.flatnonzero(np.diff(sorted_scores)), len(sorted_scores) - 1]
-    true_pos = np.cumsum(sorted_true)[last]
+    last, true_pos = _ranked_true_positives(y_true, scores)
     false_pos = (last + 1) - true_pos
     tpr = np.r_[0.0, _safe_divide(true_pos, np.full_like(true_pos, y_true.sum()))]
     fpr = np.r_[0.0, _safe_divide(false_pos, np.full_like(false_pos, (1 - y_true).sum()))]
@@ -79,10 +87,7 @@ def roc_curve(y_true: np.ndarray, scores: np.ndarray) -> Curve:
 def precision_recall_curve(y_true: np.ndarray, scores: np.ndarray) -> Curve:
     """Precision-recall curve and average precision (step-wise sum, as sklearn computes it)."""
     y_true = np.asarray(y_true, dtype=np.int64)
-    order = np.argsort(-np.asarray(scores), kind="stable")
-    sorted_scores, sorted_true = np.asarray(scores)[order], y_true[order]
-    last = np.r_[np.flatnonzero(np.diff(sorted_scores)), len(sorted_scores) - 1]
-    true_pos = np.cumsum(sorted_true)[last]
+    last, true_pos = _ranked_true_positives(y_true, scores)
     precision = true_pos / (last + 1)
     positives = y_true.sum()
     recall = _safe_divide(true_pos, np.full_like(true_pos, positives))
