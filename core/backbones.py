@@ -3,7 +3,8 @@
 Adding a backbone is adding one row to ``_ROWS`` (fastai style: data, not ``if`` chains). Each
 row names the Keras constructor and module (whose ``preprocess_input`` the in-model preprocessing
 reproduces), the preprocessing mode, input sizes, family, parameter count without the top and
-the ImageNet top-1 accuracy from the Keras documentation.
+the ImageNet top-1 accuracy from the Keras documentation. ``_SPEED_MS`` adds the published
+inference times (CPU and GPU) of the Keras Applications table where it has them.
 
 ``build_backbone`` creates the network without its classifier. ImageNet weights come from the
 folder in ``STUDIO_WEIGHTS_DIR`` when it holds the file Keras would download (passed to the
@@ -46,6 +47,9 @@ class BackboneInfo:
         params_no_top: Parameters of the network without its classifier (Keras count).
         imagenet_top1: ImageNet top-1 accuracy in percent from the Keras docs.
         weights_file: File name Keras uses for the no-top ImageNet weights.
+        cpu_ms: "Time (ms) per inference step (CPU)" from the Keras Applications table
+            (``SPEED_SOURCE``), or None where the table gives no figure.
+        gpu_ms: The same table's GPU figure, or None.
     """
 
     id: str
@@ -59,6 +63,8 @@ class BackboneInfo:
     params_no_top: int
     imagenet_top1: float
     weights_file: str
+    cpu_ms: float | None = None
+    gpu_ms: float | None = None
 
     @property
     def constructor(self) -> Any:
@@ -163,11 +169,33 @@ _ROWS: tuple[tuple[str, str, str, PreprocessMode, int, int, str, int, float, str
 )
 # fmt: on
 
+SPEED_SOURCE = (
+    "Keras Applications table (keras.io/api/applications): time per inference step, "
+    "full network with its top, batch 32; CPU: AMD EPYC (92 cores), GPU: Tesla A100"
+)
+# id -> (CPU ms, GPU ms) per inference step, copied from that table. MobileNetV3, the
+# EfficientNetV2 and ConvNeXt families have no figure there ("-"): their speed is None.
+_SPEED_MS: dict[str, tuple[float, float]] = {
+    "xception": (109.4, 8.1), "vgg16": (69.5, 4.2), "vgg19": (84.8, 4.4),
+    "resnet50": (58.2, 4.6), "resnet101": (89.6, 5.2), "resnet152": (127.4, 6.5),
+    "resnet50_v2": (45.6, 4.4), "resnet101_v2": (72.7, 5.4), "resnet152_v2": (107.5, 6.6),
+    "inception_v3": (42.2, 6.9), "inception_resnet_v2": (130.2, 10.0),
+    "mobilenet": (22.6, 3.4), "mobilenet_v2": (25.9, 3.8),
+    "densenet121": (77.1, 5.4), "densenet169": (96.4, 6.3), "densenet201": (127.2, 6.7),
+    "nasnet_mobile": (27.0, 6.7), "nasnet_large": (344.5, 20.0),
+    "efficientnet_b0": (46.0, 4.9), "efficientnet_b1": (60.2, 5.6),
+    "efficientnet_b2": (80.8, 6.5), "efficientnet_b3": (140.0, 8.8),
+    "efficientnet_b4": (308.3, 15.1), "efficientnet_b5": (579.2, 25.3),
+    "efficientnet_b6": (958.1, 40.4), "efficientnet_b7": (1578.9, 61.6),
+}  # fmt: skip
+
 BACKBONES: dict[str, BackboneInfo] = {
     row[0]: BackboneInfo(
         id=row[0], keras_name=row[1], keras_module=row[2], preprocess=row[3],
         default_size=row[4], min_size=row[5], fixed_size=False, family=row[6],
         params_no_top=row[7], imagenet_top1=row[8], weights_file=row[9],
+        cpu_ms=_SPEED_MS.get(row[0], (None, None))[0],
+        gpu_ms=_SPEED_MS.get(row[0], (None, None))[1],
     )
     for row in _ROWS
 }  # fmt: skip

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from ui import common, model_facts, model_widgets, session
+from ui import common, head_widgets, model_facts, model_widgets, session
 
 common.workspace_or_stop()
 common.page_header(
@@ -36,10 +36,15 @@ try:
     with st.expander("Layer surgery (advanced)"):
         st.caption("Replace a run of backbone layers by one new layer, or insert one.")
         model_widgets.surgery_editor(layer_names[: layer_names.index(cut) + 1])
-    with st.form("model_head_form", border=True):
-        head = model_widgets.head_fields(spec.head)
-        freeze = model_widgets.freeze_fields(spec.freeze, layer_names)
-        pressed = st.form_submit_button("Use this model", type="primary", icon=":material/check:")
+    with st.container(border=True):
+        st.subheader("Head and freezing")
+        conv_count, dense_count = head_widgets.head_counts(spec.head)
+        with st.form("model_head_form", border=False):
+            head = head_widgets.head_fields(spec.head, conv_count, dense_count)
+            freeze = model_widgets.freeze_fields(spec.freeze, layer_names)
+            pressed = st.form_submit_button(
+                "Use this model", type="primary", icon=":material/check:"
+            )
 except ValueError as error:
     common.show_error(error)
     st.stop()

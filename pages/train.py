@@ -101,7 +101,9 @@ if has_data:
     with st.expander("Settings for a new run", expanded=view is None or not view.active):
         model_line()
         choice = train_widgets.settings_form(
-            session.get_train_config(), disabled=view is not None and view.active
+            session.get_train_config(),
+            session.get_model_spec(),
+            disabled=view is not None and view.active,
         )
         if view is not None and view.active:
             st.caption("A run is in progress; Start is available again when it is over.")

@@ -12,12 +12,17 @@ from typing import Any
 
 import streamlit as st
 
+# Speed columns are labelled with their source: published figures, not measured here.
+CPU_SPEED_COLUMN = "CPU ms/step (Keras docs)"
+GPU_SPEED_COLUMN = "GPU ms/step (Keras docs)"
+
 
 @st.cache_data(show_spinner=False)
 def backbone_rows() -> list[dict[str, Any]]:
-    """One row per backbone for the picker table (params, sizes, top-1, offline weights).
+    """One row per backbone for the picker table (params, sizes, top-1, speed, offline weights).
 
-    Backbones whose weights are available offline come first, then the smallest ones.
+    Speeds are the Keras Applications table's "Time (ms) per inference step" (None where it
+    gives none). Backbones whose weights are available offline come first, then the smallest.
     """
     from core.backbones import has_offline_weights, list_backbones
 
@@ -29,6 +34,8 @@ def backbone_rows() -> list[dict[str, Any]]:
             "Default size": info.default_size,
             "Min size": info.min_size,
             "ImageNet top-1 (%)": info.imagenet_top1,
+            CPU_SPEED_COLUMN: info.cpu_ms,
+            GPU_SPEED_COLUMN: info.gpu_ms,
             "Offline weights": "yes" if has_offline_weights(info.id) else "no",
         }
         for info in list_backbones()

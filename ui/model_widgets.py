@@ -1,15 +1,15 @@
-"""Widgets of the Model page: backbone, size, cut, head, freezing and surgery."""
+"""Widgets of the Model page: backbone, size, cut, freezing and surgery (head: head_widgets)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from ui import model_facts
 
 if TYPE_CHECKING:
-    from core.model_spec import FreezeSpec, HeadSpec, ModelSpec, SurgeryOp
+    from core.model_spec import FreezeSpec, ModelSpec, SurgeryOp
 
 FREEZE_LABELS = {
     "backbone": "Freeze the whole backbone (train the head only; fastest)",
@@ -24,9 +24,24 @@ _SURGERY_KEY = "model.surgery_ops"
 
 def backbone_picker(spec: ModelSpec) -> tuple[str, str]:
     """Shows the sortable backbone table and returns (backbone id, weights)."""
+    from core.backbones import SPEED_SOURCE
+
     rows = model_facts.backbone_rows()
-    st.dataframe(rows, hide_index=True, width="stretch", height=260, key="model_backbones")
-    st.caption("Click a column header to sort. Params are without the ImageNet classifier.")
+    # Speeds stay numbers (they sort as numbers); a missing one is shown as the placeholder "—".
+    speed = st.column_config.NumberColumn(format="%.1f", help=SPEED_SOURCE)
+    st.dataframe(
+        rows,
+        hide_index=True,
+        width="stretch",
+        height=260,
+        key="model_backbones",
+        placeholder="—",
+        column_config={model_facts.CPU_SPEED_COLUMN: speed, model_facts.GPU_SPEED_COLUMN: speed},
+    )
+    st.caption(
+        "Click a column header to sort. Params are without the ImageNet classifier. "
+        f"Speeds: {SPEED_SOURCE}; '—' where that table has no figure."
+    )
     ids = [row["Backbone"] for row in rows]
     left, right = st.columns(2)
     backbone = left.selectbox(
@@ -103,66 +118,6 @@ def cut_picker(backbone: str, size: int, current: str | None) -> str:
         "An earlier cut gives bigger, more generic feature maps and a faster backbone."
     )
     return str(cut)
-
-
-def _dense_layers(count: int, current: HeadSpec) -> list[dict[str, Any]]:
-    layers = []
-    for index in range(count):
-        old = current.dense[index] if index < len(current.dense) else None
-        cols = st.columns(4)
-        layers.append(
-            {
-                "units": int(
-                    cols[0].number_input(f"Units {index + 1}", 1, 4096, old.units if old else 128)
-                ),
-                "activation": cols[1].selectbox(
-                    f"Activation {index + 1}", ("relu", "gelu", "swish", "tanh")
-                ),
-                "dropout": float(
-                    cols[2].slider(
-                        f"Dropout {index + 1}", 0.0, 0.9, old.dropout if old else 0.0, 0.05
-                    )
-                ),
-                "batch_norm": bool(
-                    cols[3].checkbox(f"BatchNorm {index + 1}", old.batch_norm if old else False)
-                ),
-            }
-        )
-    return layers
-
-
-def head_fields(current: HeadSpec) -> HeadSpec:
-    """Head builder fields (inside the page's form); returns a HeadSpec."""
-    from core.model_spec import ConvBlockSpec, DenseSpec, HeadSpec
-
-    st.markdown("**Head** — what is stacked on the cut")
-    cols = st.columns(4)
-    conv_count = int(cols[0].number_input("Conv blocks", 0, 3, len(current.conv_blocks)))
-    filters = int(cols[1].number_input("Filters per conv block", 1, 2048, 64))
-    pooling = cols[2].selectbox(
-        "Pooling", ("avg", "max", "flatten"), index=("avg", "max", "flatten").index(current.pooling)
-    )
-    dense_count = int(cols[3].number_input("Dense layers", 0, 3, len(current.dense)))
-    dense = _dense_layers(dense_count, current)
-    last_cols = st.columns(2)
-    dropout = float(
-        last_cols[0].slider("Dropout before the output", 0.0, 0.9, current.dropout, 0.05)
-    )
-    output = last_cols[1].radio(
-        "Output",
-        ("softmax", "sigmoid"),
-        horizontal=True,
-        index=0 if current.output == "softmax" else 1,
-    )
-    return HeadSpec(
-        conv_blocks=tuple(
-            ConvBlockSpec(filters=filters, padding="same") for _ in range(conv_count)
-        ),
-        pooling=str(pooling),
-        dense=tuple(DenseSpec(**layer) for layer in dense),
-        dropout=dropout,
-        output=str(output),
-    )
 
 
 def freeze_fields(current: FreezeSpec, layer_names: list[str]) -> FreezeSpec:

@@ -7,38 +7,110 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from ui import common, session
+from ui import common, model_facts, session
 from ui.train_view import RunView, epoch_points, format_eta
 
 if TYPE_CHECKING:
+    from core.model_spec import ModelSpec
     from core.train_config import TrainConfig
 
 OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD with momentum", "rmsprop": "RMSprop"}
 CHART_REFRESH_S = 3.0
 _FIGURE_KEY = "train.figure_cache"
+UNFREEZE_LABELS = {
+    "last_n": "The last N layers",
+    "from_layer": "From a named layer upward",
+}
 PHASE_LABELS = {"head": "training the head", "fine_tune": "fine-tuning the backbone"}
 
 
-def _fine_tune_fields(current: TrainConfig) -> dict[str, Any]:
-    """The optional second phase: unfreeze the last layers of the backbone."""
+def unfreeze_layer_options(spec: ModelSpec) -> list[dict[str, Any]]:
+    """Layers the fine-tune phase can unfreeze from: those of the built extractor, top first.
+
+    Only layers up to the cut exist in the model, and layers replaced by surgery do not.
+    Recommended layers (block boundaries) below the cut come first, deepest first (unfreezing
+    from a deep one trains few layers: the safe choice), then every other layer, deepest first.
+
+    Returns:
+        Rows of ``model_facts.layer_rows`` (``name``, ``shape``, ``recommended``...).
+    """
+    size = spec.resolved_input_size
+    rows = model_facts.layer_rows(spec.backbone, size)
+    names = [row["name"] for row in rows]
+    cut = spec.cut_layer or model_facts.default_cut_name(spec.backbone, size)
+    kept = rows[: names.index(cut) + 1] if cut in names else rows
+    replaced: set[str] = set()
+    for op in spec.surgery:
+        if op.action == "replace" and op.first in names and op.last_layer in names:
+            replaced.update(names[names.index(op.first) : names.index(op.last_layer) + 1])
+    kept = [row for row in kept if row["name"] not in replaced]
+    top_first = list(reversed(kept))
+    recommended = [row for row in top_first if row["recommended"] and row["name"] != cut]
+    return recommended + [row for row in top_first if row not in recommended]
+
+
+def _fine_tune_fields(current: TrainConfig, spec: ModelSpec) -> dict[str, Any]:
+    """The optional second phase: unfreeze the last N layers or from a named layer upward."""
     fine = current.fine_tune
     enabled = st.checkbox(
         "Fine-tune the top of the backbone afterwards",
         value=fine is not None,
-        help="A second phase that also trains the last layers of the backbone at a lower "
-        "learning rate. Often gains a few points of accuracy; slower.",
+        help="A second phase that also trains the top of the backbone at a lower learning "
+        "rate. Often gains a few points of accuracy; slower. BatchNorm layers stay frozen.",
+        key="train_ft_enabled",
     )
-    left, mid, right = st.columns(3)
-    last_n = left.number_input("Layers to unfreeze", 1, 500, fine.last_n or 20 if fine else 20)
-    epochs = mid.number_input("Fine-tune epochs", 1, 1000, fine.epochs if fine else 5)
+    mode = st.radio(
+        "Unfreeze",
+        tuple(UNFREEZE_LABELS),
+        index=1 if fine is not None and fine.unfreeze_from else 0,
+        format_func=UNFREEZE_LABELS.__getitem__,
+        horizontal=True,
+        key="train_ft_mode",
+    )
+    left, layer_col = st.columns([1, 2])
+    last_n = left.number_input(
+        "Layers to unfreeze", 1, 500, (fine.last_n or 20) if fine else 20, key="train_ft_last_n"
+    )
+    rows = unfreeze_layer_options(spec)
+    by_name = {row["name"]: row for row in rows}
+    names = list(by_name)
+    chosen = fine.unfreeze_from if fine is not None and fine.unfreeze_from in by_name else None
+    layer = layer_col.selectbox(
+        "Unfreeze from layer (it and every layer above it)",
+        names,
+        index=names.index(chosen) if chosen else 0,
+        format_func=lambda n: (
+            f"{n}  ·  {by_name[n]['shape']}"
+            + ("  ★ recommended" if by_name[n]["recommended"] else "")
+        ),
+        key="train_ft_layer",
+    )
+    mid, right = st.columns(2)
+    epochs = mid.number_input(
+        "Fine-tune epochs", 1, 1000, fine.epochs if fine else 5, key="train_ft_epochs"
+    )
     factor = right.number_input(
-        "LR factor", 0.001, 1.0, fine.lr_factor if fine else 0.1, format="%.3f"
+        "LR factor", 0.001, 1.0, fine.lr_factor if fine else 0.1, format="%.3f", key="train_ft_lr"
     )
-    return {"enabled": enabled, "last_n": int(last_n), "epochs": int(epochs), "lr_factor": factor}
+    return {
+        "enabled": enabled,
+        "unfreeze_from": str(layer) if mode == "from_layer" and layer else None,
+        "last_n": int(last_n) if mode == "last_n" else None,
+        "epochs": int(epochs),
+        "lr_factor": float(factor),
+    }
 
 
-def settings_form(current: TrainConfig, *, disabled: bool) -> tuple[TrainConfig, str] | None:
-    """The training settings; returns (config, run name) when Start is pressed and valid."""
+def settings_form(
+    current: TrainConfig, spec: ModelSpec, *, disabled: bool
+) -> tuple[TrainConfig, str] | None:
+    """The training settings; returns (config, run name) when Start is pressed and valid.
+
+    Args:
+        current: The session's last settings (the form's defaults).
+        spec: The model to train (its layers feed the fine-tune layer picker).
+        disabled: Greys out Start (a run is in progress).
+    """
     from core.train_config import FineTuneSpec, TrainConfig
 
     with st.form("train_settings"):
@@ -63,7 +135,7 @@ def settings_form(current: TrainConfig, *, disabled: bool) -> tuple[TrainConfig,
         )
         seed = mid.number_input("Seed", 0, 2**31 - 1, int(current.seed))
         name = right.text_input("Run name (optional)", max_chars=120)
-        fine = _fine_tune_fields(current)
+        fine = _fine_tune_fields(current, spec)
         pressed = st.form_submit_button(
             "Start training", type="primary", disabled=disabled, icon=":material/play_arrow:"
         )
@@ -71,7 +143,12 @@ def settings_form(current: TrainConfig, *, disabled: bool) -> tuple[TrainConfig,
         return None
     try:
         fine_tune = (
-            FineTuneSpec(last_n=fine["last_n"], epochs=fine["epochs"], lr_factor=fine["lr_factor"])
+            FineTuneSpec(
+                unfreeze_from=fine["unfreeze_from"],
+                last_n=fine["last_n"],
+                epochs=fine["epochs"],
+                lr_factor=fine["lr_factor"],
+            )
             if fine["enabled"]
             else None
         )

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from core.backbones import (
+    _SPEED_MS,
     BACKBONES,
+    SPEED_SOURCE,
     build_backbone,
     get_backbone,
     has_offline_weights,
@@ -39,6 +41,19 @@ def test_registry_rows_are_consistent() -> None:
         assert 0 < info.imagenet_top1 < 100
         assert info.weights_file.endswith(".h5")
         assert callable(info.preprocess_input)
+
+
+def test_every_entry_has_a_speed_or_none() -> None:
+    for info in list_backbones():
+        for figure in (info.cpu_ms, info.gpu_ms):
+            assert figure is None or (isinstance(figure, float) and figure >= 0), info.id
+        # The table gives both figures or neither.
+        assert (info.cpu_ms is None) == (info.gpu_ms is None), info.id
+    assert set(_SPEED_MS) <= set(BACKBONES)  # no figure for an unknown id (typo)
+    assert get_backbone("mobilenet_v2").cpu_ms == 25.9
+    assert get_backbone("mobilenet_v2").gpu_ms == 3.8
+    assert get_backbone("convnext_tiny").cpu_ms is None  # not in the Keras table
+    assert "keras.io" in SPEED_SOURCE
 
 
 def test_unknown_backbone_suggests_close_names() -> None:

@@ -13,6 +13,11 @@ SCRIPT_STATE = """() => document.querySelector('[data-testid="stApp"]')
     ?.getAttribute('data-test-script-state')"""
 
 
+_SCROLL_TOP = """() => { window.scrollTo(0, 0);
+    document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]')
+        .forEach((element) => element.scrollTo(0, 0)); }"""
+
+
 def wait_idle(page: Any, timeout: float = 120.0) -> None:
     """Waits until the script run is over (the app is "notRunning" for 0.5 s in a row)."""
     deadline = time.monotonic() + timeout
@@ -44,19 +49,24 @@ def nav(page: Any, title: str) -> None:
     wait_idle(page)
 
 
-def shot(page: Any, name: str, height: int = 2200) -> None:
-    """Saves a screenshot of the whole page to docs/screenshots/<name>.png.
+def shot(page: Any, name: str, height: int = 2200, *, main_only: bool = False) -> None:
+    """Saves a screenshot of the page to docs/screenshots/<name>.png.
 
     Streamlit scrolls inside its own container, so a "full page" screenshot would stop at the
-    viewport: the viewport is made ``height`` pixels tall for the shot instead.
+    viewport: the viewport is made ``height`` pixels tall for the shot instead. ``main_only``
+    crops the sidebar away (the main column only), which keeps image-heavy pages small.
     """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size
     page.set_viewport_size({"width": size["width"], "height": height})
-    page.mouse.move(size["width"] // 2, 400)
-    page.mouse.wheel(0, -20_000)  # back to the top of the page
+    # Back to the top of the page (a mouse wheel over a table would scroll the table instead).
+    page.evaluate(_SCROLL_TOP)
     page.wait_for_timeout(800)  # let Plotly redraw at the new size
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    path = str(SCREENSHOTS / f"{name}.png")
+    if main_only:
+        page.locator('[data-testid="stMain"]').screenshot(path=path)
+    else:
+        page.screenshot(path=path)
     page.set_viewport_size(size)
 
 
@@ -128,3 +138,56 @@ def chart_epochs(page: Any) -> int:
 def chart_markers(page: Any) -> int:
     """Marker points Plotly drew on the training chart (train and validation curves)."""
     return int(page.locator(".js-plotly-plot .scatterlayer path.point").count())
+
+
+def evaluate_heatmap(page: Any) -> Any:
+    """Opens Evaluate and returns the visible confusion-matrix heatmap (Plotly's drawn cells)."""
+    nav(page, "Evaluate")
+    page.get_by_role("heading", name="4. Evaluate").wait_for()
+    heatmap = page.locator(".st-key-eval_cm .js-plotly-plot .heatmaplayer image").first
+    heatmap.wait_for(state="visible", timeout=180_000)
+    wait_idle(page)
+    return heatmap
+
+
+# The Predict card says "**class** (87.5%)" or "Not sure: the best guess, class, is only 40%.".
+_ANSWER = re.compile(
+    r"^(?:Not sure: the best guess, (?P<unsure>.+?), is only (?P<low>[\d.]+)%"
+    r"|(?P<sure>.+?) \((?P<high>[\d.]+)%\))"
+)
+
+
+def predict_upload(page: Any, image_path: Path) -> tuple[str, float]:
+    """Opens Predict, uploads ``image_path`` for the watched run.
+
+    Waits for the top-k bar chart (Plotly's drawn bars) of the uploaded image first.
+
+    Returns:
+        The class the app shows first and its probability in percent, as displayed.
+    """
+    nav(page, "Predict")
+    page.get_by_role("heading", name="5. Predict").wait_for()
+    page.locator('.st-key-predict_files input[type="file"]').set_input_files(str(image_path))
+    bars = page.locator(".st-key-predict_bar_0 .js-plotly-plot .barlayer .point path").first
+    bars.wait_for(state="visible", timeout=180_000)
+    wait_idle(page)
+    texts = page.locator('[data-testid="stMain"] [data-testid="stAlert"]').all_inner_texts()
+    for text in texts:
+        match = _ANSWER.match(text.strip())
+        if match:
+            name = match.group("unsure") or match.group("sure")
+            return str(name).strip(), float(match.group("low") or match.group("high"))
+    raise AssertionError(f"no prediction shown on the Predict page: {texts}")
+
+
+def download_keras(page: Any, dest: Path) -> Path:
+    """Opens Runs and downloads the selected run's ``.keras`` file into ``dest``."""
+    nav(page, "Runs")
+    button = page.locator(".st-key-runs_keras_download button")
+    button.wait_for(state="visible")
+    with page.expect_download(timeout=120_000) as info:
+        button.click()
+    download = info.value
+    target = dest / download.suggested_filename
+    download.save_as(str(target))
+    return target

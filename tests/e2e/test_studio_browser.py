@@ -1,16 +1,24 @@
 """The studio in a real browser: sample data -> MobileNetV2 -> 2 epochs with live curves.
 
 Training must survive page switches and a browser reload (the run id in the URL re-attaches
-the new session to the job). Screenshots of every page go to docs/screenshots/.
+the new session to the job). The trained run is then evaluated (confusion-matrix heatmap),
+tried on a generated image (top-k bar chart) and its ``.keras`` downloaded from the Runs page:
+the file loads with ``safe_mode=True`` and predicts the class the app showed. Screenshots of
+every page go to docs/screenshots/.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
+from core.images import load_image_array
+from core.sample_data import SAMPLE_CLASSES, draw_sample
 from tests.conftest import weights_dir
 from tests.e2e import studio_flow as flow
 from tests.e2e.studio_server import StudioServer
@@ -24,7 +32,9 @@ def url_param(page: Any, name: str) -> str | None:
     return match.group(1) if match else None
 
 
-def test_train_two_epochs_through_page_switches(page: Any, studio_server: StudioServer) -> None:
+def test_train_two_epochs_through_page_switches(
+    page: Any, studio_server: StudioServer, tmp_path: Path
+) -> None:
     flow.open_home(page, studio_server.url)
     token = url_param(page, "ws")
     assert token, "no workspace token in the URL"
@@ -48,10 +58,50 @@ def test_train_two_epochs_through_page_switches(page: Any, studio_server: Studio
     assert flow.chart_markers(page) >= 2 * EPOCHS  # train and validation points per epoch
     assert url_param(page, "run") == run_id
     flow.shot(page, "train")
-    for title in ("Evaluate", "Predict", "Runs"):
-        if page.locator('[data-testid="stSidebarNav"] a', has_text=title).count():
-            flow.nav(page, title)
-            flow.shot(page, title.lower())
+    check_evaluate_predict_export(page, studio_server, run_id, tmp_path)
+
+
+def run_folder(server: StudioServer, run_id: str) -> Path:
+    """The run's folder on the server (under the workspace folder, whose name is opaque)."""
+    found = sorted((server.work_dir / "runs").glob(f"*/{run_id}/labels.json"))
+    assert found, f"no labels.json for run {run_id}"
+    return found[0].parent
+
+
+def check_evaluate_predict_export(
+    page: Any, server: StudioServer, run_id: str, tmp_path: Path
+) -> None:
+    """The trained run of the same session: heatmap, a prediction, the downloaded model.
+
+    The downloaded ``.keras`` must load in plain Keras with ``safe_mode=True`` and predict the
+    class the app showed for the same image (same decoder, same size and resize mode).
+    """
+    assert flow.evaluate_heatmap(page).is_visible()
+    flow.shot(page, "evaluate", height=1500, main_only=True)
+
+    image_path = tmp_path / "my_photo.png"
+    draw_sample(SAMPLE_CLASSES[0], np.random.default_rng(123), size=96).save(image_path)
+    shown, shown_percent = flow.predict_upload(page, image_path)
+    labels = json.loads((run_folder(server, run_id) / "labels.json").read_text())
+    assert shown in labels["classes"], (shown, labels["classes"])
+    flow.shot(page, "predict", height=1100, main_only=True)
+
+    model_path = flow.download_keras(page, tmp_path)
+    assert model_path.suffix == ".keras" and model_path.stat().st_size > 0
+    flow.shot(page, "runs", height=1300, main_only=True)
+
+    import keras
+
+    model = keras.saving.load_model(str(model_path), safe_mode=True)
+    pixels = load_image_array(
+        image_path.read_bytes(), int(labels["input_size"]), str(labels["resize_mode"])
+    )
+    probabilities = np.asarray(model.predict(pixels[None], verbose=0))
+    assert probabilities.shape == (1, len(labels["classes"]))
+    best = int(np.argmax(probabilities[0]))
+    assert labels["classes"][best] == shown
+    # The app rounds to 0.1 % (1 % when "not sure"): the file gives the same probability.
+    assert abs(100 * float(probabilities[0][best]) - shown_percent) <= 0.5
 
 
 def test_reload_during_training_reattaches(page: Any, studio_server: StudioServer) -> None:

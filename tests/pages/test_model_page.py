@@ -42,6 +42,11 @@ def test_defaults_are_mobilenet_v2_and_the_last_layer(new_app: Callable) -> None
     table = app.dataframe[0].value
     assert {"Params (M)", "ImageNet top-1 (%)", "Offline weights"} <= set(table.columns)
     assert len(table) > 5
+    # Speed columns are labelled with their source and stay numeric (missing = NaN, shown "—").
+    speeds = table.set_index("Backbone")[["CPU ms/step (Keras docs)", "GPU ms/step (Keras docs)"]]
+    assert speeds.loc["mobilenet_v2"].tolist() == [25.9, 3.8]
+    assert speeds.loc["convnext_tiny"].isna().all()
+    assert any("Keras Applications table" in caption for caption in texts(app, "caption"))
 
 
 def test_use_this_model_shows_counts_summary_and_code(new_app: Callable) -> None:
@@ -80,3 +85,42 @@ def test_earlier_cut_changes_the_summary(new_app: Callable) -> None:
     app.button(key=USE).click().run()
     no_exception(app)
     assert counts(app)["Parameters"] < full
+
+
+def test_head_builder_takes_settings_per_conv_block_and_dense_layer(new_app: Callable) -> None:
+    app = open_model(new_app)
+    app.number_input(key="model_size_mobilenet_v2").set_value(96).run()
+    app.number_input(key="model_conv_count").set_value(2).run()
+    app.number_input(key="model_dense_count").set_value(2).run()
+    app.number_input(key="model_conv_filters_0").set_value(32)
+    app.number_input(key="model_conv_filters_1").set_value(16)
+    app.selectbox(key="model_conv_activation_1").set_value("gelu")
+    app.number_input(key="model_dense_units_0").set_value(64)
+    app.number_input(key="model_dense_units_1").set_value(24)
+    app.selectbox(key="model_dense_activation_1").set_value("tanh")
+    app.button(key=USE).click().run()
+    no_exception(app)
+    assert not texts(app, "error")
+    head = app.session_state["studio.model_spec"].head
+    assert [block.filters for block in head.conv_blocks] == [32, 16]
+    assert [block.activation for block in head.conv_blocks] == ["relu", "gelu"]
+    assert [(layer.units, layer.activation) for layer in head.dense] == [(64, "relu"), (24, "tanh")]
+    # The built head has exactly those layers: 3x3x1280 feature map at 96 px (3x3 "same"
+    # convolutions, no pooling), global average pooling, two dense layers, 4 sample classes.
+    expected = (
+        (3 * 3 * 1280 * 32 + 32)
+        + (3 * 3 * 32 * 16 + 16)
+        + (16 * 64 + 64)
+        + (64 * 24 + 24)
+        + (24 * 4 + 4)
+    )
+    assert counts(app)["Trainable"] == expected
+
+
+def test_backbone_table_speed_columns_show_a_dash_when_unknown(new_app: Callable) -> None:
+    app = open_model(new_app, with_data=False)
+    table = app.dataframe[0]
+    assert table.proto.placeholder == "—"  # what the browser shows for a missing value
+    speeds = table.value.set_index("Backbone")["CPU ms/step (Keras docs)"]
+    assert speeds.dtype.kind == "f"  # numeric, so the column sorts by speed
+    assert speeds["efficientnet_b7"] == 1578.9 and speeds.isna().sum() >= 10

@@ -158,3 +158,53 @@ def test_stop_button_stops_the_run(new_app: Callable) -> None:
     assert store.status(run_id) == "stopped"
     assert any("stopped" in text for text in texts(app, "warning"))
     assert app.button(key="train_resume")  # a stopped run can be continued
+
+
+def test_fine_tune_from_a_named_layer_runs_both_phases(new_app: Callable) -> None:
+    from core.jobs import get_manager
+    from core.settings import Settings
+    from core.workspace import workspace_store
+
+    app = new_app().run()
+    app.button(key="home_sample").click().run()
+    app.switch_page("pages/model.py").run()
+    app.number_input(key="model_size_mobilenet_v2").set_value(96).run()
+    app.button(key="FormSubmitter:model_head_form-Use this model").click().run()
+    app.switch_page("pages/train.py").run()
+    no_exception(app)
+    layer = app.selectbox(key="train_ft_layer")
+    assert layer.value == "block_16_project_BN"  # the deepest recommended layer below the cut
+    assert "block_16_expand" in layer.options[1] and "recommended" in layer.options[0]
+    assert "Conv1" in {option.split("  ·  ")[0] for option in layer.options}
+    app.number_input(key="train_epochs").set_value(1)
+    app.checkbox(key="train_ft_enabled").check()
+    app.radio(key="train_ft_mode").set_value("from_layer")
+    layer.set_value("block_16_expand")
+    app.number_input(key="train_ft_epochs").set_value(1)
+    app.button(key=START).click().run()
+    no_exception(app)
+    assert not texts(app, "error")
+    fine = app.session_state["studio.train_config"].fine_tune
+    assert (fine.unfreeze_from, fine.last_n, fine.epochs) == ("block_16_expand", None, 1)
+
+    run_id = app.query_params["run"]
+    store = workspace_store(Settings.from_env(), app.query_params["ws"])
+    job = get_manager().get(run_id, store)
+    assert job is not None and job.wait(timeout=300)
+    record = store.load(run_id)
+    assert record.config["train"]["fine_tune"]["unfreeze_from"] == "block_16_expand"
+    assert [row["phase"] for row in record.history] == ["head", "fine_tune"]
+    app.run()
+    assert "Training finished." in texts(app, "success")
+
+
+def test_fine_tune_defaults_to_the_last_n_layers(new_app: Callable) -> None:
+    app = new_app().run()
+    app.button(key="home_sample").click().run()
+    app.switch_page("pages/train.py").run()  # the default model, never confirmed
+    no_exception(app)
+    assert app.radio(key="train_ft_mode").value == "last_n"
+    assert app.number_input(key="train_ft_last_n").value == 20
+    assert not app.checkbox(key="train_ft_enabled").value
+    # The layer list is the default MobileNetV2 (224 px) up to its default cut.
+    assert app.selectbox(key="train_ft_layer").value == "block_16_project_BN"

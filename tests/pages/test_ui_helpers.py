@@ -38,3 +38,27 @@ def test_epoch_points_counts_rows_with_a_loss() -> None:
     view = RunView(run_id="r", status="training", history=[{"loss": 1.0}, {"loss": None}, {}])
     assert epoch_points(view) == 1
     assert view.active and not RunView(run_id="r", status="finished").active
+
+
+def test_unfreeze_options_list_built_layers_recommended_first() -> None:
+    from core.model_spec import ModelSpec, SurgeryOp
+    from ui.model_facts import layer_rows
+    from ui.train_widgets import unfreeze_layer_options
+
+    all_rows = layer_rows("mobilenet_v2", 96)
+    names = [row["name"] for row in all_rows]
+    cut = "block_13_expand_relu"  # only layers up to the cut exist in the built model
+    spec = ModelSpec(input_size=96, weights="none", cut_layer=cut)
+    options = [row["name"] for row in unfreeze_layer_options(spec)]
+    assert set(options) == set(names[: names.index(cut) + 1])
+    flags = [row["recommended"] for row in unfreeze_layer_options(spec)]
+    assert flags[0] and flags == sorted(flags, reverse=True)  # recommended ones first
+    recommended = [name for name, flag in zip(options, flags, strict=True) if flag]
+    # Deepest first within each group: unfreezing from the first option trains the fewest.
+    assert recommended == sorted(recommended, key=names.index, reverse=True)
+
+    replaced = SurgeryOp(action="replace", first="block_12_expand", last="block_12_depthwise")
+    with_surgery = ModelSpec(input_size=96, weights="none", cut_layer=cut, surgery=(replaced,))
+    remaining = {row["name"] for row in unfreeze_layer_options(with_surgery)}
+    assert "block_12_expand" not in remaining and "block_12_depthwise" not in remaining
+    assert "block_12_expand_BN" not in remaining and "block_11_add" in remaining

@@ -1,0 +1,188 @@
+"""The head builder of the Model page: conv blocks and dense layers, each with its own settings.
+
+How many blocks and layers there are is chosen outside the page's form (``head_counts``), so
+their rows appear as soon as the count changes; each row's settings are inside the form
+(``head_fields``) and become a ``core.model_spec.HeadSpec`` when the form is submitted.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+if TYPE_CHECKING:
+    from core.model_spec import HeadSpec
+
+MAX_CONV_BLOCKS = 3
+MAX_DENSE_LAYERS = 3
+POOL_SIZES = (0, 2, 3)  # 0 = no pooling after the convolution
+KERNEL_SIZES = (1, 3, 5)
+
+
+def head_counts(current: HeadSpec) -> tuple[int, int]:
+    """Numbers of conv blocks and dense layers (outside the form: rows appear at once)."""
+    left, right = st.columns(2)
+    conv = left.number_input(
+        "Conv blocks on the feature map",
+        0,
+        MAX_CONV_BLOCKS,
+        min(len(current.conv_blocks), MAX_CONV_BLOCKS),
+        key="model_conv_count",
+        help="Extra convolutions on the cut's feature map, before pooling (each with its own "
+        "number of filters). Useful with an early cut; none is the usual choice.",
+    )
+    dense = right.number_input(
+        "Dense layers before the output",
+        0,
+        MAX_DENSE_LAYERS,
+        min(len(current.dense), MAX_DENSE_LAYERS),
+        key="model_dense_count",
+        help="Fully connected layers after pooling, each with its own units and activation.",
+    )
+    return int(conv), int(dense)
+
+
+def _conv_rows(count: int, current: HeadSpec) -> list[dict[str, Any]]:
+    """One row of fields per conv block: filters, kernel, activation, pooling."""
+    from core.model_spec import ACTIVATIONS
+
+    rows = []
+    for index in range(count):
+        old = current.conv_blocks[index] if index < len(current.conv_blocks) else None
+        cols = st.columns(4)
+        number = index + 1
+        kernel = old.kernel_size if old and old.kernel_size in KERNEL_SIZES else 3
+        pool = old.pool_size if old and old.pool_size in POOL_SIZES else 0
+        rows.append(
+            {
+                "filters": int(
+                    cols[0].number_input(
+                        f"Filters (block {number})",
+                        1,
+                        2048,
+                        old.filters if old else 64,
+                        key=f"model_conv_filters_{index}",
+                    )
+                ),
+                "kernel_size": int(
+                    cols[1].selectbox(
+                        f"Kernel (block {number})",
+                        KERNEL_SIZES,
+                        index=KERNEL_SIZES.index(kernel),
+                        format_func=lambda k: f"{k}×{k}",
+                        key=f"model_conv_kernel_{index}",
+                    )
+                ),
+                "activation": str(
+                    cols[2].selectbox(
+                        f"Activation (block {number})",
+                        ACTIVATIONS,
+                        index=ACTIVATIONS.index(old.activation if old else "relu"),
+                        key=f"model_conv_activation_{index}",
+                    )
+                ),
+                "pool_size": int(
+                    cols[3].selectbox(
+                        f"Max pooling (block {number})",
+                        POOL_SIZES,
+                        index=POOL_SIZES.index(pool),
+                        format_func=lambda p: "none" if p == 0 else f"{p}×{p}",
+                        key=f"model_conv_pool_{index}",
+                    )
+                ),
+                # "same" keeps the map's size: small maps (3×3 at 96 px) survive several blocks.
+                "padding": "same",
+            }
+        )
+    return rows
+
+
+def _dense_rows(count: int, current: HeadSpec) -> list[dict[str, Any]]:
+    """One row of fields per dense layer: units, activation, dropout, batch norm."""
+    from core.model_spec import ACTIVATIONS
+
+    rows = []
+    for index in range(count):
+        old = current.dense[index] if index < len(current.dense) else None
+        cols = st.columns(4)
+        number = index + 1
+        rows.append(
+            {
+                "units": int(
+                    cols[0].number_input(
+                        f"Units (dense {number})",
+                        1,
+                        4096,
+                        old.units if old else 128,
+                        key=f"model_dense_units_{index}",
+                    )
+                ),
+                "activation": str(
+                    cols[1].selectbox(
+                        f"Activation (dense {number})",
+                        ACTIVATIONS,
+                        index=ACTIVATIONS.index(old.activation if old else "relu"),
+                        key=f"model_dense_activation_{index}",
+                    )
+                ),
+                "dropout": float(
+                    cols[2].slider(
+                        f"Dropout (dense {number})",
+                        0.0,
+                        0.9,
+                        old.dropout if old else 0.0,
+                        0.05,
+                        key=f"model_dense_dropout_{index}",
+                    )
+                ),
+                "batch_norm": bool(
+                    cols[3].checkbox(
+                        f"BatchNorm (dense {number})",
+                        old.batch_norm if old else False,
+                        key=f"model_dense_bn_{index}",
+                    )
+                ),
+            }
+        )
+    return rows
+
+
+def head_fields(current: HeadSpec, conv_count: int, dense_count: int) -> HeadSpec:
+    """The head's fields (inside the page's form); returns the HeadSpec they describe.
+
+    Raises:
+        ValueError: with a plain sentence when a value is refused by ``core.model_spec``.
+    """
+    from core.model_spec import POOLINGS, ConvBlockSpec, DenseSpec, HeadSpec
+
+    st.markdown("**Head** — what is stacked on the cut")
+    if conv_count:
+        st.caption("Conv blocks, in order (on the feature map of the cut):")
+    conv = _conv_rows(conv_count, current)
+    pooling = st.selectbox(
+        "Pooling (feature map → vector)",
+        POOLINGS,
+        index=POOLINGS.index(current.pooling),
+        key="model_pooling",
+    )
+    if dense_count:
+        st.caption("Dense layers, in order (after pooling):")
+    dense = _dense_rows(dense_count, current)
+    last_cols = st.columns(2)
+    dropout = float(
+        last_cols[0].slider("Dropout before the output", 0.0, 0.9, current.dropout, 0.05)
+    )
+    output = last_cols[1].radio(
+        "Output",
+        ("softmax", "sigmoid"),
+        horizontal=True,
+        index=0 if current.output == "softmax" else 1,
+    )
+    return HeadSpec(
+        conv_blocks=tuple(ConvBlockSpec(**row) for row in conv),
+        pooling=str(pooling),
+        dense=tuple(DenseSpec(**row) for row in dense),
+        dropout=dropout,
+        output=str(output),
+    )
