@@ -74,7 +74,8 @@ class DataSpec(ConfigMixin):
         val_ratio: share of each class kept for validation (ignored when splits are given).
         test_ratio: share of each class kept for the final test (ignored when splits are given).
         seed: makes the split, the shuffling and the augmentation reproducible.
-        resize_mode: "stretch", "crop" (center crop) or "pad" (pad to square).
+        resize_mode: "crop" (center crop, the default: keeps proportions), "stretch" or "pad"
+            (pad to square).
         augmentation: random changes applied to training images only.
     """
 
@@ -82,7 +83,7 @@ class DataSpec(ConfigMixin):
     val_ratio: float = 0.15
     test_ratio: float = 0.15
     seed: int = 42
-    resize_mode: str = "stretch"
+    resize_mode: str = "crop"
     augmentation: AugmentSpec = field(default_factory=AugmentSpec)
 
     def __post_init__(self) -> None:

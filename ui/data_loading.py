@@ -37,7 +37,7 @@ def load_dataset(
     val_ratio: float = 0.15,
     test_ratio: float = 0.15,
     seed: int = 42,
-    resize_mode: str = "stretch",
+    resize_mode: str = "crop",
     augmentation: AugmentSpec | None = None,
 ) -> session.DataState:
     """Scans ``path``, splits it and makes it the session's dataset.
