@@ -11,21 +11,37 @@ and stored in the run's ``metrics.json``. A difference above the goal becomes a 
 from __future__ import annotations
 
 import dataclasses
-import json
 import shutil
 import tempfile
-import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from core.errors import DataError, StudioError
+from core.errors import StudioError
+from core.export_bundle import bundle_readme, write_side_files, zip_bundle
+from core.export_parity import (
+    FLOAT_PARITY_GOAL,
+    PARITY_IMAGES,
+    parity_batch,
+    parity_warnings,
+    run_tflite,
+)
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "FLOAT_PARITY_GOAL",
+    "PARITY_IMAGES",
+    "ExportReport",
+    "bundle_readme",
+    "export_run",
+    "run_tflite",
+    "write_side_files",
+    "zip_bundle",
+]
 
 EXPORT_FORMATS = ("keras", "savedmodel", "tflite")
-FLOAT_PARITY_GOAL = 1e-4  # float exports should agree with the app to 4 decimals
-PARITY_IMAGES = 32
 
 
 @dataclasses.dataclass
@@ -47,50 +63,6 @@ class ExportReport:
         data["out_dir"] = str(self.out_dir)
         data["bundle"] = str(self.bundle) if self.bundle else None
         return data
-
-
-def _parity_batch(
-    run_dir: Path, predictor: Any, data_path: str | None
-) -> tuple[np.ndarray, np.ndarray | None, str]:
-    """Up to 32 validation images (with labels) or, if the data is gone, seeded random pixels."""
-    from core.evaluate import held_out_items
-
-    try:
-        split, items, data_classes = held_out_items(run_dir, data_path, prefer="validation")
-        items = items[:PARITY_IMAGES]
-        images = predictor.load_images([path for path, _ in items])
-        labels = np.array([predictor.classes.index(data_classes[i]) for _, i in items])
-        return images, labels, f"{split} images"
-    except (DataError, StudioError, ValueError):
-        size = predictor.input_size
-        rng = np.random.default_rng(0)
-        images = rng.uniform(0, 255, (8, size, size, 3)).astype(np.float32)
-        return images, None, "random pixel images"
-
-
-def _tflite_interpreter(path: Path) -> Any:
-    """The LiteRT interpreter when installed, else TensorFlow's (deprecated but working) one."""
-    try:
-        from ai_edge_litert.interpreter import Interpreter  # type: ignore[import-not-found]
-
-        return Interpreter(model_path=str(path))
-    except ImportError:
-        import tensorflow as tf
-
-        with warnings.catch_warnings():  # tf.lite.Interpreter warns that it is deprecated
-            warnings.simplefilter("ignore")
-            return tf.lite.Interpreter(model_path=str(path))
-
-
-def run_tflite(path: Path, images: np.ndarray) -> np.ndarray:
-    """Runs a .tflite file on a batch (input resized to the batch size); returns raw outputs."""
-    interpreter = _tflite_interpreter(path)
-    input_index = interpreter.get_input_details()[0]["index"]
-    interpreter.resize_tensor_input(input_index, list(images.shape))
-    interpreter.allocate_tensors()
-    interpreter.set_tensor(input_index, images.astype(np.float32))
-    interpreter.invoke()
-    return np.array(interpreter.get_tensor(interpreter.get_output_details()[0]["index"]))
 
 
 @dataclasses.dataclass
@@ -220,24 +192,17 @@ def export_run(
     from core.predictor import Predictor
 
     run_dir, out = Path(run_dir), Path(out_dir)
-    unknown = sorted(set(formats) - set(EXPORT_FORMATS))
-    if unknown or not formats:
-        raise StudioError(f"Unknown export format; choose from {', '.join(EXPORT_FORMATS)}.")
+    _check_formats(formats)
     predictor = Predictor.from_run(run_dir)
     out.mkdir(parents=True, exist_ok=True)
-    images, labels, source = _parity_batch(run_dir, predictor, data_path)
+    images, labels, source = parity_batch(run_dir, predictor, data_path)
     reference = predictor.predict_arrays(images)
     report = ExportReport(out, [], {}, len(images), source)
     with tempfile.TemporaryDirectory(prefix="studio_export_") as tmp:
         job = _ExportJob(run_dir, Path(tmp), out, predictor, images, labels, reference, report)
         _run_formats(job, formats, quantise)
     report.files.extend(write_side_files(run_dir, out, predictor, report))
-    for name, diff in report.parity.items():
-        if diff > FLOAT_PARITY_GOAL:
-            report.warnings.append(
-                f"The {name} export differs from the app by up to {diff:.2g} in probability "
-                f"(goal: below {FLOAT_PARITY_GOAL:g}); check it before relying on it."
-            )
+    report.warnings.extend(parity_warnings(report.parity))
     if make_bundle:
         report.bundle = zip_bundle(out, f"{run_dir.name}_export.zip", report.files)
     stored = {key: value for key, value in report.to_dict().items() if key in _STORED_KEYS}
@@ -248,82 +213,8 @@ def export_run(
 _STORED_KEYS = ("parity", "parity_images", "parity_source", "quantised", "warnings")
 
 
-def _generated_code(run_dir: Path, num_classes: int) -> str | None:
-    """The model engine's generated Python code for this run's model, if it can be made."""
-    try:
-        from core.codegen import generate_code
-        from core.model_spec import ModelSpec
-
-        config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
-        return str(generate_code(ModelSpec.from_dict(config["model"]), num_classes))
-    except Exception:  # codegen missing or the config predates it: the bundle goes without
-        return None
-
-
-def write_side_files(run_dir: Path, out: Path, predictor: Any, report: ExportReport) -> list[str]:
-    """Writes labels.json, config.json, train_model.py and README.md; returns their names."""
-    written = []
-    for name in ("labels.json", "config.json"):
-        if (run_dir / name).is_file():
-            shutil.copy2(run_dir / name, out / name)
-            written.append(name)
-    code = _generated_code(run_dir, predictor.num_classes)
-    if code is not None:
-        (out / "train_model.py").write_text(code, encoding="utf-8")
-        written.append("train_model.py")
-    else:
-        report.warnings.append("The Python code to retrain this model could not be generated.")
-    (out / "README.md").write_text(bundle_readme(predictor, report), encoding="utf-8")
-    written.append("README.md")
-    return written
-
-
-def bundle_readme(predictor: Any, report: ExportReport) -> str:
-    """A short README telling what goes in and comes out of the exported model."""
-    size, classes = predictor.input_size, predictor.classes
-    parity = "\n".join(f"| {name} | {diff:.2e} |" for name, diff in sorted(report.parity.items()))
-    resize = {"stretch": "stretched", "crop": "centre-cropped", "pad": "padded with black"}
-    return f"""# Exported image classifier ({predictor.source})
-
-## Input
-RGB images as float32 values 0..255, shape `(batch, {size}, {size}, 3)`. Images were
-{resize.get(predictor.resize_mode, predictor.resize_mode)} to {size}x{size} pixels in training.
-Do NOT scale or normalise the pixels: the preprocessing is inside the model.
-
-## Output
-Probabilities, shape `(batch, {len(classes)})`, in the order of `labels.json`:
-{", ".join(f"`{name}`" for name in classes)}.
-
-## Files
-- `model.keras`: `keras.saving.load_model("model.keras")` (built-in layers only, safe_mode works).
-- `saved_model.zip`: unzip, then `tf.saved_model.load("saved_model").serve(images)`.
-- `model.tflite`: TFLite float32 for phones and edge devices (LiteRT interpreter).
-- `model_dynamic_range.tflite` (if present): weights quantised to 8 bits, about 4x smaller.
-- `labels.json`, `config.json`: class names and every training setting.
-- `train_model.py` (if present): Python code that builds the same model to retrain it.
-
-## Check at export
-Each model file was reloaded from disk and run on {report.parity_images} {report.parity_source};
-largest difference in probability to the studio's own prediction:
-
-| format | max abs difference |
-|---|---|
-{parity}
-
-```python
-import keras, numpy as np
-from PIL import Image
-model = keras.saving.load_model("model.keras")
-image = Image.open("photo.jpg").convert("RGB").resize(({size}, {size}))
-probabilities = model(np.asarray(image, "float32")[None])[0]
-```
-"""
-
-
-def zip_bundle(out: Path, name: str, files: list[str]) -> Path:
-    """Zips the exported files (stored flat) into ``out/name``."""
-    bundle = out / name
-    with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as archive:
-        for file in files:
-            archive.write(out / file, file)
-    return bundle
+def _check_formats(formats: tuple[str, ...]) -> None:
+    """Raises ``StudioError`` unless ``formats`` is a non-empty subset of ``EXPORT_FORMATS``."""
+    unknown = sorted(set(formats) - set(EXPORT_FORMATS))
+    if unknown or not formats:
+        raise StudioError(f"Unknown export format; choose from {', '.join(EXPORT_FORMATS)}.")

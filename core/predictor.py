@@ -12,7 +12,6 @@ uses, so the app, the CLI and the exported model all see identical pixels.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -21,69 +20,26 @@ from typing import Any
 
 import numpy as np
 
+from core.batch_predict import IMAGE_SUFFIXES, NOT_SURE, image_files, predict_zip, prediction_rows
 from core.errors import ModelFileError
+from core.model_file import image_input_size, load_keras_file, read_labels
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "NOT_SURE",
+    "Predictor",
+    "image_files",
+    "load_keras_file",
+    "predict_zip",
+    "prediction_rows",
+    "read_labels",
+    "top_k_labels",
+]
+
 
 # Probabilities may be off by float rounding; beyond this the output is treated as logits.
 _PROBABILITY_TOLERANCE = 1e-3
 _RESIZE_MODES = ("stretch", "crop", "pad")
-
-
-def load_keras_file(path: str | os.PathLike[str]) -> Any:
-    """Loads a ``.keras`` file with ``safe_mode=True`` and turns any failure into a plain error.
-
-    Args:
-        path: a file whose name ends in ``.keras``.
-
-    Returns:
-        The loaded ``keras.Model`` (not compiled: only inference is needed).
-
-    Raises:
-        ModelFileError: the file is missing, not a Keras archive, or unsafe to load.
-    """
-    import keras
-
-    path = Path(path)
-    if not path.is_file():
-        raise ModelFileError(f"The model file {path.name} does not exist.")
-    try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=True)
-    except Exception as error:  # Keras raises many types; all mean "cannot use this file"
-        text = str(error)
-        if "safe_mode" in text or "Lambda" in text or "arbitrary code" in text:
-            raise ModelFileError(
-                "This model file contains Python code (for example a Lambda layer), which could "
-                "run anything on the server, so it was refused. Save the model using only "
-                "built-in Keras layers and upload it again."
-            ) from error
-        raise ModelFileError(
-            f"The file {path.name} could not be read as a Keras model ({type(error).__name__}). "
-            "Upload a model saved with model.save('name.keras') using built-in Keras layers."
-        ) from error
-    if not isinstance(model, keras.Model):
-        raise ModelFileError("The file does not contain a Keras model.")
-    return model
-
-
-def _input_size(model: Any) -> int:
-    """Returns the square input size of an image classifier or raises ModelFileError."""
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise ModelFileError(
-            "The model must have exactly one input (an image) and one output (class scores); "
-            f"it has {len(model.inputs)} inputs and {len(model.outputs)} outputs."
-        )
-    shape = tuple(model.inputs[0].shape)
-    if len(shape) != 4 or shape[3] != 3 or shape[1] is None or shape[1] != shape[2]:
-        raise ModelFileError(
-            "The model is not an image classifier this studio can use: its input must be "
-            f"square RGB images, shape (batch, size, size, 3), but it is {shape}."
-        )
-    out_shape = tuple(model.outputs[0].shape)
-    if len(out_shape) != 2 or out_shape[1] is None:
-        raise ModelFileError(
-            "The model is not an image classifier: its output must be one score per class, "
-            f"shape (batch, classes), but it is {out_shape}."
-        )
-    return int(shape[1])
 
 
 class Predictor:
@@ -114,7 +70,7 @@ class Predictor:
         import tensorflow as tf
 
         self.model = model
-        self.input_size = _input_size(model)
+        self.input_size = image_input_size(model)
         units = int(model.outputs[0].shape[1])
         num_classes = 2 if units == 1 else units
         names = list(classes) if classes else [f"class_{i}" for i in range(num_classes)]
@@ -271,22 +227,6 @@ class Predictor:
             return cls.from_model_file(path, classes=classes, resize_mode=resize_mode)
 
 
-def read_labels(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Reads and checks a ``labels.json`` (classes, input_size, resize_mode).
-
-    Raises:
-        ModelFileError: the file is not valid JSON or has no list of class names.
-    """
-    try:
-        labels = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise ModelFileError(f"The labels file could not be read: {error}.") from error
-    classes = labels.get("classes") if isinstance(labels, dict) else None
-    if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
-        raise ModelFileError("The labels file must contain a list of class names under 'classes'.")
-    return dict(labels)
-
-
 def top_k_labels(
     probabilities: np.ndarray, classes: Sequence[str], k: int = 3
 ) -> list[list[tuple[str, float]]]:
@@ -298,79 +238,3 @@ def top_k_labels(
         [(classes[j], float(row[j])) for j in idx]
         for row, idx in zip(probabilities, order, strict=True)
     ]
-
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
-NOT_SURE = "not sure"
-
-
-def prediction_rows(
-    predictor: Predictor,
-    sources: Sequence[tuple[str, Any]],
-    k: int = 3,
-    threshold: float = 0.0,
-) -> list[dict[str, Any]]:
-    """Predicts named images; one row per image, also for images that cannot be decoded.
-
-    Args:
-        predictor: the loaded model.
-        sources: (display name, path/bytes/file) pairs.
-        k: number of top classes listed per image.
-        threshold: below this top probability the answer is "not sure".
-
-    Returns:
-        Rows with file, predicted, confidence, top_k (text) and error (empty when fine).
-    """
-    from core.errors import DataError
-    from core.images import load_image_array
-
-    arrays, ok_rows, rows = [], [], []
-    for name, source in sources:
-        row: dict[str, Any] = {"file": name, "predicted": "", "confidence": None, "top_k": ""}
-        try:
-            arrays.append(load_image_array(source, predictor.input_size, predictor.resize_mode))
-            ok_rows.append(row)
-            row["error"] = ""
-        except DataError as error:
-            row["error"] = str(error)
-        rows.append(row)
-    if arrays:
-        probabilities = predictor.predict_arrays(np.stack(arrays))
-        for row, top in zip(ok_rows, predictor.top_k(probabilities, k), strict=True):
-            best_name, best_p = top[0]
-            row["predicted"] = best_name if best_p >= threshold else NOT_SURE
-            row["confidence"] = round(best_p, 6)
-            row["top_k"] = "; ".join(f"{name} {p:.3f}" for name, p in top)
-    return rows
-
-
-def image_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Expands files and folders (recursively) into image files, sorted within each folder."""
-    files: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES))
-        else:
-            files.append(path)
-    return files
-
-
-def predict_zip(
-    predictor: Predictor, file: Any, k: int = 3, threshold: float = 0.0
-) -> list[dict[str, Any]]:
-    """Predicts every image in an uploaded zip (extracted safely, then deleted).
-
-    Raises:
-        DataError: the zip is unsafe, too large, or holds no image.
-    """
-    from core.errors import DataError
-    from core.zipsafe import extract_zip
-
-    with tempfile.TemporaryDirectory(prefix="studio_batch_") as folder:
-        root = extract_zip(file, Path(folder) / "batch")
-        files = image_files([root])
-        if not files:
-            raise DataError("The zip file holds no images (jpg, png, bmp, gif, webp or tiff).")
-        named = [(str(path.relative_to(root)), path) for path in files]
-        return prediction_rows(predictor, named, k, threshold)

@@ -17,9 +17,9 @@ import numpy as np
 
 from core.errors import StudioError, TrainingError
 from core.features import PhaseData
-from core.jobs import TrainingEvents
 from core.runs import RunStore
 from core.train_config import TrainConfig
+from core.training_events import TrainingEvents
 
 BATCH_EVENT_INTERVAL_S = 0.25  # at most 4 per-batch rows a second reach the UI
 

@@ -10,6 +10,7 @@ import keras
 import numpy as np
 
 from core.features import PhaseData
+from core.train_callbacks import RunState
 
 
 def summarize_history(history: list[dict[str, Any]]) -> dict[str, Any]:
@@ -76,6 +77,41 @@ def evaluate_final(model: Any, data: PhaseData, classes: list[str], outputs: int
         if name == "test":
             result.update(per_class_metrics(truth, pred, classes))
     return result
+
+
+def run_metrics(
+    state: RunState,
+    model: Any,
+    data: PhaseData,
+    classes: list[str],
+    outputs: int,
+    batch_size: int,
+) -> dict[str, Any]:
+    """Everything ``metrics.json`` holds about a run that trained at least one epoch.
+
+    Args:
+        state: the run's history, phase timings and images seen per phase.
+        model: the model of the last phase (head or whole network), compiled.
+        data: the last phase's data (cached arrays or streamed datasets).
+        classes: class names in output order.
+        outputs: output units of the full model.
+        batch_size: the batch size the run used (after the memory guard).
+    """
+    metrics = summarize_history(state.history)
+    metrics.update(evaluate_final(model, data, classes, outputs))
+    metrics.update(
+        classes=classes,
+        batch_size=batch_size,
+        cached_features=bool(data.arrays),
+        features_from_cache=bool(data.from_cache),
+        phase_seconds={k: round(v, 3) for k, v in state.phase_seconds.items()},
+        images_per_second={
+            k: round(state.images_seen.get(k, 0) / v, 1)
+            for k, v in state.phase_seconds.items()
+            if v > 0
+        },
+    )
+    return metrics
 
 
 def save_model_atomic(model: Any, path: Any) -> None:

@@ -14,7 +14,12 @@ import pytest
 from core.errors import StudioError
 from core.jobs import JobManager
 from core.runs import RunStore
-from tests.core.test_trainer import corrupt_after_scan, tiny_config, tiny_settings
+from tests.core.test_trainer import (
+    corrupt_after_scan,
+    poison_cached_features,
+    tiny_config,
+    tiny_settings,
+)
 
 TIMEOUT = 240
 
@@ -57,16 +62,9 @@ def test_stop_a_queued_job(tiny_dataset: Path, tmp_path: Path) -> None:
 def test_failure_is_plain_with_traceback_only_in_the_log(
     tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import core.trainer
+    import core.train_session
 
-    real = core.trainer.prepare_cached
-
-    def poisoned(*args: Any, **kwargs: Any) -> Any:
-        data = real(*args, **kwargs)
-        data.train_x = np.full_like(data.train_x, np.nan)
-        return data
-
-    monkeypatch.setattr(core.trainer, "prepare_cached", poisoned)
+    real = poison_cached_features(monkeypatch, np.nan)
     manager, store = _manager(tmp_path)
     job = manager.submit(tiny_config(tiny_dataset), store)
     assert job.wait(TIMEOUT)
@@ -77,7 +75,7 @@ def test_failure_is_plain_with_traceback_only_in_the_log(
     assert record.status == "failed" and record.status_info["error"] == snapshot.error
     assert "Traceback" in record.paths["log"].read_text()
     # The manager stays usable for the next job.
-    monkeypatch.setattr(core.trainer, "prepare_cached", real)
+    monkeypatch.setattr(core.train_session, "prepare_cached", real)
     assert manager.submit(tiny_config(tiny_dataset, epochs=1), store).wait(TIMEOUT)
 
 

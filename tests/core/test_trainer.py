@@ -140,19 +140,28 @@ def test_stop_mid_epoch_keeps_a_model_and_marks_stopped(
     assert record.has_model and (record.path / "best.weights.h5").is_file()
 
 
-def test_nan_loss_fails_with_a_plain_message(
-    tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import core.trainer
+def poison_cached_features(monkeypatch: pytest.MonkeyPatch, value: float) -> Any:
+    """Fills the cached training features with ``value`` (NaN or inf); returns the real function.
 
-    real = core.trainer.prepare_cached
+    The loss then turns NaN in the first epoch, which the trainer must report in plain words.
+    """
+    import core.train_session
+
+    real = core.train_session.prepare_cached
 
     def poisoned(*args: Any, **kwargs: Any) -> Any:
         data = real(*args, **kwargs)
-        data.train_x = np.full_like(data.train_x, np.inf)
+        data.train_x = np.full_like(data.train_x, value)
         return data
 
-    monkeypatch.setattr(core.trainer, "prepare_cached", poisoned)
+    monkeypatch.setattr(core.train_session, "prepare_cached", poisoned)
+    return real
+
+
+def test_nan_loss_fails_with_a_plain_message(
+    tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    poison_cached_features(monkeypatch, np.inf)
     with pytest.raises(TrainingError, match="NaN"):
         train(tmp_path, tiny_config(tiny_dataset))
 
