@@ -46,6 +46,22 @@ def training_figure(
         A figure with two panels (loss, accuracy); the fine-tune phase is shaded.
     """
     figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"))
+    _add_epoch_curves(figure, history)
+    if batch_history:
+        _add_batch_loss(figure, batch_history)
+    _shade_fine_tune(figure, history)
+    figure.update_xaxes(title_text="epoch", rangemode="tozero")
+    figure.update_yaxes(range=[0, 1.02], row=1, col=2)
+    figure.update_layout(
+        height=360,
+        margin={"l": 40, "r": 20, "t": 40, "b": 40},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return figure
+
+
+def _add_epoch_curves(figure: go.Figure, history: list[dict[str, Any]]) -> None:
+    """Train (solid) and validation (dashed) curves: loss on the left, accuracy on the right."""
     for col, metric in ((1, "loss"), (2, "accuracy")):
         for prefix, name, color in (
             ("", "train", _TRAIN_COLOR),
@@ -64,40 +80,38 @@ def training_figure(
                     row=1,
                     col=col,
                 )
-    if batch_history:
-        xs_batch = [
-            float(row["epoch"]) - 1 + float(row.get("fraction", 1.0)) for row in batch_history
-        ]
-        figure.add_trace(
-            go.Scatter(
-                x=xs_batch,
-                y=[float(row["loss"]) for row in batch_history],
-                mode="lines",
-                name="batch loss",
-                line={"color": _BATCH_COLOR, "width": 1},
-            ),
-            row=1,
-            col=1,
-        )
-    start = _fine_tune_start(history)
-    if start is not None:
-        last = max(int(row["epoch"]) for row in history)
-        for col in (1, 2):
-            figure.add_vrect(
-                x0=start - 0.5,
-                x1=last + 0.5,
-                fillcolor="rgba(44, 160, 44, 0.08)",
-                line_width=0,
-                row=1,
-                col=col,
-                annotation_text="fine-tune" if col == 1 else None,
-                annotation_position="top left",
-            )
-    figure.update_xaxes(title_text="epoch", rangemode="tozero")
-    figure.update_yaxes(range=[0, 1.02], row=1, col=2)
-    figure.update_layout(
-        height=360,
-        margin={"l": 40, "r": 20, "t": 40, "b": 40},
-        legend={"orientation": "h", "y": -0.2},
+
+
+def _add_batch_loss(figure: go.Figure, batch_history: list[dict[str, Any]]) -> None:
+    """The per-batch loss as a thin line on the loss panel, at ``epoch - 1 + fraction``."""
+    xs_batch = [float(row["epoch"]) - 1 + float(row.get("fraction", 1.0)) for row in batch_history]
+    figure.add_trace(
+        go.Scatter(
+            x=xs_batch,
+            y=[float(row["loss"]) for row in batch_history],
+            mode="lines",
+            name="batch loss",
+            line={"color": _BATCH_COLOR, "width": 1},
+        ),
+        row=1,
+        col=1,
     )
-    return figure
+
+
+def _shade_fine_tune(figure: go.Figure, history: list[dict[str, Any]]) -> None:
+    """Shades the fine-tune epochs on both panels (nothing when there was no such phase)."""
+    start = _fine_tune_start(history)
+    if start is None:
+        return
+    last = max(int(row["epoch"]) for row in history)
+    for col in (1, 2):
+        figure.add_vrect(
+            x0=start - 0.5,
+            x1=last + 0.5,
+            fillcolor="rgba(44, 160, 44, 0.08)",
+            line_width=0,
+            row=1,
+            col=col,
+            annotation_text="fine-tune" if col == 1 else None,
+            annotation_position="top left",
+        )

@@ -115,15 +115,41 @@ def compute_metrics(
     probabilities = np.asarray(probabilities, dtype=np.float64)
     if len(y_true) == 0:
         raise DataError("There are no images to evaluate.")
-    num_classes = len(classes)
     y_pred = probabilities.argmax(axis=1)
-    matrix = confusion_matrix(y_true, y_pred, num_classes)
-    true_pos = np.diag(matrix).astype(np.float64)
+    matrix = confusion_matrix(y_true, y_pred, len(classes))
     support = matrix.sum(axis=1)
+    precision, recall, f1 = _precision_recall_f1(matrix)
+    roc, pr = _binary_curves(y_true, probabilities, len(classes))
+    return EvalMetrics(
+        classes=list(classes),
+        accuracy=float(np.mean(y_pred == y_true)),
+        macro_f1=float(np.mean(f1)),
+        per_class=_per_class_rows(classes, precision, recall, f1, support),
+        confusion=matrix.tolist(),
+        confusion_normalised=_safe_divide(matrix, support[:, None]).tolist(),
+        roc=roc,
+        pr=pr,
+    )
+
+
+def _precision_recall_f1(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-class precision, recall and F1 from a confusion matrix (rows: true classes)."""
+    true_pos = np.diag(matrix).astype(np.float64)
     precision = _safe_divide(true_pos, matrix.sum(axis=0))
-    recall = _safe_divide(true_pos, support)
+    recall = _safe_divide(true_pos, matrix.sum(axis=1))
     f1 = _safe_divide(2 * precision * recall, precision + recall)
-    per_class = [
+    return precision, recall, f1
+
+
+def _per_class_rows(
+    classes: list[str],
+    precision: np.ndarray,
+    recall: np.ndarray,
+    f1: np.ndarray,
+    support: np.ndarray,
+) -> list[dict[str, Any]]:
+    """One row per class for the metrics table."""
+    return [
         {
             "class": name,
             "precision": float(precision[i]),
@@ -133,20 +159,17 @@ def compute_metrics(
         }
         for i, name in enumerate(classes)
     ]
-    roc = pr = None
-    if num_classes == 2 and 0 < y_true.sum() < len(y_true):  # curves need both classes present
-        roc = roc_curve(y_true, probabilities[:, 1])
-        pr = precision_recall_curve(y_true, probabilities[:, 1])
-    return EvalMetrics(
-        classes=list(classes),
-        accuracy=float(np.mean(y_pred == y_true)),
-        macro_f1=float(np.mean(f1)),
-        per_class=per_class,
-        confusion=matrix.tolist(),
-        confusion_normalised=_safe_divide(matrix, support[:, None]).tolist(),
-        roc=roc,
-        pr=pr,
-    )
+
+
+def _binary_curves(
+    y_true: np.ndarray, probabilities: np.ndarray, num_classes: int
+) -> tuple[Curve | None, Curve | None]:
+    """ROC and PR curves of class 1 for two classes, else (None, None)."""
+    both_present = 0 < y_true.sum() < len(y_true)  # a curve needs both classes present
+    if num_classes != 2 or not both_present:
+        return None, None
+    scores = probabilities[:, 1]
+    return roc_curve(y_true, scores), precision_recall_curve(y_true, scores)
 
 
 @dataclasses.dataclass(frozen=True)

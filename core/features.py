@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -115,6 +115,10 @@ class _Output:
             self.array = self.array.astype(np.float32)  # rare: keep exact values instead
         self.array[start : start + len(features)] = features
 
+    def result(self) -> np.ndarray:
+        """The filled array; an empty float32 array when there were no items."""
+        return self.array if self.array is not None else np.zeros((0,), np.float32)
+
 
 def extract_features(
     extractor: Any,
@@ -151,32 +155,55 @@ def extract_features(
         TrainingError: an image cannot be read (the file is named).
         StopRequested: ``should_stop()`` became true.
     """
-    batches = [items[i : i + batch_size] for i in range(0, len(items), batch_size)]
     output = _Output(len(items), dtype)
     done = 0
     with ThreadPoolExecutor(max_workers=1) as pool:
-
-        def load(index: int) -> Any:
-            return pool.submit(_load_batch, batches[index], image_size, resize_mode, root)
-
-        pending = load(0) if batches else None
-        for index in range(len(batches)):
-            assert pending is not None
-            images = pending.result()
-            if index + 1 < len(batches):
-                pending = load(index + 1)
+        for images in _prefetched_batches(pool, items, batch_size, image_size, resize_mode, root):
             if should_stop is not None and should_stop():
                 raise StopRequested()
-            if augmenter is not None:
-                images = np.asarray(augmenter(images, training=True))
-            output.put(done, np.asarray(_inference_function(extractor)(images)))
+            output.put(done, _run_extractor(extractor, images, augmenter))
             done += len(images)
             if progress is not None:
                 progress(done, len(items))
-    labels = np.asarray([label for _, label in items], dtype=np.int32)
-    if output.array is None:
-        return np.zeros((0,), np.float32), labels
-    return output.array, labels
+    return output.result(), _labels(items)
+
+
+def _prefetched_batches(
+    pool: ThreadPoolExecutor,
+    items: Items,
+    batch_size: int,
+    image_size: int,
+    resize_mode: str,
+    root: str | os.PathLike[str] | None,
+) -> Iterator[np.ndarray]:
+    """Yields the decoded batches in order, decoding the next one on ``pool`` meanwhile.
+
+    Decoding (PIL, I/O) then overlaps the extractor call on the current batch.
+    """
+    batches = [items[i : i + batch_size] for i in range(0, len(items), batch_size)]
+
+    def load(index: int) -> Any:
+        return pool.submit(_load_batch, batches[index], image_size, resize_mode, root)
+
+    pending = load(0) if batches else None
+    for index in range(len(batches)):
+        assert pending is not None
+        images = pending.result()
+        if index + 1 < len(batches):
+            pending = load(index + 1)
+        yield images
+
+
+def _run_extractor(extractor: Any, images: np.ndarray, augmenter: Any) -> np.ndarray:
+    """One batch through the (optional) augmenter, then the compiled frozen extractor."""
+    if augmenter is not None:
+        images = np.asarray(augmenter(images, training=True))
+    return np.asarray(_inference_function(extractor)(images))
+
+
+def _labels(items: Items) -> np.ndarray:
+    """The class indices of ``items`` as int32 (N,)."""
+    return np.asarray([label for _, label in items], dtype=np.int32)
 
 
 @dataclass
@@ -233,53 +260,15 @@ def prepare_cached(
     it is extracted or loaded, so only the transformed arrays stay in memory. ``batch_size`` is
     the extraction batch; ``root`` names unreadable files relative to the dataset folder.
     """
+    parts = _PartFeatures(
+        extractor, model_spec=model_spec, data_spec=data_spec, hashes=hashes,
+        batch_size=batch_size, seed=seed, cache=cache, progress=progress,
+        should_stop=should_stop, transform=transform, root=root,
+    )  # fmt: skip
     augment = data_spec.augmentation if data_spec.augmentation.enabled else None
     num_classes = len(split.classes)
-    totals = {"seconds": 0.0, "images": 0, "hits": 0, "parts": 0}
-
-    def features_of(name: str, items: Items, view: int, aug: Any) -> np.ndarray:
-        def extract() -> np.ndarray:
-            from core.augment import build_augmenter
-
-            features, _ = extract_features(
-                extractor,
-                items,
-                image_size=model_spec.resolved_input_size,
-                resize_mode=data_spec.resize_mode,
-                batch_size=batch_size,
-                augmenter=build_augmenter(aug, seed + view) if aug is not None else None,
-                should_stop=should_stop,
-                progress=(lambda done, total: progress(name, done, total)) if progress else None,
-                dtype=np.float16 if cache is not None else np.float32,
-                root=root,
-            )
-            return features
-
-        key = feature_cache_key(
-            model_spec, data_spec.resize_mode, items,
-            hashes=hashes, view=view, augment=aug, seed=seed,
-        )  # fmt: skip
-        features, hit, seconds = cached_extract(cache, key, len(items), extract)
-        totals["seconds"] += seconds
-        totals["images"] += 0 if hit else len(items)
-        totals["hits"] += int(hit)
-        totals["parts"] += 1
-        return transform(features) if transform is not None else _as_float32(features)
-
-    views_used = views if augment else 1
-    train_x = np.concatenate(
-        [features_of("train", split.train, view, augment) for view in range(views_used)]
-    )
-    train_labels = np.tile(np.asarray([label for _, label in split.train], np.int32), views_used)
-    held_out = {}
-    for name in ("val", "test"):
-        items = getattr(split, name)
-        if items:
-            labels = np.asarray([label for _, label in items], np.int32)
-            held_out[name] = (
-                features_of(name, items, 0, None),
-                encode_labels(labels, num_classes, outputs),
-            )
+    train_x, train_labels = _training_part(parts, split, augment, views)
+    held_out = _held_out_parts(parts, split, num_classes, outputs)
     return PhaseData(
         train_x=train_x,
         train_y=encode_labels(train_labels, num_classes, outputs),
@@ -288,10 +277,95 @@ def prepare_cached(
         train_count=len(train_x),
         batch_size=batch_size,
         arrays=True,
-        extract_seconds=totals["seconds"],
-        extracted_images=int(totals["images"]),
-        from_cache=totals["hits"] == totals["parts"],
+        extract_seconds=parts.seconds,
+        extracted_images=parts.images,
+        from_cache=parts.hits == parts.count,
     )
+
+
+@dataclass
+class _PartFeatures:
+    """Features of one part (a split, or one augmented view of it), cached or extracted.
+
+    Tallies what it did over all parts, for the ``PhaseData`` of ``prepare_cached``.
+    """
+
+    extractor: Any
+    model_spec: Any
+    data_spec: Any
+    hashes: dict[str, str]
+    batch_size: int
+    seed: int
+    cache: FeatureCache | None
+    progress: Callable[[str, int, int], None] | None
+    should_stop: Callable[[], bool] | None
+    transform: Transform | None
+    root: str | os.PathLike[str] | None
+    seconds: float = 0.0  # spent extracting or loading
+    images: int = 0  # pushed through the extractor (cache misses)
+    hits: int = 0  # parts loaded from the cache
+    count: int = 0  # parts asked for
+
+    def features(self, name: str, items: Items, view: int, augment: Any) -> np.ndarray:
+        """The (transformed) features of ``items``; ``name`` labels the progress reports."""
+        key = feature_cache_key(
+            self.model_spec, self.data_spec.resize_mode, items,
+            hashes=self.hashes, view=view, augment=augment, seed=self.seed,
+        )  # fmt: skip
+        features, hit, seconds = cached_extract(
+            self.cache, key, len(items), lambda: self._extract(name, items, view, augment)
+        )
+        self.seconds += seconds
+        self.images += 0 if hit else len(items)
+        self.hits += int(hit)
+        self.count += 1
+        return self.transform(features) if self.transform is not None else _as_float32(features)
+
+    def _extract(self, name: str, items: Items, view: int, augment: Any) -> np.ndarray:
+        from core.augment import build_augmenter
+
+        progress = self.progress
+        features, _ = extract_features(
+            self.extractor,
+            items,
+            image_size=self.model_spec.resolved_input_size,
+            resize_mode=self.data_spec.resize_mode,
+            batch_size=self.batch_size,
+            augmenter=build_augmenter(augment, self.seed + view) if augment is not None else None,
+            should_stop=self.should_stop,
+            progress=(lambda done, total: progress(name, done, total)) if progress else None,
+            # float16 halves the cached arrays (widened to float32 on overflow: ``_Output``)
+            dtype=np.float16 if self.cache is not None else np.float32,
+            root=self.root,
+        )
+        return features
+
+
+def _training_part(
+    parts: _PartFeatures, split: Any, augment: Any, views: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Features and class indices of the training split, views after one another.
+
+    With ``augment`` set there are ``views`` augmented copies of each image, else one plain one.
+    """
+    views_used = views if augment else 1
+    features = np.concatenate(
+        [parts.features("train", split.train, view, augment) for view in range(views_used)]
+    )
+    return features, np.tile(_labels(split.train), views_used)
+
+
+def _held_out_parts(
+    parts: _PartFeatures, split: Any, num_classes: int, outputs: int
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(features, targets) of the non-empty "val" and "test" splits, never augmented."""
+    held_out = {}
+    for name in ("val", "test"):
+        items = getattr(split, name)
+        if items:
+            features = parts.features(name, items, 0, None)
+            held_out[name] = (features, encode_labels(_labels(items), num_classes, outputs))
+    return held_out
 
 
 def _as_float32(features: np.ndarray) -> np.ndarray:

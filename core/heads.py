@@ -79,17 +79,37 @@ def build_head(
     """
     import keras
 
+    _check_classes(spec, num_classes)
+    inputs = keras.Input(_per_example_shape(feature_shape), name="features")
+    x = _pooling(_conv_blocks(inputs, spec), spec.pooling)
+    x = _dense_layers(x, spec)
+    if spec.dropout > 0:
+        x = keras.layers.Dropout(spec.dropout, name="head_dropout")(x)
+    return keras.Model(inputs, _output_layer(x, spec, num_classes), name="head")
+
+
+def _check_classes(spec: HeadSpec, num_classes: int) -> None:
+    """Refuses fewer than two classes, and a single sigmoid output for more than two."""
     if num_classes < 2:
         raise StudioError(f"A classifier needs at least 2 classes, got {num_classes}.")
     if spec.output == "sigmoid" and num_classes != 2:
         raise StudioError(
             f"The single sigmoid output only works for 2 classes; this dataset has {num_classes}."
         )
+
+
+def _per_example_shape(feature_shape: Sequence[int | None]) -> tuple[int | None, ...]:
+    """``feature_shape`` without its batch dimension (a vector or a feature map may have one)."""
     shape = tuple(feature_shape)
     if len(shape) in (2, 4) and shape[0] is None:
         shape = shape[1:]
-    inputs = keras.Input(shape, name="features")
-    x = _pooling(_conv_blocks(inputs, spec), spec.pooling)
+    return shape
+
+
+def _dense_layers(x: Any, spec: HeadSpec) -> Any:
+    """The dense layers after pooling, each followed by its optional BatchNorm and dropout."""
+    import keras
+
     for index, dense in enumerate(spec.dense, start=1):
         x = keras.layers.Dense(dense.units, activation=dense.activation, name=f"head_dense{index}")(
             x
@@ -98,10 +118,13 @@ def build_head(
             x = keras.layers.BatchNormalization(name=f"head_bn{index}")(x)
         if dense.dropout > 0:
             x = keras.layers.Dropout(dense.dropout, name=f"head_dropout{index}")(x)
-    if spec.dropout > 0:
-        x = keras.layers.Dropout(spec.dropout, name="head_dropout")(x)
+    return x
+
+
+def _output_layer(x: Any, spec: HeadSpec, num_classes: int) -> Any:
+    """Probabilities: one sigmoid unit (two classes only) or a softmax over the classes."""
+    import keras
+
     if spec.output == "sigmoid":
-        outputs = keras.layers.Dense(1, activation="sigmoid", name=OUTPUT_LAYER)(x)
-    else:
-        outputs = keras.layers.Dense(num_classes, activation="softmax", name=OUTPUT_LAYER)(x)
-    return keras.Model(inputs, outputs, name="head")
+        return keras.layers.Dense(1, activation="sigmoid", name=OUTPUT_LAYER)(x)
+    return keras.layers.Dense(num_classes, activation="softmax", name=OUTPUT_LAYER)(x)

@@ -156,29 +156,33 @@ def fit_batch_size(
     size = batch_size
     while True:
         estimate = estimate_memory(
-            footprint,
-            size,
-            cached_images=cached_images,
-            backprop_backbone=backprop_backbone,
-            cached_floats=cached_floats,
-            staging_images=staging_images,
-        )
+            footprint, size, cached_images=cached_images, backprop_backbone=backprop_backbone,
+            cached_floats=cached_floats, staging_images=staging_images,
+        )  # fmt: skip
         if estimate.total_mb <= left:
             break
         if size <= MIN_BATCH_SIZE:
-            biggest = max(estimate.parts_mb.items(), key=lambda item: item[1])
-            raise TrainingError(
-                f"This run would need about {estimate.total_mb:.0f} MB but only "
-                f"{max(left, 0):.0f} MB of memory is left (budget {budget_mb:.0f} MB). "
-                f"The largest part is the {biggest[0]} ({biggest[1]:.0f} MB): use a smaller "
-                "input size, cut the backbone earlier, use fewer images, or wait for other "
-                "runs to finish."
-            )
+            raise _does_not_fit_error(estimate, left, budget_mb)
         size = max(MIN_BATCH_SIZE, size // 2)
-    note = None
-    if size != batch_size:
-        note = (
-            f"Batch size lowered from {batch_size} to {size} so the run fits the memory left "
-            f"({left:.0f} MB; estimated peak {estimate.total_mb:.0f} MB)."
-        )
+    note = None if size == batch_size else _lowered_batch_note(batch_size, estimate, left)
     return estimate, note
+
+
+def _does_not_fit_error(estimate: MemoryEstimate, left: float, budget_mb: float) -> TrainingError:
+    """The refusal: what the run needs, what is left, its largest part and what to change."""
+    biggest = max(estimate.parts_mb.items(), key=lambda item: item[1])
+    return TrainingError(
+        f"This run would need about {estimate.total_mb:.0f} MB but only "
+        f"{max(left, 0):.0f} MB of memory is left (budget {budget_mb:.0f} MB). "
+        f"The largest part is the {biggest[0]} ({biggest[1]:.0f} MB): use a smaller "
+        "input size, cut the backbone earlier, use fewer images, or wait for other "
+        "runs to finish."
+    )
+
+
+def _lowered_batch_note(requested: int, estimate: MemoryEstimate, left: float) -> str:
+    """Tells the user the batch size was lowered from ``requested`` to ``estimate``'s."""
+    return (
+        f"Batch size lowered from {requested} to {estimate.batch_size} so the run fits the "
+        f"memory left ({left:.0f} MB; estimated peak {estimate.total_mb:.0f} MB)."
+    )

@@ -137,10 +137,30 @@ def make_dataset(
     _check_args(items, image_size, resize_mode, batch_size)
     import tensorflow as tf
 
-    from core.augment import build_augmenter
+    dataset = _path_dataset(items, shuffle=shuffle, seed=seed)
+    # A file deleted or damaged after the scan stops the iteration with an error naming it
+    # (see ``explain_pipeline_error``): dropping it silently would change the data trained on.
+    dataset = _decoded(dataset, image_size, resize_mode)
+    dataset = _augmented(dataset.batch(batch_size), augment, seed)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _path_dataset(items: list[tuple[str, int]], *, shuffle: bool, seed: int) -> tf.data.Dataset:
+    """A dataset of (path, label) pairs, reshuffled every epoch when ``shuffle``."""
+    import tensorflow as tf
 
     paths = [path for path, _ in items]
     labels = np.asarray([label for _, label in items], dtype=np.int32)
+    dataset = tf.data.Dataset.from_tensor_slices((paths, labels))
+    if shuffle:
+        # Only the paths are shuffled, so a full-size buffer costs a few bytes per image.
+        dataset = dataset.shuffle(len(items), seed=seed, reshuffle_each_iteration=True)
+    return dataset
+
+
+def _decoded(pairs: tf.data.Dataset, image_size: int, resize_mode: str) -> tf.data.Dataset:
+    """Maps (path, label) pairs to (image, label) with the studio's PIL decoder, in order."""
+    import tensorflow as tf
 
     def decode(path: bytes) -> np.ndarray:
         return decode_for_pipeline(path.decode("utf-8"), image_size, resize_mode)
@@ -150,21 +170,22 @@ def make_dataset(
         image.set_shape((image_size, image_size, 3))
         return image, label
 
-    dataset = tf.data.Dataset.from_tensor_slices((paths, labels))
-    if shuffle:
-        # Only the paths are shuffled, so a full-size buffer costs a few bytes per image.
-        dataset = dataset.shuffle(len(items), seed=seed, reshuffle_each_iteration=True)
-    # A file deleted or damaged after the scan stops the iteration with an error naming it
-    # (see ``explain_pipeline_error``): dropping it silently would change the data trained on.
-    dataset = dataset.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    dataset = dataset.batch(batch_size)
+    return pairs.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+
+def _augmented(batches: tf.data.Dataset, augment: AugmentSpec | None, seed: int) -> tf.data.Dataset:
+    """``batches`` with the augmentation applied, or unchanged when there is none."""
+    import tensorflow as tf
+
+    from core.augment import build_augmenter
+
     augmenter = build_augmenter(augment, seed)
-    if augmenter is not None:
-        dataset = dataset.map(
-            lambda images, labels: (augmenter(images, training=True), labels),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    if augmenter is None:
+        return batches
+    return batches.map(
+        lambda images, labels: (augmenter(images, training=True), labels),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
 
 
 def load_split(spec: DataSpec) -> tuple[DatasetReport, SplitData]:

@@ -138,8 +138,26 @@ def restack(
 
     cut_model = keras.Model(backbone.input, backbone.get_layer(cut_layer).output)
     readers = _consumers(cut_model)
-    replace_at: dict[str, tuple[list[Any], keras.layers.Layer, SurgeryOp]] = {}
-    insert_at: dict[str, tuple[keras.layers.Layer, SurgeryOp]] = {}
+    replace_at, insert_at = _plan_steps(cut_model, ops)
+    tensors: dict[int, Any] = {id(cut_model.inputs[0]): inputs}
+    for depth in sorted(cut_model._nodes_by_depth, reverse=True):
+        for node in cut_model._nodes_by_depth[depth]:
+            _visit(node, tensors, readers, replace_at, insert_at)
+    return tensors[id(cut_model.outputs[0])]
+
+
+_ReplaceAt = dict[str, tuple[list[Any], Any, SurgeryOp]]
+_InsertAt = dict[str, tuple[Any, SurgeryOp]]
+
+
+def _plan_steps(cut_model: keras.Model, ops: Sequence[SurgeryOp]) -> tuple[_ReplaceAt, _InsertAt]:
+    """Checks every step and creates its layer, keyed by the name of the layer it starts at.
+
+    Raises:
+        SurgeryError: an unknown layer, a branched run, or two steps on the same layers.
+    """
+    replace_at: _ReplaceAt = {}
+    insert_at: _InsertAt = {}
     touched: set[str] = set()
     for index, op in enumerate(ops):
         run = _run_layers(cut_model, op) if op.action == "replace" else None
@@ -155,11 +173,7 @@ def restack(
             replace_at[op.first] = (run, make_layer(op, index), op)
         else:
             insert_at[op.first] = (make_layer(op, index), op)
-    tensors: dict[int, Any] = {id(cut_model.inputs[0]): inputs}
-    for depth in sorted(cut_model._nodes_by_depth, reverse=True):
-        for node in cut_model._nodes_by_depth[depth]:
-            _visit(node, tensors, readers, replace_at, insert_at)
-    return tensors[id(cut_model.outputs[0])]
+    return replace_at, insert_at
 
 
 def _names(model: keras.Model) -> set[str]:
@@ -170,8 +184,8 @@ def _visit(
     node: Any,
     tensors: dict[int, Any],
     readers: dict[int, list[str]],
-    replace_at: dict[str, tuple[list[Any], Any, SurgeryOp]],
-    insert_at: dict[str, tuple[Any, SurgeryOp]],
+    replace_at: _ReplaceAt,
+    insert_at: _InsertAt,
 ) -> None:
     """Re-runs one graph node on the new tensors (see ``restack``)."""
     if node.is_input or any(id(t) not in tensors for t in node.input_tensors):

@@ -7,12 +7,13 @@ their rows appear as soon as the count changes; each row's settings are inside t
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 if TYPE_CHECKING:
-    from core.model_spec import HeadSpec
+    from core.model_spec import ConvBlockSpec, DenseSpec, HeadSpec
 
 MAX_CONV_BLOCKS = 3
 MAX_DENSE_LAYERS = 3
@@ -45,107 +46,95 @@ def head_counts(current: HeadSpec) -> tuple[int, int]:
 
 def _conv_rows(count: int, current: HeadSpec) -> list[dict[str, Any]]:
     """One row of fields per conv block: filters, kernel, activation, pooling."""
-    from core.model_spec import ACTIVATIONS
-
-    rows = []
-    for index in range(count):
-        old = current.conv_blocks[index] if index < len(current.conv_blocks) else None
-        cols = st.columns(4)
-        number = index + 1
-        kernel = old.kernel_size if old and old.kernel_size in KERNEL_SIZES else 3
-        pool = old.pool_size if old and old.pool_size in POOL_SIZES else 0
-        rows.append(
-            {
-                "filters": int(
-                    cols[0].number_input(
-                        f"Filters (block {number})",
-                        1,
-                        2048,
-                        old.filters if old else 64,
-                        key=f"model_conv_filters_{index}",
-                    )
-                ),
-                "kernel_size": int(
-                    cols[1].selectbox(
-                        f"Kernel (block {number})",
-                        KERNEL_SIZES,
-                        index=KERNEL_SIZES.index(kernel),
-                        format_func=lambda k: f"{k}×{k}",
-                        key=f"model_conv_kernel_{index}",
-                    )
-                ),
-                "activation": str(
-                    cols[2].selectbox(
-                        f"Activation (block {number})",
-                        ACTIVATIONS,
-                        index=ACTIVATIONS.index(old.activation if old else "relu"),
-                        key=f"model_conv_activation_{index}",
-                    )
-                ),
-                "pool_size": int(
-                    cols[3].selectbox(
-                        f"Max pooling (block {number})",
-                        POOL_SIZES,
-                        index=POOL_SIZES.index(pool),
-                        format_func=lambda p: "none" if p == 0 else f"{p}×{p}",
-                        key=f"model_conv_pool_{index}",
-                    )
-                ),
-                # "same" keeps the map's size: small maps (3×3 at 96 px) survive several blocks.
-                "padding": "same",
-            }
-        )
-    return rows
+    return _block_rows(count, current.conv_blocks, _conv_fields)
 
 
 def _dense_rows(count: int, current: HeadSpec) -> list[dict[str, Any]]:
     """One row of fields per dense layer: units, activation, dropout, batch norm."""
-    from core.model_spec import ACTIVATIONS
+    return _block_rows(count, current.dense, _dense_fields)
 
+
+_RowFields = Callable[[Sequence[Any], Any, int], dict[str, Any]]
+
+
+def _block_rows(count: int, previous: Sequence[Any], fields: _RowFields) -> list[dict[str, Any]]:
+    """``count`` rows of four columns, each filled by ``fields(columns, old, index)``.
+
+    ``old`` is the block's current settings (the fields' defaults), or None for a block that
+    the count just added.
+    """
     rows = []
     for index in range(count):
-        old = current.dense[index] if index < len(current.dense) else None
-        cols = st.columns(4)
-        number = index + 1
-        rows.append(
-            {
-                "units": int(
-                    cols[0].number_input(
-                        f"Units (dense {number})",
-                        1,
-                        4096,
-                        old.units if old else 128,
-                        key=f"model_dense_units_{index}",
-                    )
-                ),
-                "activation": str(
-                    cols[1].selectbox(
-                        f"Activation (dense {number})",
-                        ACTIVATIONS,
-                        index=ACTIVATIONS.index(old.activation if old else "relu"),
-                        key=f"model_dense_activation_{index}",
-                    )
-                ),
-                "dropout": float(
-                    cols[2].slider(
-                        f"Dropout (dense {number})",
-                        0.0,
-                        0.9,
-                        old.dropout if old else 0.0,
-                        0.05,
-                        key=f"model_dense_dropout_{index}",
-                    )
-                ),
-                "batch_norm": bool(
-                    cols[3].checkbox(
-                        f"BatchNorm (dense {number})",
-                        old.batch_norm if old else False,
-                        key=f"model_dense_bn_{index}",
-                    )
-                ),
-            }
-        )
+        old = previous[index] if index < len(previous) else None
+        rows.append(fields(st.columns(4), old, index))
     return rows
+
+
+def _activation_field(column: Any, label: str, old: Any, key: str) -> str:
+    """The activation picker shared by conv blocks and dense layers (default "relu")."""
+    from core.model_spec import ACTIVATIONS
+
+    return str(
+        column.selectbox(
+            label, ACTIVATIONS, index=ACTIVATIONS.index(old.activation if old else "relu"), key=key
+        )
+    )
+
+
+def _conv_fields(cols: Sequence[Any], old: ConvBlockSpec | None, index: int) -> dict[str, Any]:
+    """Filters, kernel, activation and pooling of conv block ``index``."""
+    number = index + 1
+    kernel = old.kernel_size if old and old.kernel_size in KERNEL_SIZES else 3
+    pool = old.pool_size if old and old.pool_size in POOL_SIZES else 0
+    filters = cols[0].number_input(
+        f"Filters (block {number})", 1, 2048, old.filters if old else 64,
+        key=f"model_conv_filters_{index}",
+    )  # fmt: skip
+    kernel_size = cols[1].selectbox(
+        f"Kernel (block {number})", KERNEL_SIZES, index=KERNEL_SIZES.index(kernel),
+        format_func=lambda k: f"{k}×{k}", key=f"model_conv_kernel_{index}",
+    )  # fmt: skip
+    activation = _activation_field(
+        cols[2], f"Activation (block {number})", old, f"model_conv_activation_{index}"
+    )
+    pool_size = cols[3].selectbox(
+        f"Max pooling (block {number})", POOL_SIZES, index=POOL_SIZES.index(pool),
+        format_func=lambda p: "none" if p == 0 else f"{p}×{p}", key=f"model_conv_pool_{index}",
+    )  # fmt: skip
+    return {
+        "filters": int(filters),
+        "kernel_size": int(kernel_size),
+        "activation": activation,
+        "pool_size": int(pool_size),
+        # "same" keeps the map's size: small maps (3×3 at 96 px) survive several blocks.
+        "padding": "same",
+    }
+
+
+def _dense_fields(cols: Sequence[Any], old: DenseSpec | None, index: int) -> dict[str, Any]:
+    """Units, activation, dropout and batch norm of dense layer ``index``."""
+    number = index + 1
+    units = cols[0].number_input(
+        f"Units (dense {number})", 1, 4096, old.units if old else 128,
+        key=f"model_dense_units_{index}",
+    )  # fmt: skip
+    activation = _activation_field(
+        cols[1], f"Activation (dense {number})", old, f"model_dense_activation_{index}"
+    )
+    dropout = cols[2].slider(
+        f"Dropout (dense {number})", 0.0, 0.9, old.dropout if old else 0.0, 0.05,
+        key=f"model_dense_dropout_{index}",
+    )  # fmt: skip
+    batch_norm = cols[3].checkbox(
+        f"BatchNorm (dense {number})", old.batch_norm if old else False,
+        key=f"model_dense_bn_{index}",
+    )  # fmt: skip
+    return {
+        "units": int(units),
+        "activation": activation,
+        "dropout": float(dropout),
+        "batch_norm": bool(batch_norm),
+    }
 
 
 def head_fields(current: HeadSpec, conv_count: int, dense_count: int) -> HeadSpec:

@@ -12,7 +12,7 @@ from ui.train_view import RunView, epoch_points, format_eta
 
 if TYPE_CHECKING:
     from core.model_spec import ModelSpec
-    from core.train_config import TrainConfig
+    from core.train_config import FineTuneSpec, TrainConfig
 
 OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD with momentum", "rmsprop": "RMSprop"}
 CHART_REFRESH_S = 3.0
@@ -71,11 +71,24 @@ def _fine_tune_fields(current: TrainConfig, spec: ModelSpec) -> dict[str, Any]:
     last_n = left.number_input(
         "Layers to unfreeze", 1, 500, (fine.last_n or 20) if fine else 20, key="train_ft_last_n"
     )
+    layer = _unfreeze_layer_field(layer_col, fine, spec)
+    epochs, factor = _fine_tune_schedule_fields(fine)
+    return {
+        "enabled": enabled,
+        "unfreeze_from": str(layer) if mode == "from_layer" and layer else None,
+        "last_n": int(last_n) if mode == "last_n" else None,
+        "epochs": int(epochs),
+        "lr_factor": float(factor),
+    }
+
+
+def _unfreeze_layer_field(column: Any, fine: FineTuneSpec | None, spec: ModelSpec) -> Any:
+    """The layer picker, recommended layers starred; defaults to the saved layer if it exists."""
     rows = unfreeze_layer_options(spec)
     by_name = {row["name"]: row for row in rows}
     names = list(by_name)
     chosen = fine.unfreeze_from if fine is not None and fine.unfreeze_from in by_name else None
-    layer = layer_col.selectbox(
+    return column.selectbox(
         "Unfreeze from layer (it and every layer above it)",
         names,
         index=names.index(chosen) if chosen else 0,
@@ -85,6 +98,10 @@ def _fine_tune_fields(current: TrainConfig, spec: ModelSpec) -> dict[str, Any]:
         ),
         key="train_ft_layer",
     )
+
+
+def _fine_tune_schedule_fields(fine: FineTuneSpec | None) -> tuple[Any, Any]:
+    """The fine-tune phase's epochs and learning-rate factor (of the head phase's rate)."""
     mid, right = st.columns(2)
     epochs = mid.number_input(
         "Fine-tune epochs", 1, 1000, fine.epochs if fine else 5, key="train_ft_epochs"
@@ -92,13 +109,7 @@ def _fine_tune_fields(current: TrainConfig, spec: ModelSpec) -> dict[str, Any]:
     factor = right.number_input(
         "LR factor", 0.001, 1.0, fine.lr_factor if fine else 0.1, format="%.3f", key="train_ft_lr"
     )
-    return {
-        "enabled": enabled,
-        "unfreeze_from": str(layer) if mode == "from_layer" and layer else None,
-        "last_n": int(last_n) if mode == "last_n" else None,
-        "epochs": int(epochs),
-        "lr_factor": float(factor),
-    }
+    return epochs, factor
 
 
 def settings_form(
@@ -111,30 +122,9 @@ def settings_form(
         spec: The model to train (its layers feed the fine-tune layer picker).
         disabled: Greys out Start (a run is in progress).
     """
-    from core.train_config import FineTuneSpec, TrainConfig
-
     with st.form("train_settings"):
         st.subheader("Settings")
-        left, mid, right = st.columns(3)
-        optimizers = list(OPTIMIZER_LABELS)
-        optimizer = left.selectbox(
-            "Optimizer",
-            optimizers,
-            index=optimizers.index(current.optimizer),
-            format_func=OPTIMIZER_LABELS.__getitem__,
-        )
-        rate = mid.number_input(
-            "Learning rate", 1e-6, 1.0, float(current.learning_rate), format="%.5f"
-        )
-        batch = right.number_input("Batch size", 1, 1024, int(current.batch_size))
-        epochs = left.number_input("Epochs", 1, 1000, int(current.epochs), key="train_epochs")
-        early = mid.checkbox("Early stopping", current.early_stopping)
-        patience = right.number_input("Patience (epochs)", 1, 100, int(current.patience))
-        weights = left.checkbox(
-            "Balance classes", current.class_weights, help="Weight rare classes up in the loss."
-        )
-        seed = mid.number_input("Seed", 0, 2**31 - 1, int(current.seed))
-        name = right.text_input("Run name (optional)", max_chars=120)
+        values = _run_fields(current)
         fine = _fine_tune_fields(current, spec)
         pressed = st.form_submit_button(
             "Start training", type="primary", disabled=disabled, icon=":material/play_arrow:"
@@ -142,32 +132,70 @@ def settings_form(
     if not pressed:
         return None
     try:
-        fine_tune = (
-            FineTuneSpec(
-                unfreeze_from=fine["unfreeze_from"],
-                last_n=fine["last_n"],
-                epochs=fine["epochs"],
-                lr_factor=fine["lr_factor"],
-            )
-            if fine["enabled"]
-            else None
-        )
-        config = TrainConfig(
-            optimizer=str(optimizer),
-            learning_rate=float(rate),
-            batch_size=int(batch),
-            epochs=int(epochs),
-            early_stopping=bool(early),
-            patience=int(patience),
-            class_weights=bool(weights),
-            seed=int(seed),
-            fine_tune=fine_tune,
-        )
+        config = _train_config(values, fine)
     except ValueError as error:
         common.show_error(error)
         return None
     session.set_train_config(config)
-    return config, name.strip()
+    return config, values["name"].strip()
+
+
+def _run_fields(current: TrainConfig) -> dict[str, Any]:
+    """The first-phase settings and the run name, in three columns (raw widget values)."""
+    left, mid, right = st.columns(3)
+    optimizers = list(OPTIMIZER_LABELS)
+    # A dict literal evaluates in order, which keeps the widgets' order on the page.
+    return {
+        "optimizer": left.selectbox(
+            "Optimizer",
+            optimizers,
+            index=optimizers.index(current.optimizer),
+            format_func=OPTIMIZER_LABELS.__getitem__,
+        ),
+        "rate": mid.number_input(
+            "Learning rate", 1e-6, 1.0, float(current.learning_rate), format="%.5f"
+        ),
+        "batch": right.number_input("Batch size", 1, 1024, int(current.batch_size)),
+        "epochs": left.number_input("Epochs", 1, 1000, int(current.epochs), key="train_epochs"),
+        "early": mid.checkbox("Early stopping", current.early_stopping),
+        "patience": right.number_input("Patience (epochs)", 1, 100, int(current.patience)),
+        "weights": left.checkbox(
+            "Balance classes", current.class_weights, help="Weight rare classes up in the loss."
+        ),
+        "seed": mid.number_input("Seed", 0, 2**31 - 1, int(current.seed)),
+        "name": right.text_input("Run name (optional)", max_chars=120),
+    }
+
+
+def _train_config(values: dict[str, Any], fine: dict[str, Any]) -> TrainConfig:
+    """The config the form's values describe.
+
+    Raises:
+        ValueError: a value is refused by ``core.train_config`` (shown to the user).
+    """
+    from core.train_config import FineTuneSpec, TrainConfig
+
+    fine_tune = (
+        FineTuneSpec(
+            unfreeze_from=fine["unfreeze_from"],
+            last_n=fine["last_n"],
+            epochs=fine["epochs"],
+            lr_factor=fine["lr_factor"],
+        )
+        if fine["enabled"]
+        else None
+    )
+    return TrainConfig(
+        optimizer=str(values["optimizer"]),
+        learning_rate=float(values["rate"]),
+        batch_size=int(values["batch"]),
+        epochs=int(values["epochs"]),
+        early_stopping=bool(values["early"]),
+        patience=int(values["patience"]),
+        class_weights=bool(values["weights"]),
+        seed=int(values["seed"]),
+        fine_tune=fine_tune,
+    )
 
 
 def show_progress(view: RunView) -> None:
