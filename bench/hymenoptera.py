@@ -49,8 +49,10 @@ _RECIPE_TRAIN = {"epochs": 15, "augment_views": 3}
 # variant -> (data options, train options)
 VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     HEADLINE: (_RECIPE_DATA, _RECIPE_TRAIN),
-    "frozen_plain": ({}, {"epochs": 15}),
-    "augmented_stretch": ({"augmentation": _AUGMENT}, _RECIPE_TRAIN),
+    # Resize modes are pinned: the comparison rows must not move when DataSpec's default does.
+    "frozen_plain": ({"resize_mode": "stretch"}, {"epochs": 15}),
+    "frozen_crop": ({"resize_mode": "crop"}, {"epochs": 15}),
+    "augmented_stretch": ({"resize_mode": "stretch", "augmentation": _AUGMENT}, _RECIPE_TRAIN),
     "fine_tune": (
         _RECIPE_DATA,
         {
