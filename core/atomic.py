@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,3 +34,20 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
 def write_json_atomic(path: str | os.PathLike[str], data: Any) -> None:
     """Writes ``data`` as indented UTF-8 JSON atomically."""
     write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, allow_nan=True))
+
+
+def write_via_temp(path: str | os.PathLike[str], write: Callable[[Path], object]) -> None:
+    """Lets ``write`` create a temp file beside ``path``, then renames it over ``path``.
+
+    For writers that need a file name rather than bytes (``model.save``,
+    ``model.save_weights``): the temp name keeps the target's full name as its ending, so
+    suffix checks such as Keras's ``.weights.h5`` still pass. A process killed mid-write leaves
+    the previous file intact (only a stray temp file), never a truncated one.
+    """
+    target = Path(path)
+    tmp = target.with_name(f".tmp-{os.getpid()}-{target.name}")
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)

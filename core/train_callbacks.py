@@ -15,6 +15,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from core.atomic import write_via_temp
 from core.errors import StudioError, TrainingError
 from core.features import PhaseData
 from core.runs import RunStore
@@ -126,13 +127,14 @@ class RunCallback(keras.callbacks.Callback):
         """Saves last (and best) weights, history and the last good epoch."""
         folder = self.store.path(self.run_id)
         monitor = row.get("val_loss", row.get("loss"))
-        self.checkpoint_model.save_weights(folder / "last.weights.h5")
+        # Atomic: a crash mid-save must leave the previous checkpoint, not a truncated file.
+        write_via_temp(folder / "last.weights.h5", self.checkpoint_model.save_weights)
         if monitor is not None and (
             self.state.best_value is None or monitor < self.state.best_value
         ):
             self.state.best_value = float(monitor)
             self.state.best_weights = [w.copy() for w in self.checkpoint_model.get_weights()]
-            self.checkpoint_model.save_weights(folder / "best.weights.h5")
+            write_via_temp(folder / "best.weights.h5", self.checkpoint_model.save_weights)
         self.store.write_json(self.run_id, "history", self.state.history)
         self.store.update_status(
             self.run_id,

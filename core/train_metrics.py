@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 
+from core.atomic import write_via_temp
 from core.features import PhaseData
 from core.train_callbacks import RunState
 
@@ -116,10 +115,4 @@ def run_metrics(
 
 def save_model_atomic(model: Any, path: Any) -> None:
     """Saves a ``.keras`` file through a temp name and a rename (never half a file)."""
-    target = Path(path)
-    tmp = target.with_name(f".tmp-{os.getpid()}-{target.name}")
-    try:
-        model.save(tmp)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_via_temp(path, model.save)

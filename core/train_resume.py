@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.errors import TrainingError
 from core.runs import RunStore
 from core.train_callbacks import RunState
 from core.train_config import TrainConfig
@@ -41,9 +42,15 @@ def restore_checkpoint(
         unfrozen = True
     target = built.model if fine_tune or not built.fully_frozen_extractor else built.head
     best = folder / "best.weights.h5"
-    if best.is_file():
-        target.load_weights(best)
-        state.best_weights = [w.copy() for w in target.get_weights()]
-        state.best_value = info.get("best_value")
-    target.load_weights(weights)
+    try:
+        if best.is_file():
+            target.load_weights(best)
+            state.best_weights = [w.copy() for w in target.get_weights()]
+            state.best_value = info.get("best_value")
+        target.load_weights(weights)
+    except (OSError, ValueError) as error:
+        raise TrainingError(
+            "This run's saved progress cannot be read (the checkpoint file is damaged), so it "
+            "cannot be resumed: delete it, or start a new run with the same settings."
+        ) from error
     return last, unfrozen

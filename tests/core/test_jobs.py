@@ -109,6 +109,33 @@ def test_interrupted_run_is_resumed_to_the_end(tiny_dataset: Path, tmp_path: Pat
         manager.resume(store, job.run_id)
 
 
+def test_damaged_checkpoint_fails_resume_with_a_plain_message(
+    tiny_dataset: Path, tmp_path: Path
+) -> None:
+    manager, store = _manager(tmp_path)
+    job = manager.submit(tiny_config(tiny_dataset, epochs=2), store)
+    original_epoch = job.epoch
+
+    def stop_after_first(row: dict[str, Any]) -> None:
+        original_epoch(row)
+        job.stop()
+
+    job.epoch = stop_after_first  # type: ignore[method-assign]
+    assert job.wait(TIMEOUT)
+    folder = store.path(job.run_id)
+    (folder / "last.weights.h5").write_bytes(b"\x89HDF\r\n")  # cut short, as by a kill
+    info = json.loads((folder / "status.json").read_text())
+    info.update(status="training", pid=2**22 + 1, owner="crashed-process")
+    (folder / "status.json").write_text(json.dumps(info))
+    assert store.load(job.run_id).status == "interrupted"
+    resumed = manager.resume(store, job.run_id)
+    assert resumed.wait(TIMEOUT)
+    snapshot = resumed.snapshot()
+    assert snapshot.status == "failed"
+    assert "checkpoint file is damaged" in (snapshot.error or "")
+    assert "Traceback" not in (snapshot.error or "")
+
+
 def test_killed_training_process_reads_interrupted_and_resumes(
     tiny_dataset: Path, tmp_path: Path
 ) -> None:

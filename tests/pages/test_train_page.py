@@ -12,14 +12,20 @@ pytestmark = pytest.mark.apptest
 START = "FormSubmitter:train_settings-Start training"
 
 
-def start_from_sample(new_app: Callable, epochs: int = 1):  # returns (AppTest, run id)
-    """A new session: sample data, MobileNetV2 96 px (random weights), Start."""
+def open_train_with_model(new_app: Callable):  # returns AppTest
+    """A new session: sample data, MobileNetV2 96 px (random weights), on the Train page."""
     app = new_app().run()
     app.button(key="home_sample").click().run()
     app.switch_page("pages/model.py").run()
     app.number_input(key="model_size_mobilenet_v2").set_value(96).run()
     app.button(key="FormSubmitter:model_head_form-Use this model").click().run()
     app.switch_page("pages/train.py").run()
+    return app
+
+
+def start_from_sample(new_app: Callable, epochs: int = 1):  # returns (AppTest, run id)
+    """A new session: sample data, MobileNetV2 96 px (random weights), Start."""
+    app = open_train_with_model(new_app)
     app.number_input(key="train_epochs").set_value(epochs)
     app.button(key=START).click().run()
     no_exception(app)
@@ -165,12 +171,7 @@ def test_fine_tune_from_a_named_layer_runs_both_phases(new_app: Callable) -> Non
     from core.settings import Settings
     from core.workspace import workspace_store
 
-    app = new_app().run()
-    app.button(key="home_sample").click().run()
-    app.switch_page("pages/model.py").run()
-    app.number_input(key="model_size_mobilenet_v2").set_value(96).run()
-    app.button(key="FormSubmitter:model_head_form-Use this model").click().run()
-    app.switch_page("pages/train.py").run()
+    app = open_train_with_model(new_app)
     no_exception(app)
     layer = app.selectbox(key="train_ft_layer")
     assert layer.value == "block_16_project_BN"  # the deepest recommended layer below the cut
