@@ -79,41 +79,14 @@ def test_failure_is_plain_with_traceback_only_in_the_log(
     assert manager.submit(tiny_config(tiny_dataset, epochs=1), store).wait(TIMEOUT)
 
 
-def test_interrupted_run_is_resumed_to_the_end(tiny_dataset: Path, tmp_path: Path) -> None:
+def _crashed_in_second_epoch(tiny_dataset: Path, tmp_path: Path, epochs: int):  # type: ignore[no-untyped-def]
+    """Returns (manager, store, run id) of a run that looks like its process died in epoch 2.
+
+    Stop is pressed at the end of epoch 1 (so epoch 2 ends after its first batch), then the
+    status is made to look like that of a process that no longer exists.
+    """
     manager, store = _manager(tmp_path)
-    job = manager.submit(tiny_config(tiny_dataset, epochs=3), store)
-    # Simulate a crash early in epoch 2: Stop is pressed at the end of epoch 1 (so epoch 2 ends
-    # after its first batch), then the status is made to look like a dead process's.
-    original_epoch = job.epoch
-
-    def crash_after_first(row: dict[str, Any]) -> None:
-        original_epoch(row)
-        job.stop()
-
-    job.epoch = crash_after_first  # type: ignore[method-assign]
-    assert job.wait(TIMEOUT)
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
-    status_file = store.path(job.run_id) / "status.json"
-    info = json.loads(status_file.read_text())
-    info.update(status="training", pid=dead.pid, owner="crashed-process")
-    status_file.write_text(json.dumps(info))
-    record = store.load(job.run_id)
-    assert record.status == "interrupted" and record.status_info["last_epoch"] == 2
-    resumed = manager.resume(store, job.run_id)
-    assert resumed.wait(TIMEOUT) and resumed.snapshot().status == "finished"
-    record = store.load(job.run_id)
-    assert [row["epoch"] for row in record.history] == [1, 2, 3] and record.has_model
-    assert "Resuming after epoch 2" in record.paths["log"].read_text()
-    with pytest.raises(StudioError, match="finished"):
-        manager.resume(store, job.run_id)
-
-
-def test_damaged_checkpoint_fails_resume_with_a_plain_message(
-    tiny_dataset: Path, tmp_path: Path
-) -> None:
-    manager, store = _manager(tmp_path)
-    job = manager.submit(tiny_config(tiny_dataset, epochs=2), store)
+    job = manager.submit(tiny_config(tiny_dataset, epochs=epochs), store)
     original_epoch = job.epoch
 
     def stop_after_first(row: dict[str, Any]) -> None:
@@ -122,13 +95,36 @@ def test_damaged_checkpoint_fails_resume_with_a_plain_message(
 
     job.epoch = stop_after_first  # type: ignore[method-assign]
     assert job.wait(TIMEOUT)
-    folder = store.path(job.run_id)
-    (folder / "last.weights.h5").write_bytes(b"\x89HDF\r\n")  # cut short, as by a kill
-    info = json.loads((folder / "status.json").read_text())
-    info.update(status="training", pid=2**22 + 1, owner="crashed-process")
-    (folder / "status.json").write_text(json.dumps(info))
-    assert store.load(job.run_id).status == "interrupted"
-    resumed = manager.resume(store, job.run_id)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    status_file = store.path(job.run_id) / "status.json"
+    info = json.loads(status_file.read_text())
+    info.update(status="training", pid=dead.pid, owner="crashed-process")
+    status_file.write_text(json.dumps(info))
+    return manager, store, job.run_id
+
+
+def test_interrupted_run_is_resumed_to_the_end(tiny_dataset: Path, tmp_path: Path) -> None:
+    manager, store, run_id = _crashed_in_second_epoch(tiny_dataset, tmp_path, epochs=3)
+    record = store.load(run_id)
+    assert record.status == "interrupted" and record.status_info["last_epoch"] == 2
+    resumed = manager.resume(store, run_id)
+    assert resumed.wait(TIMEOUT) and resumed.snapshot().status == "finished"
+    record = store.load(run_id)
+    assert [row["epoch"] for row in record.history] == [1, 2, 3] and record.has_model
+    assert "Resuming after epoch 2" in record.paths["log"].read_text()
+    with pytest.raises(StudioError, match="finished"):
+        manager.resume(store, run_id)
+
+
+def test_damaged_checkpoint_fails_resume_with_a_plain_message(
+    tiny_dataset: Path, tmp_path: Path
+) -> None:
+    manager, store, run_id = _crashed_in_second_epoch(tiny_dataset, tmp_path, epochs=3)
+    checkpoint = store.path(run_id) / "last.weights.h5"
+    checkpoint.write_bytes(b"\x89HDF\r\n")  # cut short, as by a kill mid-save in older code
+    assert store.load(run_id).status == "interrupted"
+    resumed = manager.resume(store, run_id)
     assert resumed.wait(TIMEOUT)
     snapshot = resumed.snapshot()
     assert snapshot.status == "failed"
