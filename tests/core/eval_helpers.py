@@ -111,3 +111,10 @@ def make_finished_run(store_root: Path, dataset: Path, model: Any, classes: list
     store.write_json(run_id, "metrics", {"best": {"val_accuracy": 0.75, "epoch": 2}})
     store.update_status(run_id, status="finished", last_epoch=2)
     return run_id
+
+
+def cat_dog_run(tmp_path: Path) -> Path:
+    """A finished two-class run (data in ``tmp_path/data``, the run under ``tmp_path/runs``)."""
+    dataset = write_dataset(tmp_path / "data", {"cat": (200, 40, 40), "dog": (40, 40, 200)}, 8)
+    run_id = make_finished_run(tmp_path / "runs", dataset, tiny_classifier(2), ["cat", "dog"])
+    return tmp_path / "runs" / run_id

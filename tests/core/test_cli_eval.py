@@ -9,14 +9,12 @@ from pathlib import Path
 import pytest
 
 from core.__main__ import main
-from tests.core.eval_helpers import make_finished_run, tiny_classifier, write_dataset
+from tests.core.eval_helpers import cat_dog_run
 
 
 @pytest.fixture
 def run_dir(tmp_path: Path) -> Path:
-    dataset = write_dataset(tmp_path / "data", {"cat": (200, 40, 40), "dog": (40, 40, 200)}, 8)
-    run_id = make_finished_run(tmp_path / "runs", dataset, tiny_classifier(2), ["cat", "dog"])
-    return tmp_path / "runs" / run_id
+    return cat_dog_run(tmp_path)
 
 
 def test_predict_csv_has_one_row_per_image(run_dir: Path, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from core.evaluate import (
     precision_recall_curve,
     roc_curve,
 )
-from tests.core.eval_helpers import make_finished_run, tiny_classifier, write_dataset
+from tests.core.eval_helpers import cat_dog_run
 
 # Fixed prediction set: 6 images, 3 classes.
 Y_TRUE = np.array([0, 0, 1, 1, 2, 2])
@@ -85,9 +85,7 @@ def test_misclassified_sorted_by_confidence(tmp_path: Path) -> None:
 
 
 def test_evaluate_run_uses_the_stored_split(tmp_path: Path) -> None:
-    dataset = write_dataset(tmp_path / "data", {"cat": (200, 40, 40), "dog": (40, 40, 200)}, 8)
-    run_id = make_finished_run(tmp_path / "runs", dataset, tiny_classifier(2), ["cat", "dog"])
-    run_dir = tmp_path / "runs" / run_id
+    run_dir = cat_dog_run(tmp_path)
     result = evaluate_run(run_dir)
     assert result.split == "test"
     assert 0 < len(result.paths) < 16

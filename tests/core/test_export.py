@@ -10,14 +10,12 @@ import pytest
 
 from core.errors import StudioError
 from core.export import FLOAT_PARITY_GOAL, export_run
-from tests.core.eval_helpers import make_finished_run, tiny_classifier, write_dataset
+from tests.core.eval_helpers import cat_dog_run
 
 
 @pytest.fixture
 def finished_run(tmp_path: Path) -> Path:
-    dataset = write_dataset(tmp_path / "data", {"cat": (200, 40, 40), "dog": (40, 40, 200)}, 8)
-    run_id = make_finished_run(tmp_path / "runs", dataset, tiny_classifier(2), ["cat", "dog"])
-    return tmp_path / "runs" / run_id
+    return cat_dog_run(tmp_path)
 
 
 def test_parity_passes_for_keras_savedmodel_tflite(finished_run: Path, tmp_path: Path) -> None:
