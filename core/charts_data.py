@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -16,6 +17,10 @@ from core.dataset_scan import DatasetReport
 from core.images import ImageDecodeError, load_image_array
 
 _SPLIT_COLORS = {"train": "#1f77b4", "val": "#ff7f0e", "test": "#2ca02c", "all": "#1f77b4"}
+
+
+# Size and margins shared by the Data page's side-by-side panels, so they line up.
+_PANEL_LAYOUT: dict[str, Any] = {"height": 360, "margin": {"l": 40, "r": 20, "t": 50, "b": 40}}
 
 
 def counts_figure(counts: dict[str, dict[str, int]], title: str = "Images per class") -> go.Figure:
@@ -43,8 +48,7 @@ def counts_figure(counts: dict[str, dict[str, int]], title: str = "Images per cl
         barmode="group",
         xaxis_title="class",
         yaxis_title="images",
-        height=360,
-        margin={"l": 40, "r": 20, "t": 50, "b": 40},
+        **_PANEL_LAYOUT,
     )
     return figure
 
@@ -69,8 +73,7 @@ def size_figure(report: DatasetReport) -> go.Figure:
         title="Image sizes (pixels)",
         xaxis_title="width",
         yaxis_title="height",
-        height=360,
-        margin={"l": 40, "r": 20, "t": 50, "b": 40},
+        **_PANEL_LAYOUT,
     )
     return figure
 

@@ -48,6 +48,18 @@ def confusion_figure(
     return figure
 
 
+def _on_unit_square(figure: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
+    """Lays out a rate-vs-rate curve: both axes 0..1 (a little headroom so 1.0 stays visible)."""
+    figure.update_layout(
+        title=title,
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+        xaxis_range=[0, 1],
+        yaxis_range=[0, 1.02],
+    )
+    return figure
+
+
 def roc_figure(curve: Curve, positive_class: str) -> go.Figure:
     """ROC curve with the chance diagonal and the AUC in the title."""
     figure = go.Figure(
@@ -56,27 +68,15 @@ def roc_figure(curve: Curve, positive_class: str) -> go.Figure:
             go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line={"dash": "dash"}),
         ]
     )
-    figure.update_layout(
-        title=f"ROC curve for '{positive_class}' (AUC {curve.area:.3f})",
-        xaxis_title="False positive rate",
-        yaxis_title="True positive rate",
-        xaxis_range=[0, 1],
-        yaxis_range=[0, 1.02],
-    )
-    return figure
+    title = f"ROC curve for '{positive_class}' (AUC {curve.area:.3f})"
+    return _on_unit_square(figure, title, "False positive rate", "True positive rate")
 
 
 def pr_figure(curve: Curve, positive_class: str) -> go.Figure:
     """Precision-recall curve with the average precision in the title."""
     figure = go.Figure(go.Scatter(x=curve.x, y=curve.y, mode="lines", line_shape="hv"))
-    figure.update_layout(
-        title=f"Precision-recall for '{positive_class}' (average precision {curve.area:.3f})",
-        xaxis_title="Recall",
-        yaxis_title="Precision",
-        xaxis_range=[0, 1],
-        yaxis_range=[0, 1.02],
-    )
-    return figure
+    title = f"Precision-recall for '{positive_class}' (average precision {curve.area:.3f})"
+    return _on_unit_square(figure, title, "Recall", "Precision")
 
 
 def top_k_figure(top: Sequence[tuple[str, float]], threshold: float | None = None) -> go.Figure:
