@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.e2e import studio_flow as flow
-from tests.e2e.studio_server import CHROMIUM, CHROMIUM_ARGS, StudioServer
+from tests.helpers import e2e_flow as flow
+from tests.helpers.e2e_server import CHROMIUM, CHROMIUM_ARGS, StudioServer
 
 
 def tensorflow_mapped(pid: int) -> bool:

@@ -2,7 +2,7 @@
 
 The pipeline streams images from disk (no in-memory cache), so peak RSS should barely grow when
 the dataset grows from 400 to 4,000 images. Each size runs in a fresh subprocess so the peaks are
-separate; the images are generated (shapes from ``core.sample_data``), nothing is downloaded.
+separate; the images are generated (shapes from ``core.data.sample``), nothing is downloaded.
 
     python bench/data_memory.py [--sizes 400 4000] [--image-size 224] [--batch-size 32]
 
@@ -35,7 +35,7 @@ def generate(folder: Path, count: int, px: int = 128) -> list[Path]:
     """Writes ``count`` JPEGs of drawn shapes (4 classes) and returns their paths."""
     import numpy as np
 
-    from core.sample_data import SAMPLE_CLASSES, draw_sample
+    from core.data.sample import SAMPLE_CLASSES, draw_sample
 
     rng = np.random.default_rng(0)
     paths = []
@@ -52,9 +52,9 @@ def worker(folder: Path, count: int, image_size: int, batch_size: int) -> dict[s
     """Streams ``count`` images through the training pipeline once; returns the measurements."""
     import tensorflow as tf  # noqa: F401 - imported first so the baseline includes it
 
-    from core.data_config import AugmentSpec
-    from core.pipeline import make_dataset
-    from core.sample_data import SAMPLE_CLASSES
+    from core.data.pipeline import make_dataset
+    from core.data.sample import SAMPLE_CLASSES
+    from core.data.spec import AugmentSpec
 
     baseline = _peak_rss_mb()
     paths = sorted(folder.rglob("*.jpg"))[:count]

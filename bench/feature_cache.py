@@ -29,12 +29,12 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.data_config import DataSpec
-from core.model_spec import HeadSpec, ModelSpec
-from core.runs import RunStore
+from core.data.spec import DataSpec
+from core.model.spec import HeadSpec, ModelSpec
 from core.settings import Settings
-from core.train_config import RunConfig, TrainConfig
-from core.trainer import run_training
+from core.spec.run import RunConfig, TrainConfig
+from core.store.runs import RunStore
+from core.train.trainer import run_training
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "hymenoptera_data"
 

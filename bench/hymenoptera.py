@@ -1,7 +1,7 @@
 """Benchmark: ants vs bees with a frozen MobileNetV2 at 224 (issue 5), recipe vs alternatives.
 
 Each variant runs in its own process with a cold feature cache, through the real trainer
-(``core.trainer.run_training``), so its wall time (process start to end, TensorFlow import
+(``core.train.trainer.run_training``), so its wall time (process start to end, TensorFlow import
 included) and peak memory (``ru_maxrss``) are its own. Prints JSON.
 
 Usage::
@@ -67,10 +67,10 @@ def run_variant(name: str, data: str, workdir: str) -> dict[str, object]:
     """Trains one variant in this process and returns its numbers."""
     start = time.perf_counter()
     sys.path.insert(0, str(REPO))
-    from core.runs import RunStore
     from core.settings import Settings
-    from core.train_config import RunConfig
-    from core.trainer import run_training
+    from core.spec.run import RunConfig
+    from core.store.runs import RunStore
+    from core.train.trainer import run_training
 
     data_options, train_options = VARIANTS[name]
     config = RunConfig.from_dict(

@@ -53,9 +53,9 @@ def main() -> int:
     import numpy as np
     import tensorflow as tf
 
-    from core.model_builder import build_model
-    from core.model_spec import ModelSpec
-    from core.predictor import Predictor
+    from core.model.builder import build_model
+    from core.model.spec import ModelSpec
+    from core.predict.predictor import Predictor
 
     spec = ModelSpec(backbone=args.backbone, input_size=args.size, weights=args.weights)
     built = build_model(spec, num_classes=5)

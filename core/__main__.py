@@ -13,7 +13,7 @@ import os
 import sys
 
 # Each module exposes ``register(subparsers)``; handlers import TensorFlow lazily.
-CLI_MODULES = ("core.cli_model", "core.cli_data", "core.cli_train", "core.cli_eval")
+CLI_MODULES = ("core.cli.model", "core.cli.data", "core.cli.train", "core.cli.evaluate")
 
 
 def build_parser() -> argparse.ArgumentParser:

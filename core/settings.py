@@ -48,7 +48,7 @@ class Settings(ConfigMixin):
             "folder path" data source off.
         disk_cap_mb: size limit of ``runs_dir`` plus ``cache_dir``; when it is exceeded the
             least recently used cached features go first, then the oldest finished runs of
-            inactive workspaces (see ``core.workspace.enforce_disk_cap``).
+            inactive workspaces (see ``core.store.workspace.enforce_disk_cap``).
         memory_budget_mb: memory the whole process may use (Streamlit Cloud: about 2.7 GB).
         heartbeat_stale_s: a run whose status was not refreshed for this long, by a process
             other than this one, is considered interrupted.

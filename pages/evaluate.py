@@ -1,10 +1,9 @@
 """Evaluate: honest metrics of a finished run on images it never trained on.
 
-Metrics come from ``core.evaluate.evaluate_run`` (the run's own test split, or validation when
-there is none, rebuilt from its config with the same seed), charts from ``core.charts_eval``,
-Grad-CAM from ``core.gradcam``. The loaded model is cached per run file (path + mtime); the
-evaluation result is kept in this session only.
-"""
+Metrics come from ``core.evaluate.metrics.evaluate_run`` (the run's own test split, or validation
+when there is none, rebuilt from its config with the same seed), charts from
+``core.evaluate.charts``, Grad-CAM from ``core.evaluate.gradcam``. The loaded model is cached per
+run file (path + mtime); the evaluation result is kept in this session only."""
 
 from __future__ import annotations
 
@@ -25,7 +24,7 @@ common.page_header(
 @st.cache_resource(show_spinner="Loading the model...", max_entries=4)
 def load_predictor(run_dir: str, mtime: float) -> Any:
     """Loads a run's model once per file version (read-only, shared by sessions)."""
-    from core.predictor import Predictor
+    from core.predict.predictor import Predictor
 
     return Predictor.from_run(run_dir)
 
@@ -51,7 +50,7 @@ def pick_run(runs: list[Any]) -> str:
 
 def evaluation_for(run_dir: Path, predictor: Any) -> Any:
     """The run's evaluation, computed once per model file in this session."""
-    from core.evaluate import evaluate_run
+    from core.evaluate.metrics import evaluate_run
 
     key = (str(run_dir), (run_dir / "model.keras").stat().st_mtime)
     cache = st.session_state.setdefault("eval.results", {})
@@ -64,7 +63,7 @@ def evaluation_for(run_dir: Path, predictor: Any) -> Any:
 
 def show_metrics(result: Any) -> None:
     """Headline numbers, per-class table, confusion matrices and binary curves."""
-    from core.charts_eval import confusion_figure, pr_figure, roc_figure
+    from core.evaluate.charts import confusion_figure, pr_figure, roc_figure
 
     metrics = result.metrics
     if result.split != "test":
@@ -106,7 +105,7 @@ def show_gallery(result: Any) -> None:
 
 def show_gradcam(result: Any, predictor: Any) -> None:
     """Grad-CAM overlay for a chosen held-out image and class."""
-    from core.gradcam import grad_cam, overlay
+    from core.evaluate.gradcam import grad_cam, overlay
 
     st.subheader("Where does the model look? (Grad-CAM)")
     names = {path: Path(path).name for path in result.paths}

@@ -24,7 +24,7 @@ def load_sample_dataset() -> None:
 
     try:
         with st.status("Preparing the sample dataset...", expanded=False) as status:
-            from core.sample_data import ensure_sample_dataset
+            from core.data.sample import ensure_sample_dataset
 
             folder = ensure_sample_dataset(sample_folder())
             status.update(label="Scanning the images...")

@@ -1,6 +1,6 @@
 """Predict: classify your own images with a run, an uploaded ``.keras`` file, or ImageNet.
 
-Images are decoded by the same function as in training (``core.images.load_image_array``).
+Images are decoded by the same function as in training (``core.data.images.load_image_array``).
 Uploaded model files are loaded with ``safe_mode=True`` only (a file carrying Python code is
 refused). Loaded run models are cached per file version (path + mtime) and shared read-only.
 """
@@ -29,7 +29,7 @@ IMAGE_TYPES = ["jpg", "jpeg", "png", "bmp", "gif", "webp", "tif", "tiff"]
 @st.cache_resource(show_spinner="Loading the model...", max_entries=4)
 def load_run_predictor(run_dir: str, mtime: float) -> Any:
     """Loads a run's model once per file version (read-only, shared by sessions)."""
-    from core.predictor import Predictor
+    from core.predict.predictor import Predictor
 
     return Predictor.from_run(run_dir)
 
@@ -37,7 +37,7 @@ def load_run_predictor(run_dir: str, mtime: float) -> Any:
 @st.cache_resource(show_spinner="Loading the ImageNet network...", max_entries=2)
 def load_imagenet(backbone_id: str) -> Any:
     """The stock ImageNet classifier (read-only, shared by sessions)."""
-    from core.imagenet import imagenet_predictor
+    from core.predict.imagenet import imagenet_predictor
 
     return imagenet_predictor(backbone_id)
 
@@ -68,7 +68,7 @@ def uploaded_model() -> Any:
     """A user's .keras file (safe_mode=True), with optional class names from labels.json."""
     import json
 
-    from core.predictor import Predictor
+    from core.predict.predictor import Predictor
 
     model_file = st.file_uploader("Model file (.keras)", type=["keras"], key="predict_model_file")
     labels_file = st.file_uploader(
@@ -96,7 +96,7 @@ def uploaded_model() -> Any:
 
 def imagenet_model() -> Any:
     """The stock ImageNet classifier of a backbone, or a plain message when unavailable."""
-    from core.backbones import list_backbones
+    from core.model.backbones import list_backbones
 
     options = [info.id for info in list_backbones()]
     backbone = st.selectbox(
@@ -119,8 +119,8 @@ def imagenet_model() -> Any:
 
 def show_single(predictor: Any, files: list[Any], k: int, threshold: float) -> None:
     """One card per image: the picture, the answer, and a top-k bar chart."""
-    from core.charts_eval import top_k_figure
-    from core.images import load_image
+    from core.data.images import load_image
+    from core.evaluate.charts import top_k_figure
 
     for index, file in enumerate(files):
         with st.container(border=True):
@@ -145,7 +145,7 @@ def show_single(predictor: Any, files: list[Any], k: int, threshold: float) -> N
 
 def show_batch(predictor: Any, k: int, threshold: float) -> None:
     """A zip of images -> a table -> a CSV download."""
-    from core.predictor import predict_zip
+    from core.predict.batch import predict_zip
 
     archive = st.file_uploader("Zip of images", type=["zip"], key="predict_zip")
     if archive is None:

@@ -1,8 +1,8 @@
 """Runs: every run of this workspace; compare several, re-run, delete, download and export.
 
-Table rows, the overlay chart and the config diff come from ``core.compare``; the export with
-its parity check from ``core.export``. Only runs of the visitor's own workspace are listed.
-"""
+Table rows, the overlay chart and the config diff come from ``core.evaluate.compare``; the export
+with its parity check from ``core.export.exporter``. Only runs of the visitor's own workspace are
+listed."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def show_comparison(records: list[Any]) -> None:
     """Overlay curves and the highlighted config diff of the chosen runs."""
     import pandas as pd
 
-    from core.compare import config_diff, overlay_figure
+    from core.evaluate.compare import config_diff, overlay_figure
 
     by_id = {record.run_id: record for record in records}
     chosen = st.multiselect(
@@ -64,9 +64,9 @@ def show_comparison(records: list[Any]) -> None:
 
 def rerun(record: Any) -> None:
     """Loads the run's data, model and training settings into the session; opens Train."""
-    from core.data_config import AugmentSpec
-    from core.model_spec import ModelSpec
-    from core.train_config import TrainConfig
+    from core.data.spec import AugmentSpec
+    from core.model.spec import ModelSpec
+    from core.spec.run import TrainConfig
     from ui import data_loading
 
     data = record.config.get("data", {})
@@ -93,7 +93,7 @@ def export_folder(run_id: str) -> Path:
 
 def show_export(record: Any) -> None:
     """Exports the run with a parity check and offers the bundle for download."""
-    from core.export import EXPORT_FORMATS, export_run
+    from core.export.exporter import EXPORT_FORMATS, export_run
 
     with st.form("runs_export_form"):
         formats = st.multiselect("Formats", EXPORT_FORMATS, default=list(EXPORT_FORMATS))
@@ -166,7 +166,7 @@ def show_actions(records: list[Any]) -> None:
 
 
 def main() -> None:
-    from core.compare import runs_table
+    from core.evaluate.compare import runs_table
 
     records = load_records()
     if not records:

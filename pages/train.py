@@ -1,10 +1,9 @@
 """Train: settings, Start, live curves and progress, Stop, and the result card.
 
-Training runs in a job of the process-wide manager (``core.jobs.get_manager()``), never in this
-script: a widget click or a page switch reruns the script, not the job. The run id is kept in
-the URL (``?run=``), so a reload re-attaches to the job while it runs, and to the run store's
-files once it is over. The live part is a fragment that reruns every second on its own.
-"""
+Training runs in a job of the process-wide manager (``core.jobs.manager.get_manager()``), never in
+this script: a widget click or a page switch reruns the script, not the job. The run id is kept in
+the URL (``?run=``), so a reload re-attaches to the job while it runs, and to the run store's files
+once it is over. The live part is a fragment that reruns every second on its own."""
 
 from __future__ import annotations
 
@@ -35,8 +34,8 @@ def attached_view() -> train_view.RunView | None:
 
 def start_run(train_config: object, name: str) -> None:
     """Submits a run of the session's data and model to the job manager and watches it."""
-    from core.jobs import get_manager
-    from core.train_config import RunConfig
+    from core.jobs.manager import get_manager
+    from core.spec.run import RunConfig
 
     data = session.get_data()
     assert data is not None  # the page stops earlier without data

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ui import session
 
 if TYPE_CHECKING:
-    from core.data_config import AugmentSpec
+    from core.data.spec import AugmentSpec
 
 
 def sample_folder() -> Path:
@@ -58,9 +58,9 @@ def load_dataset(
         DataError: if the folder holds no usable dataset (message for the user).
         ValueError: if a setting is out of range.
     """
-    from core.data_config import AugmentSpec, DataSpec
-    from core.dataset_scan import scan_dataset
-    from core.splits import split_dataset
+    from core.data.scan import scan_dataset
+    from core.data.spec import AugmentSpec, DataSpec
+    from core.data.splits import split_dataset
 
     spec = DataSpec(
         path=str(path),
@@ -89,7 +89,7 @@ def resplit(
     """Applies new split/augmentation settings to the loaded dataset without rescanning it."""
     from dataclasses import replace
 
-    from core.splits import split_dataset
+    from core.data.splits import split_dataset
 
     spec = replace(
         state.spec,
@@ -107,7 +107,7 @@ def resplit(
 
 def load_sample() -> session.DataState:
     """Generates (or reuses) the sample dataset and makes it the session's dataset."""
-    from core.sample_data import ensure_sample_dataset
+    from core.data.sample import ensure_sample_dataset
 
     folder = ensure_sample_dataset(sample_folder())
     return load_dataset(str(folder), source="Sample dataset")
@@ -119,7 +119,7 @@ def load_zip(upload: Any) -> session.DataState:
     Args:
         upload: The ``UploadedFile`` (any binary file object with a ``name``).
     """
-    from core.zipsafe import extract_zip
+    from core.data.zipsafe import extract_zip
 
     root = extract_zip(upload, upload_folder("zip"))
     return load_dataset(str(root), source=f"Zip: {getattr(upload, 'name', 'upload')}")
@@ -137,8 +137,8 @@ def load_class_uploads(uploads: list[tuple[str, list[Any]]]) -> session.DataStat
     Raises:
         DataError: on an unsafe or duplicate class name, or a class without images.
     """
+    from core.data.zipsafe import safe_name
     from core.errors import DataError
-    from core.zipsafe import safe_name
 
     names = [safe_name(name.strip()) for name, _ in uploads]
     if len({name.lower() for name in names}) != len(names):
@@ -157,7 +157,7 @@ def load_class_uploads(uploads: list[tuple[str, list[Any]]]) -> session.DataStat
 
 def load_server_folder(path: str) -> session.DataState:
     """Loads a server folder, refused unless it lies inside the allowed roots."""
-    from core.dataset_scan import resolve_data_folder
+    from core.data.scan import resolve_data_folder
 
     roots = session.get_settings().folder_source_roots
     folder = resolve_data_folder(path, roots)

@@ -12,7 +12,7 @@ import streamlit as st
 from ui import common, data_loading, session
 
 if TYPE_CHECKING:
-    from core.data_config import AugmentSpec
+    from core.data.spec import AugmentSpec
 
 THUMBS_PER_CLASS = 6
 THUMB_SIZE = 96
@@ -22,7 +22,7 @@ PREVIEW_COUNT = 8
 @st.cache_data(show_spinner=False, max_entries=512)
 def thumbnail(path: str, size: int = THUMB_SIZE) -> np.ndarray | None:
     """Returns a small RGB thumbnail of an image file, or None when it cannot be read."""
-    from core.images import load_image
+    from core.data.images import load_image
 
     try:
         image = load_image(Path(path))
@@ -34,7 +34,7 @@ def thumbnail(path: str, size: int = THUMB_SIZE) -> np.ndarray | None:
 
 def show_report(state: session.DataState) -> None:
     """Shows what the scan found: counts per class and split, thumbnails, skipped files."""
-    from core import charts_data
+    from core.data import charts as charts_data
 
     report, split = state.report, state.split
     st.subheader("Report")
@@ -130,7 +130,7 @@ def augmentation_widgets(current: AugmentSpec) -> dict[str, bool | float]:
 
 def augmentation_section(state: session.DataState) -> None:
     """Augmentation settings with a live preview grid of augmented training images."""
-    from core.data_config import AugmentSpec
+    from core.data.spec import AugmentSpec
 
     st.subheader("Augmentation")
     st.caption(
@@ -154,8 +154,8 @@ def augmentation_section(state: session.DataState) -> None:
 
 def show_preview(path: str, augment: AugmentSpec, seed: int) -> None:
     """Shows ``PREVIEW_COUNT`` random augmentations of one training image."""
-    from core.augment import preview_augmentations
-    from core.images import load_image_array
+    from core.data.augment import preview_augmentations
+    from core.data.images import load_image_array
 
     try:
         with st.spinner("Drawing augmented examples..."):

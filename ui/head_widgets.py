@@ -2,7 +2,7 @@
 
 How many blocks and layers there are is chosen outside the page's form (``head_counts``), so
 their rows appear as soon as the count changes; each row's settings are inside the form
-(``head_fields``) and become a ``core.model_spec.HeadSpec`` when the form is submitted.
+(``head_fields``) and become a ``core.model.spec.HeadSpec`` when the form is submitted.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 if TYPE_CHECKING:
-    from core.model_spec import ConvBlockSpec, DenseSpec, HeadSpec
+    from core.model.spec import ConvBlockSpec, DenseSpec, HeadSpec
 
 MAX_CONV_BLOCKS = 3
 MAX_DENSE_LAYERS = 3
@@ -72,7 +72,7 @@ def _block_rows(count: int, previous: Sequence[Any], fields: _RowFields) -> list
 
 def _activation_field(column: Any, label: str, old: Any, key: str) -> str:
     """The activation picker shared by conv blocks and dense layers (default "relu")."""
-    from core.model_spec import ACTIVATIONS
+    from core.model.spec import ACTIVATIONS
 
     return str(
         column.selectbox(
@@ -141,9 +141,9 @@ def head_fields(current: HeadSpec, conv_count: int, dense_count: int) -> HeadSpe
     """The head's fields (inside the page's form); returns the HeadSpec they describe.
 
     Raises:
-        ValueError: with a plain sentence when a value is refused by ``core.model_spec``.
+        ValueError: with a plain sentence when a value is refused by ``core.model.spec``.
     """
-    from core.model_spec import POOLINGS, ConvBlockSpec, DenseSpec, HeadSpec
+    from core.model.spec import POOLINGS, ConvBlockSpec, DenseSpec, HeadSpec
 
     st.markdown("**Head** — what is stacked on the cut")
     if conv_count:

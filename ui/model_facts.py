@@ -24,7 +24,7 @@ def backbone_rows() -> list[dict[str, Any]]:
     Speeds are the Keras Applications table's "Time (ms) per inference step" (None where it
     gives none). Backbones whose weights are available offline come first, then the smallest.
     """
-    from core.backbones import has_offline_weights, list_backbones
+    from core.model.backbones import has_offline_weights, list_backbones
 
     rows = [
         {
@@ -46,7 +46,7 @@ def backbone_rows() -> list[dict[str, Any]]:
 @st.cache_data(show_spinner=False, max_entries=32)
 def layer_rows(backbone_id: str, input_size: int) -> list[dict[str, Any]]:
     """The layers a backbone can be cut at, with output shapes (builds it once, no weights)."""
-    from core.cuts import list_layers
+    from core.model.cuts import list_layers
 
     rows = []
     for layer in list_layers(backbone_id, input_size):
@@ -67,7 +67,7 @@ def layer_rows(backbone_id: str, input_size: int) -> list[dict[str, Any]]:
 @st.cache_data(show_spinner=False, max_entries=32)
 def default_cut_name(backbone_id: str, input_size: int) -> str:
     """The layer the model is cut at when the user picks none."""
-    from core.cuts import default_cut
+    from core.model.cuts import default_cut
 
     cut = default_cut(backbone_id, input_size)
     return str(getattr(cut, "name", cut))
@@ -86,9 +86,9 @@ def model_summary(spec_json: str, num_classes: int) -> dict[str, Any]:
     """
     from dataclasses import replace
 
-    from core.model_builder import build_model
-    from core.model_spec import ModelSpec
-    from core.summary import count_params, summary_rows
+    from core.model.builder import build_model
+    from core.model.spec import ModelSpec
+    from core.model.summary import count_params, summary_rows
 
     spec = replace(ModelSpec.from_json(spec_json), weights="none")
     built = build_model(spec, num_classes)
@@ -100,8 +100,8 @@ def model_summary(spec_json: str, num_classes: int) -> dict[str, Any]:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def python_code(spec_json: str, num_classes: int) -> str:
-    """The Keras code that builds the same model (``core.codegen``)."""
-    from core.codegen import generate_code
-    from core.model_spec import ModelSpec
+    """The Keras code that builds the same model (``core.model.codegen``)."""
+    from core.model.codegen import generate_code
+    from core.model.spec import ModelSpec
 
     return generate_code(ModelSpec.from_json(spec_json), num_classes)

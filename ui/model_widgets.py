@@ -9,7 +9,7 @@ import streamlit as st
 from ui import model_facts
 
 if TYPE_CHECKING:
-    from core.model_spec import FreezeSpec, ModelSpec, SurgeryOp
+    from core.model.spec import FreezeSpec, ModelSpec, SurgeryOp
 
 FREEZE_LABELS = {
     "backbone": "Freeze the whole backbone (train the head only; fastest)",
@@ -24,7 +24,7 @@ _SURGERY_KEY = "model.surgery_ops"
 
 def backbone_picker(spec: ModelSpec) -> tuple[str, str]:
     """Shows the sortable backbone table and returns (backbone id, weights)."""
-    from core.backbones import SPEED_SOURCE
+    from core.model.backbones import SPEED_SOURCE
 
     rows = model_facts.backbone_rows()
     # Speeds stay numbers (they sort as numbers); a missing one is shown as the placeholder "—".
@@ -70,7 +70,7 @@ def backbone_picker(spec: ModelSpec) -> tuple[str, str]:
 
 def size_picker(backbone: str, current: int | None) -> int:
     """Returns the chosen square input size (fixed for some backbones)."""
-    from core.backbones import get_backbone
+    from core.model.backbones import get_backbone
 
     info = get_backbone(backbone)
     if info.fixed_size:
@@ -122,7 +122,7 @@ def cut_picker(backbone: str, size: int, current: str | None) -> str:
 
 def freeze_fields(current: FreezeSpec, layer_names: list[str]) -> FreezeSpec:
     """Freeze policy fields (inside the page's form); returns a FreezeSpec."""
-    from core.model_spec import FreezeSpec
+    from core.model.spec import FreezeSpec
 
     st.markdown("**Freezing** — which pretrained weights stay fixed")
     policies = list(FREEZE_LABELS)
@@ -151,7 +151,7 @@ def surgery_ops() -> tuple[SurgeryOp, ...]:
 
 def surgery_editor(layer_names: list[str]) -> None:
     """A small form that adds a replace/insert step; the steps are listed with a clear button."""
-    from core.model_spec import SURGERY_LAYERS, SurgeryOp
+    from core.model.spec import SURGERY_LAYERS, SurgeryOp
 
     ops = list(surgery_ops())
     for op in ops:

@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 if TYPE_CHECKING:
-    from core.data_config import DataSpec
-    from core.dataset_scan import DatasetReport
-    from core.model_spec import ModelSpec
-    from core.runs import RunStore
+    from core.data.report import DatasetReport
+    from core.data.spec import DataSpec
+    from core.data.splits import SplitData
+    from core.model.spec import ModelSpec
     from core.settings import Settings
-    from core.splits import SplitData
-    from core.train_config import TrainConfig
+    from core.spec.run import TrainConfig
+    from core.store.runs import RunStore
 
 WS_PARAM = "ws"
 RUN_PARAM = "run"
@@ -111,7 +111,7 @@ def workspace_token() -> str:
     Raises:
         WorkspaceRefusedError: if the URL carries a malformed or unknown token.
     """
-    from core import workspace
+    from core.store import workspace
 
     settings = get_settings()
     if settings.shared_workspace:
@@ -133,7 +133,7 @@ def workspace_token() -> str:
 
 def workspace_folder_name() -> str:
     """Returns a folder name for this workspace that does not reveal its token."""
-    from core.workspace import workspace_dir
+    from core.store.workspace import workspace_dir
 
     return workspace_dir(get_settings(), workspace_token() or None).name
 
@@ -150,7 +150,7 @@ def start_fresh_workspace() -> str:
 
 def get_run_store() -> RunStore:
     """Returns the run store of this visitor's workspace (see ``workspace_token``)."""
-    from core.workspace import workspace_store
+    from core.store.workspace import workspace_store
 
     return workspace_store(get_settings(), workspace_token() or None)
 
@@ -196,7 +196,7 @@ def default_weights() -> str:
 
 def get_model_spec() -> ModelSpec:
     """Returns the model chosen on the Model page, or the default (MobileNetV2)."""
-    from core.model_spec import ModelSpec
+    from core.model.spec import ModelSpec
 
     value = st.session_state.get(_KEY_MODEL)
     if isinstance(value, ModelSpec):
@@ -217,7 +217,7 @@ def model_confirmed() -> bool:
 
 def get_train_config() -> TrainConfig:
     """Returns the training settings chosen on the Train page, or the defaults."""
-    from core.train_config import TrainConfig
+    from core.spec.run import TrainConfig
 
     value = st.session_state.get(_KEY_TRAIN)
     return value if isinstance(value, TrainConfig) else TrainConfig()

@@ -1,9 +1,8 @@
 """What the Train page shows about one run, from the live job or from the run store.
 
-While a run is in progress its job (in the process-wide ``core.jobs`` manager) has the freshest
-state, per-batch losses included; once it is over, or after a server restart, the run store's
-files tell the same story. ``load_view`` hides that difference from the page.
-"""
+While a run is in progress its job (in the process-wide ``core.jobs.manager`` manager) has the
+freshest state, per-batch losses included; once it is over, or after a server restart, the run
+store's files tell the same story. ``load_view`` hides that difference from the page."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from core.runs import RunStore
+    from core.store.runs import RunStore
 
 ACTIVE = ("queued", "extracting", "training", "fine-tuning")
 MAX_LOG_LINES = 200
@@ -19,7 +18,7 @@ MAX_LOG_LINES = 200
 
 @dataclass
 class RunView:
-    """A run as the Train page shows it (see ``core.jobs.JobSnapshot`` for the fields)."""
+    """A run as the Train page shows it (see ``core.jobs.manager.JobSnapshot`` for the fields)."""
 
     run_id: str
     status: str
@@ -44,7 +43,7 @@ class RunView:
 
 def live_job(run_id: str, store: RunStore) -> Any | None:
     """Returns the job of ``run_id`` in ``store``'s workspace from the process-wide manager."""
-    from core.jobs import get_manager
+    from core.jobs.manager import get_manager
 
     return get_manager().get(run_id, store)
 

@@ -11,8 +11,8 @@ from ui import common, model_facts, session
 from ui.train_view import RunView, epoch_points, format_eta
 
 if TYPE_CHECKING:
-    from core.model_spec import ModelSpec
-    from core.train_config import FineTuneSpec, TrainConfig
+    from core.model.spec import ModelSpec
+    from core.spec.run import FineTuneSpec, TrainConfig
 
 OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD with momentum", "rmsprop": "RMSprop"}
 CHART_REFRESH_S = 3.0
@@ -171,9 +171,9 @@ def _train_config(values: dict[str, Any], fine: dict[str, Any]) -> TrainConfig:
     """The config the form's values describe.
 
     Raises:
-        ValueError: a value is refused by ``core.train_config`` (shown to the user).
+        ValueError: a value is refused by ``core.spec.run`` (shown to the user).
     """
-    from core.train_config import FineTuneSpec, TrainConfig
+    from core.spec.run import FineTuneSpec, TrainConfig
 
     fine_tune = (
         FineTuneSpec(
@@ -224,7 +224,7 @@ def chart_figure(view: RunView) -> Any:
     identical figures every second would take the GIL away from the training thread. A new
     epoch always rebuilds it; new per-batch points at most every ``CHART_REFRESH_S`` seconds.
     """
-    from core.charts_train import training_figure
+    from core.train.charts import training_figure
 
     cached = st.session_state.get(_FIGURE_KEY)
     signature = (view.run_id, len(view.history), view.status)
@@ -297,7 +297,7 @@ def show_result(view: RunView) -> None:
 
 def resume(run_id: str) -> None:
     """Continues an interrupted or stopped run from its last checkpoint, then watches it."""
-    from core.jobs import get_manager
+    from core.jobs.manager import get_manager
 
     try:
         get_manager().resume(session.get_run_store(), run_id)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import weights_dir
-from tests.e2e.studio_server import CHROMIUM, CHROMIUM_ARGS, StudioServer
+from tests.helpers.e2e_server import CHROMIUM, CHROMIUM_ARGS, StudioServer
 
 
 def _unavailable(reason: str) -> None:

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e import studio_flow as flow
-from tests.e2e.studio_server import StudioServer
+from tests.helpers import e2e_flow as flow
+from tests.helpers.e2e_server import StudioServer
 
 pytestmark = pytest.mark.e2e
 

@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from core.images import load_image_array
-from core.sample_data import SAMPLE_CLASSES, draw_sample
+from core.data.images import load_image_array
+from core.data.sample import SAMPLE_CLASSES, draw_sample
 from tests.conftest import weights_dir
-from tests.e2e import studio_flow as flow
-from tests.e2e.studio_server import StudioServer
+from tests.helpers import e2e_flow as flow
+from tests.helpers.e2e_server import StudioServer
 
 pytestmark = pytest.mark.e2e
 EPOCHS = 2

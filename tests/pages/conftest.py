@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.apphelpers import APP
+from tests.helpers.apptest import APP
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.pages.apphelpers import no_exception, texts
+from tests.helpers.apptest import no_exception, texts
 
 pytestmark = pytest.mark.apptest
 

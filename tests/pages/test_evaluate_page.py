@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.pages.apphelpers import no_exception, texts
-from tests.pages.eval_pages_helpers import workspace_with_run
+from tests.helpers.apptest import no_exception, texts
+from tests.helpers.eval_pages import workspace_with_run
 
 pytestmark = pytest.mark.apptest
 PAGE = "pages/evaluate.py"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pages.apphelpers import APP, no_exception, texts
+from tests.helpers.apptest import APP, no_exception, texts
 
 pytestmark = pytest.mark.apptest
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.pages.apphelpers import no_exception, texts
+from tests.helpers.apptest import no_exception, texts
 
 pytestmark = pytest.mark.apptest
 USE = "FormSubmitter:model_head_form-Use this model"

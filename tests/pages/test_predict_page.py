@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.pages.apphelpers import no_exception, texts
-from tests.pages.eval_pages_helpers import png_bytes, workspace_with_run
+from tests.helpers.apptest import no_exception, texts
+from tests.helpers.eval_pages import png_bytes, workspace_with_run
 
 pytestmark = pytest.mark.apptest
 PAGE = "pages/predict.py"

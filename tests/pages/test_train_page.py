@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.pages.apphelpers import no_exception, texts
+from tests.helpers.apptest import no_exception, texts
 
 pytestmark = pytest.mark.apptest
 START = "FormSubmitter:train_settings-Start training"
@@ -34,9 +34,9 @@ def start_from_sample(new_app: Callable, epochs: int = 1):  # returns (AppTest, 
 
 def train_one_epoch(new_app: Callable):  # returns (AppTest, run id)
     """Sample data -> MobileNetV2 at 96 px with random weights -> 1 epoch, waited for."""
-    from core.jobs import get_manager
+    from core.jobs.manager import get_manager
     from core.settings import Settings
-    from core.workspace import workspace_store
+    from core.store.workspace import workspace_store
 
     app, run_id = start_from_sample(new_app, epochs=1)
     assert not texts(app, "error")
@@ -96,12 +96,12 @@ def test_malformed_run_id_in_url_is_refused(new_app: Callable, bad_run: str) -> 
 
 
 def test_interrupted_run_shows_and_resumes(new_app: Callable) -> None:
-    from core.data_config import DataSpec
-    from core.jobs import get_manager
-    from core.model_spec import ModelSpec
+    from core.data.spec import DataSpec
+    from core.jobs.manager import get_manager
+    from core.model.spec import ModelSpec
     from core.settings import Settings
-    from core.train_config import RunConfig, TrainConfig
-    from core.workspace import workspace_store
+    from core.spec.run import RunConfig, TrainConfig
+    from core.store.workspace import workspace_store
 
     app = new_app().run()
     app.button(key="home_sample").click().run()
@@ -129,9 +129,9 @@ def test_interrupted_run_shows_and_resumes(new_app: Callable) -> None:
 
 
 def test_second_session_is_queued_with_its_position(new_app: Callable) -> None:
-    from core.jobs import get_manager
+    from core.jobs.manager import get_manager
     from core.settings import Settings
-    from core.workspace import workspace_store
+    from core.store.workspace import workspace_store
 
     if get_manager().max_jobs != 1:
         pytest.skip("the process-wide job manager was created with another cap")
@@ -148,9 +148,9 @@ def test_second_session_is_queued_with_its_position(new_app: Callable) -> None:
 
 
 def test_stop_button_stops_the_run(new_app: Callable) -> None:
-    from core.jobs import get_manager
+    from core.jobs.manager import get_manager
     from core.settings import Settings
-    from core.workspace import workspace_store
+    from core.store.workspace import workspace_store
 
     app, run_id = start_from_sample(new_app, epochs=50)
     store = workspace_store(Settings.from_env(), app.query_params["ws"])
@@ -167,9 +167,9 @@ def test_stop_button_stops_the_run(new_app: Callable) -> None:
 
 
 def test_fine_tune_from_a_named_layer_runs_both_phases(new_app: Callable) -> None:
-    from core.jobs import get_manager
+    from core.jobs.manager import get_manager
     from core.settings import Settings
-    from core.workspace import workspace_store
+    from core.store.workspace import workspace_store
 
     app = open_train_with_model(new_app)
     no_exception(app)

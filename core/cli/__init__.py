@@ -1,0 +1,1 @@
+"""core.cli: see docs/ARCHITECTURE.md."""

@@ -1,0 +1,1 @@
+"""core.data: see docs/ARCHITECTURE.md."""

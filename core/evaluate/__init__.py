@@ -1,0 +1,1 @@
+"""core.evaluate.metrics: see docs/ARCHITECTURE.md."""

@@ -1,0 +1,125 @@
+"""Comparing runs: one table row per run, their curves on one chart, and a config diff.
+
+The functions take ``core.store.runs.RunRecord`` objects (anything with ``run_id``, ``config``,
+``metrics``, ``history`` and ``status``), so the Runs page and tests share them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import plotly.graph_objects as go
+
+_MISSING = "—"  # shown where a run has no value for a setting
+
+
+def _created(run_id: str) -> str:
+    """Readable creation time from a run id (``20261126-083200-...`` -> ``2026-11-26 08:32``)."""
+    try:
+        return datetime.strptime(run_id[:15], "%Y%m%d-%H%M%S").strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return run_id
+
+
+def _head_text(head: Mapping[str, Any]) -> str:
+    """Short description of a head spec, e.g. ``pool=avg, dense 128, dropout 0.2``."""
+    parts = [f"pool={head['pooling']}"] if "pooling" in head else []
+    for layer in head.get("dense", []) or []:
+        if isinstance(layer, Mapping) and "units" in layer:
+            parts.append(f"dense {layer['units']}")
+    if head.get("conv_blocks"):
+        parts.append(f"{len(head['conv_blocks'])} conv")
+    if "dropout" in head:
+        parts.append(f"dropout {head['dropout']}")
+    return ", ".join(parts) or _MISSING
+
+
+def run_row(record: Any) -> dict[str, Any]:
+    """One row of the runs table: date, dataset, backbone, cut, head, epochs, scores, time."""
+    config = record.config if isinstance(record.config, dict) else {}
+    model, data = config.get("model", {}) or {}, config.get("data", {}) or {}
+    train = config.get("train", {}) or {}
+    metrics = record.metrics or {}
+    best = metrics.get("best", {}) or {}
+    evaluation = metrics.get("evaluation", {}) or {}
+    seconds = sum((metrics.get("phase_seconds") or {}).values())
+    fine_tune = train.get("fine_tune") or {}
+    return {
+        "run": record.run_id,
+        "name": config.get("name", ""),
+        "date": _created(record.run_id),
+        "status": record.status,
+        "dataset": str(data.get("path", "")).rstrip("/").split("/")[-1] or _MISSING,
+        "backbone": model.get("backbone", _MISSING),
+        "cut": model.get("cut_layer") or "default",
+        "head": _head_text(model.get("head", {}) or {}),
+        "epochs": len(record.history)
+        or int(train.get("epochs", 0)) + int(fine_tune.get("epochs", 0)),
+        "best val accuracy": best.get("val_accuracy"),
+        "test accuracy": metrics.get("test_accuracy", evaluation.get("accuracy")),
+        "wall time (s)": round(seconds, 1) if seconds else None,
+    }
+
+
+def runs_table(records: Sequence[Any]) -> list[dict[str, Any]]:
+    """Rows for ``st.dataframe`` (one per run, in the given order)."""
+    return [run_row(record) for record in records]
+
+
+def overlay_figure(records: Sequence[Any], metric: str = "val_accuracy") -> go.Figure:
+    """One line per run of ``metric`` by epoch (fine-tune epochs continue the numbering)."""
+    figure = go.Figure()
+    for record in records:
+        points = [(row.get("epoch"), row.get(metric)) for row in record.history or []]
+        points = [(epoch, value) for epoch, value in points if value is not None]
+        label = (record.config or {}).get("name") or record.run_id
+        figure.add_trace(
+            go.Scatter(
+                x=[epoch for epoch, _ in points],
+                y=[value for _, value in points],
+                mode="lines+markers",
+                name=str(label),
+            )
+        )
+    figure.update_layout(
+        title=f"{metric.replace('_', ' ')} by epoch",
+        xaxis_title="Epoch",
+        yaxis_title=metric.replace("_", " "),
+        legend_title="Run",
+    )
+    return figure
+
+
+def flatten_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Flattens nested settings to dotted keys (``train.fine_tune.epochs``); lists become text."""
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            flat.update(flatten_config(value, f"{name}."))
+        elif isinstance(value, list | tuple):
+            flat[name] = ", ".join(str(item) for item in value) if value else "[]"
+        else:
+            flat[name] = value
+    return flat
+
+
+def config_diff(configs: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Side-by-side settings of several runs; ``changed`` marks keys whose values differ.
+
+    Args:
+        configs: run label -> its config dict.
+
+    Returns:
+        Rows ``{"setting": key, <label>: value, ..., "changed": bool}``, changed rows first.
+    """
+    flat = {label: flatten_config(config) for label, config in configs.items()}
+    keys = sorted({key for values in flat.values() for key in values})
+    rows = []
+    for key in keys:
+        values = {label: flat[label].get(key, _MISSING) for label in flat}
+        distinct = {repr(value) for value in values.values()}
+        rows.append({"setting": key, **values, "changed": len(distinct) > 1})
+    return sorted(rows, key=lambda row: not row["changed"])

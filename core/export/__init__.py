@@ -1,0 +1,1 @@
+"""core.export.exporter: see docs/ARCHITECTURE.md."""

@@ -1,0 +1,1 @@
+"""core.jobs.manager: see docs/ARCHITECTURE.md."""

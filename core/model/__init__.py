@@ -1,0 +1,1 @@
+"""core.model: see docs/ARCHITECTURE.md."""

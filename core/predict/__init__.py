@@ -1,0 +1,1 @@
+"""core.predict: see docs/ARCHITECTURE.md."""

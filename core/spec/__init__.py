@@ -1,0 +1,1 @@
+"""core.spec: see docs/ARCHITECTURE.md."""

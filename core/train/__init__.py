@@ -1,0 +1,1 @@
+"""core.train: see docs/ARCHITECTURE.md."""

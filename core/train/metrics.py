@@ -1,0 +1,118 @@
+"""Final metrics of a run: best/final epochs, held-out loss and accuracy, per-class scores."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+
+from core.atomic import write_via_temp
+from core.train.callbacks import RunState
+from core.train.features import PhaseData
+
+
+def summarize_history(history: list[dict[str, Any]]) -> dict[str, Any]:
+    """Final (last epoch) and best (lowest validation loss) rows of the history."""
+    keys = ("loss", "accuracy", "val_loss", "val_accuracy")
+    monitor = "val_loss" if "val_loss" in history[-1] else "loss"
+    best = min(history, key=lambda row: row.get(monitor, float("inf")))
+    return {
+        "final": {k: history[-1][k] for k in keys if k in history[-1]},
+        "best": {"epoch": best["epoch"], **{k: best[k] for k in keys if k in best}},
+    }
+
+
+def _predict(model: Any, data: Any, arrays: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities and targets of a held-out split (arrays or a dataset)."""
+    if arrays:
+        x, y = data
+        return np.asarray(model.predict(x, verbose=0)), np.asarray(y)
+    probs, targets = [], []
+    for images, labels in data:
+        probs.append(np.asarray(model.predict(images, batch_size=len(images), verbose=0)))
+        targets.append(np.asarray(labels))
+    return np.concatenate(probs), np.concatenate(targets)
+
+
+def _indices(values: np.ndarray, outputs: int) -> np.ndarray:
+    if outputs == 1:
+        return (values.reshape(-1) >= 0.5).astype(int)
+    return values.argmax(axis=-1)
+
+
+def per_class_metrics(truth: np.ndarray, pred: np.ndarray, classes: list[str]) -> dict[str, Any]:
+    """Precision, recall, F1 and support per class, plus the confusion matrix."""
+    matrix = np.zeros((len(classes), len(classes)), dtype=int)
+    for t, p in zip(truth, pred, strict=True):
+        matrix[t, p] += 1
+    rows = {}
+    for index, name in enumerate(classes):
+        tp = matrix[index, index]
+        precision = tp / matrix[:, index].sum() if matrix[:, index].sum() else 0.0
+        recall = tp / matrix[index].sum() if matrix[index].sum() else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        rows[name] = {
+            "precision": round(float(precision), 4),
+            "recall": round(float(recall), 4),
+            "f1": round(float(f1), 4),
+            "support": int(matrix[index].sum()),
+        }
+    return {"per_class": rows, "confusion_matrix": matrix.tolist()}
+
+
+def evaluate_final(model: Any, data: PhaseData, classes: list[str], outputs: int) -> dict[str, Any]:
+    """Loss and accuracy of the final weights on validation and test (per class on test)."""
+    loss_fn = model.loss
+    result: dict[str, Any] = {}
+    for name, split in (("val", data.validation), ("test", data.test)):
+        if split is None:
+            continue
+        probs, targets = _predict(model, split, data.arrays)
+        pred, truth = _indices(probs, outputs), _indices(targets, outputs)
+        result[f"{name}_accuracy"] = float((pred == truth).mean())
+        result[f"{name}_loss"] = float(keras.ops.convert_to_numpy(loss_fn(targets, probs)))
+        result[f"{name}_count"] = len(truth)
+        if name == "test":
+            result.update(per_class_metrics(truth, pred, classes))
+    return result
+
+
+def run_metrics(
+    state: RunState,
+    model: Any,
+    data: PhaseData,
+    classes: list[str],
+    outputs: int,
+    batch_size: int,
+) -> dict[str, Any]:
+    """Everything ``metrics.json`` holds about a run that trained at least one epoch.
+
+    Args:
+        state: the run's history, phase timings and images seen per phase.
+        model: the model of the last phase (head or whole network), compiled.
+        data: the last phase's data (cached arrays or streamed datasets).
+        classes: class names in output order.
+        outputs: output units of the full model.
+        batch_size: the batch size the run used (after the memory guard).
+    """
+    metrics = summarize_history(state.history)
+    metrics.update(evaluate_final(model, data, classes, outputs))
+    metrics.update(
+        classes=classes,
+        batch_size=batch_size,
+        cached_features=bool(data.arrays),
+        features_from_cache=bool(data.from_cache),
+        phase_seconds={k: round(v, 3) for k, v in state.phase_seconds.items()},
+        images_per_second={
+            k: round(state.images_seen.get(k, 0) / v, 1)
+            for k, v in state.phase_seconds.items()
+            if v > 0
+        },
+    )
+    return metrics
+
+
+def save_model_atomic(model: Any, path: Any) -> None:
+    """Saves a ``.keras`` file through a temp name and a rename (never half a file)."""
+    write_via_temp(path, model.save)

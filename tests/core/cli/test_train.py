@@ -1,0 +1,88 @@
+"""``python -m core train``: flags, config file, errors, mirrored strategy on 2 logical CPUs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import pytest
+
+from core.__main__ import main
+from tests.helpers.training import tiny_config, val_metrics_of
+
+REPO = Path(__file__).resolve().parents[3]
+TINY_FLAGS = ["--backbone", "mobilenet_v2", "--input-size", "32", "--cut", "Conv1_relu",
+              "--weights", "none", "--batch-size", "4", "--learning-rate", "0.01"]  # fmt: skip
+
+
+def test_train_with_flags_writes_a_complete_reloadable_run(
+    tiny_dataset: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STUDIO_CACHE_DIR", str(tmp_path / "cache"))
+    config = tmp_path / "run.json"
+    config.write_text(tiny_config(tiny_dataset, epochs=1).to_json())
+    out = str(tmp_path / "runs")
+    code = main(["train", "--config", str(config), "--epochs", "2", "--fine-tune-from", "3",
+                 "--fine-tune-epochs", "1", "--out", out, "--quiet"])  # fmt: skip
+    assert code == 0
+    run_dir = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    names = {p.name for p in run_dir.iterdir()}
+    assert {"config.json", "history.json", "metrics.json", "model.keras", "labels.json",
+            "log.txt", "status.json"} <= names  # fmt: skip
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert json.loads((run_dir / "status.json").read_text())["status"] == "finished"
+    assert len(json.loads((run_dir / "history.json").read_text())) == 3
+    model = keras.saving.load_model(run_dir / "model.keras", safe_mode=True)
+    loss, accuracy = val_metrics_of(model, tiny_dataset)
+    assert accuracy == metrics["val_accuracy"]
+    assert loss == pytest.approx(metrics["val_loss"], abs=1e-4)  # same probabilities
+
+
+def test_errors_exit_2_with_a_plain_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["train", "--epochs", "2"]) == 2
+    assert "--data" in capsys.readouterr().err
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"data": {"path": "x"}, "train": {"optimiser": "adam"}}))
+    assert main(["train", "--config", str(bad)]) == 2
+    assert "Unknown setting 'train.optimiser'" in capsys.readouterr().err
+    assert main(["train", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "r")]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+MIRRORED_SCRIPT = """
+import sys
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from core.__main__ import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_mirrored_strategy_on_two_logical_cpus(tiny_dataset: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "STUDIO_CACHE_DIR": str(tmp_path / "c")}
+    args = ["train", "--data", str(tiny_dataset), *TINY_FLAGS, "--epochs", "1",
+            "--fine-tune-from", "2", "--fine-tune-epochs", "1", "--strategy", "mirrored",
+            "--out", str(tmp_path / "runs"), "--quiet"]  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", MIRRORED_SCRIPT, *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    run_dir = Path(result.stdout.strip().splitlines()[-1])
+    assert json.loads((run_dir / "status.json").read_text())["status"] == "finished"
+    log = (run_dir / "log.txt").read_text()
+    assert "2 replicas" in log

@@ -1,0 +1,112 @@
+"""Zip extraction, safe names and per-class uploads."""
+
+from __future__ import annotations
+
+import io
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from core.data.zipsafe import (
+    add_class_images,
+    extract_zip,
+    safe_name,
+    size_text,
+    unwrap_dataset_folder,
+)
+from core.errors import DataError
+
+
+def _png(color: tuple[int, int, int] = (9, 9, 9)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), color).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "  ", ".", "..", "a/b", "a\\b", "x\x00y", "CON", "prn.jpg", "com1", "LPT9.txt",
+            "name.", "a" * 300],
+)  # fmt: skip
+def test_safe_name_refuses_traversal_and_reserved(bad: str):
+    with pytest.raises(DataError):
+        safe_name(bad)
+
+
+def test_safe_name_keeps_unicode_and_spaces_nfc():
+    assert safe_name("  golden retriever ") == "golden retriever"
+    assert safe_name("cafe\u0301") == "caf\u00e9"  # macOS decomposed accent -> composed
+    assert safe_name("東京 cats") == "東京 cats"
+    assert safe_name("console") == "console"  # only exact device names are reserved
+
+
+def test_extract_descends_wrapper_folder_and_skips_symlinks(tmp_path: Path):
+    archive_path = tmp_path / "up.zip"
+    with zipfile.ZipFile(archive_path, "w") as archive:
+        archive.writestr("my data/cats/1.png", _png())
+        archive.writestr("my data/dogs/1.png", _png())
+        link = zipfile.ZipInfo("my data/dogs/link.png")
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        archive.writestr(link, "/etc/passwd")
+    root = extract_zip(archive_path, tmp_path / "out")
+    assert root == tmp_path / "out" / "my data"
+    assert sorted(p.name for p in root.iterdir()) == ["cats", "dogs"]
+    assert not (root / "dogs" / "link.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("entries", "expected"),
+    [(["a/b/cats/1.png", "a/b/dogs/1.png", "a/.hidden"], "a/b"),  # two wrappers
+     (["data/train/cats/1.png", "data/train/dogs/1.png"], "data"),  # keeps the given split
+     (["data/cats/1.png", "data/cats/2.png"], "data")],  # one class folder is no wrapper
+)  # fmt: skip
+def test_wrapper_rule(tmp_path: Path, entries: list[str], expected: str):
+    archive_path = tmp_path / "up.zip"
+    with zipfile.ZipFile(archive_path, "w") as archive:
+        for entry in entries:
+            archive.writestr(entry, _png())
+    assert extract_zip(archive_path, tmp_path / "out") == tmp_path / "out" / expected
+    assert unwrap_dataset_folder(tmp_path / "out") == tmp_path / "out" / expected
+
+
+def test_extract_reads_file_objects(tmp_path: Path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a/1.png", _png())
+        archive.writestr("b/1.png", _png())
+    buffer.seek(0)
+    assert sorted(p.name for p in extract_zip(buffer, tmp_path / "o").iterdir()) == ["a", "b"]
+
+
+def test_extract_of_only_junk_is_an_error(tmp_path: Path):
+    archive_path = tmp_path / "up.zip"
+    with zipfile.ZipFile(archive_path, "w") as archive:
+        archive.writestr("__MACOSX/._x", b"\x00")
+    with pytest.raises(DataError, match="no usable files"):
+        extract_zip(archive_path, tmp_path / "out")
+
+
+def test_add_class_images_validates_and_avoids_overwrites(tmp_path: Path):
+    result = add_class_images(
+        tmp_path, " zebra ", [("a.png", _png()), ("a.png", _png((1, 1, 1))), ("x.jpg", b"nope"),
+                              ("../../evil.png", _png()), (".hidden.png", _png())],
+    )  # fmt: skip
+    names = sorted(path.name for path in result.saved)
+    assert names == ["a.png", "a_1.png", "evil.png"]
+    assert all(path.parent == tmp_path / "zebra" for path in result.saved)
+    reasons = dict(result.skipped)
+    assert "not an image" in reasons["x.jpg"] and "hidden" in reasons[".hidden.png"]
+
+
+def test_add_class_images_refuses_bad_class_name(tmp_path: Path):
+    with pytest.raises(DataError):
+        add_class_images(tmp_path, "../up", [("a.png", _png())])
+    assert not any(tmp_path.iterdir())
+
+
+def test_size_text():
+    assert (
+        size_text(1000) == "1 KB" and size_text(2_500_000) == "2.5 MB" and size_text(5) == "5 bytes"
+    )

@@ -1,0 +1,72 @@
+"""Runs comparison: table rows, overlay curves and the config diff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.evaluate.compare import config_diff, flatten_config, overlay_figure, runs_table
+
+
+@dataclass
+class FakeRecord:
+    run_id: str
+    config: dict[str, Any]
+    status: str = "finished"
+    history: list[dict[str, Any]] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def _config(lr: float, pooling: str = "avg") -> dict[str, Any]:
+    return {
+        "name": f"lr {lr}",
+        "data": {"path": "/data/flowers/", "seed": 42},
+        "model": {
+            "backbone": "mobilenet_v2",
+            "cut_layer": None,
+            "head": {"pooling": pooling, "dense": [{"units": 64}], "dropout": 0.2},
+        },
+        "train": {"epochs": 3, "learning_rate": lr, "fine_tune": None},
+    }
+
+
+RUN_A = FakeRecord(
+    "20261126-083200-000001-ab12",
+    _config(0.001),
+    history=[{"epoch": 1, "val_accuracy": 0.5}, {"epoch": 2, "val_accuracy": 0.8}],
+    metrics={
+        "best": {"val_accuracy": 0.8},
+        "test_accuracy": 0.75,
+        "phase_seconds": {"head": 10.0, "fine_tune": 2.5},
+    },
+)
+RUN_B = FakeRecord("20261126-090000-000001-cd34", _config(0.01, "max"), status="failed")
+
+
+def test_table_rows_hold_the_run_facts() -> None:
+    first, second = runs_table([RUN_A, RUN_B])
+    assert first["date"] == "2026-11-26 08:32"
+    assert first["dataset"] == "flowers"
+    assert first["cut"] == "default"
+    assert first["head"] == "pool=avg, dense 64, dropout 0.2"
+    assert first["epochs"] == 2
+    assert first["best val accuracy"] == 0.8 and first["test accuracy"] == 0.75
+    assert first["wall time (s)"] == 12.5
+    assert second["status"] == "failed" and second["epochs"] == 3
+    assert second["best val accuracy"] is None
+
+
+def test_overlay_has_one_trace_per_run() -> None:
+    figure = overlay_figure([RUN_A, RUN_B])
+    assert [trace.name for trace in figure.data] == ["lr 0.001", "lr 0.01"]
+    assert list(figure.data[0].y) == [0.5, 0.8]
+
+
+def test_config_diff_marks_changed_keys_first() -> None:
+    assert flatten_config({"a": {"b": 1, "c": [1, 2]}}) == {"a.b": 1, "a.c": "1, 2"}
+    rows = config_diff({"A": RUN_A.config, "B": RUN_B.config})
+    changed = [row["setting"] for row in rows if row["changed"]]
+    assert set(changed) == {"name", "model.head.pooling", "train.learning_rate"}
+    assert rows[0]["changed"] and not rows[-1]["changed"]
+    pooling = next(row for row in rows if row["setting"] == "model.head.pooling")
+    assert (pooling["A"], pooling["B"]) == ("avg", "max")

@@ -1,0 +1,55 @@
+"""Export: every artifact reloaded from disk predicts what the app predicts."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from core.errors import StudioError
+from core.export.exporter import export_run
+from core.export.parity import FLOAT_PARITY_GOAL
+from tests.helpers.runs import cat_dog_run
+
+
+@pytest.fixture
+def finished_run(tmp_path: Path) -> Path:
+    return cat_dog_run(tmp_path)
+
+
+def test_parity_passes_for_keras_savedmodel_tflite(finished_run: Path, tmp_path: Path) -> None:
+    report = export_run(finished_run, tmp_path / "out", quantise=True)
+    assert set(report.parity) == {"keras", "savedmodel", "tflite"}
+    for name, diff in report.parity.items():
+        assert diff < FLOAT_PARITY_GOAL, name
+    assert report.parity_source == "validation images"
+    assert report.parity_images == 4  # 25% of 16 images
+    assert report.quantised is not None and report.quantised["accuracy"] is not None
+    assert not [w for w in report.warnings if "differs" in w]
+    for name in ("model.keras", "saved_model.zip", "model.tflite", "labels.json", "README.md"):
+        assert (tmp_path / "out" / name).is_file(), name
+    assert report.bundle is not None
+    with zipfile.ZipFile(report.bundle) as bundle:
+        assert {"model.keras", "model.tflite", "labels.json", "config.json"} <= set(
+            bundle.namelist()
+        )
+    stored = json.loads((finished_run / "metrics.json").read_text())["export"]
+    assert stored["parity"] == pytest.approx(report.parity)
+    assert "cat" in (tmp_path / "out" / "README.md").read_text()
+
+
+def test_missing_dataset_falls_back_to_random_pixels(finished_run: Path, tmp_path: Path) -> None:
+    config_path = finished_run / "config.json"
+    config = json.loads(config_path.read_text())
+    config["data"]["path"] = str(tmp_path / "gone")
+    config_path.write_text(json.dumps(config))
+    report = export_run(finished_run, tmp_path / "out", formats=("keras",), make_bundle=False)
+    assert report.parity_source == "random pixel images"
+    assert report.parity["keras"] < FLOAT_PARITY_GOAL
+
+
+def test_unknown_format_is_refused(finished_run: Path, tmp_path: Path) -> None:
+    with pytest.raises(StudioError, match="Unknown export format"):
+        export_run(finished_run, tmp_path / "out", formats=("onnx",))

@@ -1,0 +1,116 @@
+"""Run store: ids, atomic files, listing, loading, deleting, interrupted detection."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from core.errors import StudioError
+from core.store.runs import HOST, RunNotFoundError, RunStore, mark_live, new_run_id, validate_run_id
+
+
+def _store(tmp_path: Path) -> RunStore:
+    return RunStore(tmp_path / "runs", stale_s=30)
+
+
+def _dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_ids_sort_by_creation_time_and_are_validated() -> None:
+    first = new_run_id()
+    time.sleep(0.002)
+    second = new_run_id()
+    assert first < second
+    assert validate_run_id(first) == first
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["../etc", "..", "/etc/passwd", "20261126-083200-123456-ab12/../x", "", None, "a" * 27,
+     "20261126-083200-123456-AB12", "20261126-083200-123456-ab12\n"],
+)  # fmt: skip
+def test_malformed_ids_are_refused_before_touching_the_disk(tmp_path: Path, bad: object) -> None:
+    with pytest.raises(RunNotFoundError):
+        _store(tmp_path).path(bad)  # type: ignore[arg-type]
+
+
+def test_create_load_list_delete(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    run_id = store.create(
+        {"name": "first", "model": {"backbone": "mobilenet_v2"}, "train": {"epochs": 3}}
+    )
+    other = store.create({"name": "second"})
+    store.write_json(run_id, "history", [{"epoch": 1, "loss": 0.5}])
+    store.write_json(run_id, "metrics", {"best": {"val_accuracy": 0.9}})
+    store.update_status(run_id, status="finished", last_epoch=1)
+    store.append_log(run_id, "hello\nworld")
+    record = store.load(run_id)
+    assert record.config["name"] == "first" and record.status == "finished"
+    assert record.history == [{"epoch": 1, "loss": 0.5}] and not record.has_model
+    assert record.paths["log"].read_text().count("\n") == 2
+    summaries = store.list_runs()
+    assert [s.run_id for s in summaries] == [other, run_id]  # newest first
+    assert summaries[1].backbone == "mobilenet_v2" and summaries[1].val_accuracy == 0.9
+    store.delete(run_id)
+    assert store.run_ids() == [other]
+    with pytest.raises(RunNotFoundError):
+        store.load(run_id)
+    assert not list((tmp_path / "runs").glob(".*"))  # no temp files left behind
+
+
+def test_corrupt_json_files_do_not_break_listing(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    run_id = store.create({"name": "x"})
+    (store.path(run_id) / "history.json").write_text("{half")
+    (store.path(run_id) / "status.json").write_text("")
+    assert store.load(run_id).history == []
+    assert store.list_runs()[0].status == "interrupted"
+
+
+def test_run_of_a_dead_process_reads_interrupted_with_its_last_epoch(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    run_id = store.create({"name": "x"})
+    store.update_status(run_id, status="training", last_epoch=3)
+    info = store.read_status(run_id)
+    info.update(pid=_dead_pid(), owner="another-process")
+    (store.path(run_id) / "status.json").write_text(__import__("json").dumps(info))
+    assert store.status(run_id) == "interrupted"
+    assert store.list_runs()[0].last_epoch == 3
+    store.delete(run_id)  # an interrupted run can be deleted
+
+
+def test_live_other_process_with_fresh_heartbeat_stays_active(tmp_path: Path) -> None:
+    import json
+    import os
+
+    store = _store(tmp_path)
+    run_id = store.create({"name": "x"})
+    base = {"status": "training", "pid": os.getppid(), "host": HOST, "owner": "other"}
+    status_file = store.path(run_id) / "status.json"
+    status_file.write_text(json.dumps({**base, "heartbeat": time.time()}))
+    assert store.status(run_id) == "training"
+    with pytest.raises(StudioError, match="in progress"):
+        store.delete(run_id)
+    status_file.write_text(json.dumps({**base, "heartbeat": time.time() - 120}))
+    assert store.status(run_id) == "interrupted"  # stale heartbeat: the process hung or died
+
+
+def test_run_owned_here_is_active_only_while_live(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    run_id = store.create({"name": "x"})
+    store.update_status(run_id, status="training")
+    assert store.status(run_id) == "interrupted"  # owned by this process, not being worked on
+    mark_live(store.path(run_id), True)
+    try:
+        assert store.status(run_id) == "training"
+        with pytest.raises(StudioError):
+            store.delete(run_id)
+    finally:
+        mark_live(store.path(run_id), False)
