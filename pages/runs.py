@@ -29,7 +29,7 @@ def load_records() -> list[Any]:
 
 
 def label_of(record: Any) -> str:
-    return f"{record.config.get('name') or record.run_id} ({record.status})"
+    return f"{record.config.name or record.run_id} ({record.status})"
 
 
 def show_comparison(records: list[Any]) -> None:
@@ -51,7 +51,7 @@ def show_comparison(records: list[Any]) -> None:
     metric = st.selectbox("Curve", CURVE_METRICS, key="runs_metric")
     selected = [by_id[run_id] for run_id in chosen]
     st.plotly_chart(overlay_figure(selected, str(metric)), key="runs_overlay")
-    rows = config_diff({label_of(record): record.config for record in selected})
+    rows = config_diff({label_of(record): record.config.to_dict() for record in selected})
     table = pd.DataFrame(rows).astype({"changed": bool})
     only_changed = st.toggle("Only settings that differ", value=True, key="runs_only_changed")
     if only_changed:
@@ -64,23 +64,21 @@ def show_comparison(records: list[Any]) -> None:
 
 def rerun(record: Any) -> None:
     """Loads the run's data, model and training settings into the session; opens Train."""
-    from core.data.spec import AugmentSpec
-    from core.model.spec import ModelSpec
-    from core.spec.run import TrainConfig
     from ui import data_loading
 
-    data = record.config.get("data", {})
+    config = record.config
+    data = config.data
     data_loading.load_dataset(
-        str(data.get("path", "")),
-        source=f"Dataset of run {record.config.get('name') or record.run_id}",
-        val_ratio=float(data.get("val_ratio", 0.15)),
-        test_ratio=float(data.get("test_ratio", 0.15)),
-        seed=int(data.get("seed", 42)),
-        resize_mode=str(data.get("resize_mode", "stretch")),
-        augmentation=AugmentSpec.from_dict(data.get("augmentation") or {}),
+        data.path,
+        source=f"Dataset of run {config.name or record.run_id}",
+        val_ratio=data.val_ratio,
+        test_ratio=data.test_ratio,
+        seed=data.seed,
+        resize_mode=data.resize_mode,
+        augmentation=data.augmentation,
     )
-    session.set_model_spec(ModelSpec.from_dict(record.config.get("model", {})))
-    session.set_train_config(TrainConfig.from_dict(record.config.get("train", {})))
+    session.set_model_spec(config.model)
+    session.set_train_config(config.train)
     session.set_current_run(None)
     common.switch_page("train")
 

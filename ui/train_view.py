@@ -84,7 +84,7 @@ def _from_snapshot(run_id: str, snap: Any) -> RunView:
 
 def _from_store(run_id: str, store: RunStore) -> RunView:
     record = store.load(run_id)
-    epochs = int(record.status_info.get("epochs") or 0) or _planned_epochs(record.config)
+    epochs = int(record.status_info.get("epochs") or 0) or record.config.train.total_epochs
     last = int(record.status_info.get("last_epoch") or len(record.history))
     log_path = record.paths.get("log")
     events: list[str] = []
@@ -101,12 +101,6 @@ def _from_store(run_id: str, store: RunStore) -> RunView:
         error=record.status_info.get("error"),
         metrics=dict(record.metrics or {}),
     )
-
-
-def _planned_epochs(config: dict[str, Any]) -> int:
-    train = config.get("train") or {}
-    fine_tune = train.get("fine_tune") or {}
-    return int(train.get("epochs") or 0) + int(fine_tune.get("epochs") or 0)
 
 
 def format_eta(seconds: float | None) -> str:

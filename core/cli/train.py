@@ -169,7 +169,6 @@ def _worker_out(out: Path, strategy: str) -> Path:
 def handle_train(args: argparse.Namespace) -> int:
     """Runs the ``train`` command; returns the exit code."""
     from core.settings import Settings
-    from core.spec.run import RunConfig
     from core.store.runs import RunStore, mark_live
 
     settings = Settings.from_env()
@@ -179,7 +178,7 @@ def handle_train(args: argparse.Namespace) -> int:
         run_id = args.resume
         if store.status(run_id) not in ("interrupted", "stopped"):
             raise TrainingError("Only an interrupted or stopped run can be resumed.")
-        config = RunConfig.from_dict(store.load(run_id).config)
+        config = store.load(run_id).config
     else:
         config = build_config(args)
         store = RunStore(

@@ -38,7 +38,7 @@ def _head_text(head: Mapping[str, Any]) -> str:
 
 def run_row(record: Any) -> dict[str, Any]:
     """One row of the runs table: date, dataset, backbone, cut, head, epochs, scores, time."""
-    config = record.config if isinstance(record.config, dict) else {}
+    config = record.config.to_dict()
     model, data = config.get("model", {}) or {}, config.get("data", {}) or {}
     train = config.get("train", {}) or {}
     metrics = record.metrics or {}
@@ -74,7 +74,7 @@ def overlay_figure(records: Sequence[Any], metric: str = "val_accuracy") -> go.F
     for record in records:
         points = [(row.get("epoch"), row.get(metric)) for row in record.history or []]
         points = [(epoch, value) for epoch, value in points if value is not None]
-        label = (record.config or {}).get("name") or record.run_id
+        label = record.config.name or record.run_id
         figure.add_trace(
             go.Scatter(
                 x=[epoch for epoch, _ in points],

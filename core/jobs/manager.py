@@ -57,7 +57,7 @@ class JobManager:
             raise StudioError(
                 f"Only an interrupted or stopped run can be resumed; this one is {status}."
             )
-        config = RunConfig.from_dict(store.load(run_id).config)
+        config = store.load(run_id).config
         store.update_status(run_id, status="queued", error=None)
         store.append_log(run_id, "resume requested")
         job = TrainingJob(config, store, run_id, self, self.settings, resume=True)

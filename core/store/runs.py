@@ -30,6 +30,7 @@ import psutil
 
 from core.atomic import write_json_atomic
 from core.errors import StudioError
+from core.spec.run import RunConfig
 
 RUN_ID_PATTERN = re.compile(r"^\d{8}-\d{6}-\d{6}-[0-9a-f]{4}$")
 ACTIVE_STATUSES = ("queued", "extracting", "training", "fine-tuning")
@@ -94,6 +95,37 @@ def effective_status(info: dict[str, Any], run_dir: Path, stale_s: float) -> str
     return status
 
 
+def read_run_config(path: Path) -> RunConfig:
+    """Reads a run folder's ``config.json`` as a ``RunConfig``, older run folders included.
+
+    Raises:
+        StudioError: the file is missing, not JSON, or not a valid run config (plain message).
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise StudioError(
+            "This run's settings (config.json) cannot be read; the run folder is damaged."
+        ) from error
+    try:
+        return RunConfig.from_dict(_upgrade_config(data))
+    except (TypeError, ValueError) as error:
+        raise StudioError(f"This run's settings (config.json) are not valid: {error}") from error
+
+
+def _upgrade_config(data: Any) -> Any:
+    """Fills in what run folders written before a setting existed leave out.
+
+    Only settings whose default has changed since are filled here, with the value those runs
+    really used; a missing setting whose default never changed takes it from ``from_dict``.
+    """
+    if isinstance(data, dict) and isinstance(data.get("data"), dict):
+        section = data["data"]
+        if "resize_mode" not in section:  # the default was "stretch" before "crop"
+            data = {**data, "data": {**section, "resize_mode": "stretch"}}
+    return data
+
+
 def _read_json(path: Path, default: Any) -> Any:
     """Reads JSON, returning ``default`` for a missing or unreadable file (never raises)."""
     try:
@@ -122,7 +154,7 @@ class RunRecord:
 
     run_id: str
     path: Path
-    config: dict[str, Any]
+    config: RunConfig
     status: str
     status_info: dict[str, Any]
     history: list[dict[str, Any]]
@@ -151,9 +183,9 @@ class RunStore:
             raise RunNotFoundError("There is no run with that id in this workspace.")
         return folder
 
-    def create(self, config: Any) -> str:
-        """Creates a run folder holding ``config`` (a RunConfig or dict); returns its id."""
-        data = config.to_dict() if hasattr(config, "to_dict") else dict(config)
+    def create(self, config: RunConfig) -> str:
+        """Creates a run folder holding ``config``; returns its id."""
+        data = config.to_dict()
         run_id = new_run_id()
         folder = self.root / run_id
         folder.mkdir(parents=True, exist_ok=False)
@@ -236,7 +268,7 @@ class RunStore:
         return RunRecord(
             run_id=run_id,
             path=folder,
-            config=_read_json(paths["config"], {}),
+            config=read_run_config(paths["config"]),
             status=effective_status(info, folder, self.stale_s),
             status_info=info,
             history=history if isinstance(history, list) else [],
@@ -259,19 +291,20 @@ class RunStore:
         """Summaries of all runs, newest first."""
         summaries = []
         for run_id in reversed(self.run_ids()):
-            record = self.load(run_id)
+            try:
+                record = self.load(run_id)
+            except StudioError:
+                continue  # a damaged run folder is not listed (opening it says why)
             config = record.config
-            train = config.get("train", {}) if isinstance(config, dict) else {}
-            fine_tune = train.get("fine_tune") or {}
             best = record.metrics.get("best", {}) if record.metrics else {}
             summaries.append(
                 RunSummary(
                     run_id=run_id,
-                    name=str(config.get("name", "")),
+                    name=config.name,
                     status=record.status,
-                    backbone=str(config.get("model", {}).get("backbone", "")),
+                    backbone=config.model.backbone,
                     last_epoch=int(record.status_info.get("last_epoch", 0) or 0),
-                    epochs=int(train.get("epochs", 0)) + int(fine_tune.get("epochs", 0)),
+                    epochs=config.train.total_epochs,
                     val_accuracy=best.get("val_accuracy"),
                     created=run_id[:15],
                 )

@@ -13,6 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from core.data.spec import DataSpec
+from core.spec.run import RunConfig, TrainConfig
+
 
 def tiny_classifier(
     num_classes: int = 2, size: int = 32, output: str = "softmax", seed: int = 0
@@ -80,7 +83,7 @@ def make_finished_run(store_root: Path, dataset: Path, model: Any, classes: list
         },
         "train": {"epochs": 2, "batch_size": 8, "learning_rate": 0.001},
     }
-    run_id = store.create(config)
+    run_id = store.create(RunConfig.from_dict(config))
     folder = store.path(run_id)
     model.save(folder / "model.keras")
     size = int(model.inputs[0].shape[1])
@@ -118,3 +121,8 @@ def cat_dog_run(tmp_path: Path) -> Path:
     dataset = write_dataset(tmp_path / "data", {"cat": (200, 40, 40), "dog": (40, 40, 200)}, 8)
     run_id = make_finished_run(tmp_path / "runs", dataset, tiny_classifier(2), ["cat", "dog"])
     return tmp_path / "runs" / run_id
+
+
+def named_config(name: str, **train: Any) -> RunConfig:
+    """A valid run config that only needs a name (for store tests that never train)."""
+    return RunConfig(data=DataSpec(path="data"), name=name, train=TrainConfig(**train))

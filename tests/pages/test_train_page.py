@@ -193,7 +193,8 @@ def test_fine_tune_from_a_named_layer_runs_both_phases(new_app: Callable) -> Non
     job = get_manager().get(run_id, store)
     assert job is not None and job.wait(timeout=300)
     record = store.load(run_id)
-    assert record.config["train"]["fine_tune"]["unfreeze_from"] == "block_16_expand"
+    assert record.config.train.fine_tune is not None
+    assert record.config.train.fine_tune.unfreeze_from == "block_16_expand"
     assert [row["phase"] for row in record.history] == ["head", "fine_tune"]
     app.run()
     assert "Training finished." in texts(app, "success")

@@ -6,28 +6,31 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.evaluate.compare import config_diff, flatten_config, overlay_figure, runs_table
+from core.spec.run import RunConfig
 
 
 @dataclass
 class FakeRecord:
     run_id: str
-    config: dict[str, Any]
+    config: RunConfig
     status: str = "finished"
     history: list[dict[str, Any]] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
-def _config(lr: float, pooling: str = "avg") -> dict[str, Any]:
-    return {
-        "name": f"lr {lr}",
-        "data": {"path": "/data/flowers/", "seed": 42},
-        "model": {
-            "backbone": "mobilenet_v2",
-            "cut_layer": None,
-            "head": {"pooling": pooling, "dense": [{"units": 64}], "dropout": 0.2},
-        },
-        "train": {"epochs": 3, "learning_rate": lr, "fine_tune": None},
-    }
+def _config(lr: float, pooling: str = "avg") -> RunConfig:
+    return RunConfig.from_dict(
+        {
+            "name": f"lr {lr}",
+            "data": {"path": "/data/flowers/", "seed": 42},
+            "model": {
+                "backbone": "mobilenet_v2",
+                "cut_layer": None,
+                "head": {"pooling": pooling, "dense": [{"units": 64}], "dropout": 0.2},
+            },
+            "train": {"epochs": 3, "learning_rate": lr, "fine_tune": None},
+        }
+    )
 
 
 RUN_A = FakeRecord(
@@ -64,7 +67,7 @@ def test_overlay_has_one_trace_per_run() -> None:
 
 def test_config_diff_marks_changed_keys_first() -> None:
     assert flatten_config({"a": {"b": 1, "c": [1, 2]}}) == {"a.b": 1, "a.c": "1, 2"}
-    rows = config_diff({"A": RUN_A.config, "B": RUN_B.config})
+    rows = config_diff({"A": RUN_A.config.to_dict(), "B": RUN_B.config.to_dict()})
     changed = [row["setting"] for row in rows if row["changed"]]
     assert set(changed) == {"name", "model.head.pooling", "train.learning_rate"}
     assert rows[0]["changed"] and not rows[-1]["changed"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -10,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from core.errors import StudioError
+from core.spec.run import RunConfig
 from core.store.runs import HOST, RunNotFoundError, RunStore, mark_live, new_run_id, validate_run_id
+from tests.helpers.runs import named_config
 
 
 def _store(tmp_path: Path) -> RunStore:
@@ -43,16 +46,14 @@ def test_malformed_ids_are_refused_before_touching_the_disk(tmp_path: Path, bad:
 
 def test_create_load_list_delete(tmp_path: Path) -> None:
     store = _store(tmp_path)
-    run_id = store.create(
-        {"name": "first", "model": {"backbone": "mobilenet_v2"}, "train": {"epochs": 3}}
-    )
-    other = store.create({"name": "second"})
+    run_id = store.create(named_config("first", epochs=3))
+    other = store.create(named_config("second"))
     store.write_json(run_id, "history", [{"epoch": 1, "loss": 0.5}])
     store.write_json(run_id, "metrics", {"best": {"val_accuracy": 0.9}})
     store.update_status(run_id, status="finished", last_epoch=1)
     store.append_log(run_id, "hello\nworld")
     record = store.load(run_id)
-    assert record.config["name"] == "first" and record.status == "finished"
+    assert record.config.name == "first" and record.status == "finished"
     assert record.history == [{"epoch": 1, "loss": 0.5}] and not record.has_model
     assert record.paths["log"].read_text().count("\n") == 2
     summaries = store.list_runs()
@@ -67,7 +68,7 @@ def test_create_load_list_delete(tmp_path: Path) -> None:
 
 def test_corrupt_json_files_do_not_break_listing(tmp_path: Path) -> None:
     store = _store(tmp_path)
-    run_id = store.create({"name": "x"})
+    run_id = store.create(named_config("x"))
     (store.path(run_id) / "history.json").write_text("{half")
     (store.path(run_id) / "status.json").write_text("")
     assert store.load(run_id).history == []
@@ -76,7 +77,7 @@ def test_corrupt_json_files_do_not_break_listing(tmp_path: Path) -> None:
 
 def test_run_of_a_dead_process_reads_interrupted_with_its_last_epoch(tmp_path: Path) -> None:
     store = _store(tmp_path)
-    run_id = store.create({"name": "x"})
+    run_id = store.create(named_config("x"))
     store.update_status(run_id, status="training", last_epoch=3)
     info = store.read_status(run_id)
     info.update(pid=_dead_pid(), owner="another-process")
@@ -91,7 +92,7 @@ def test_live_other_process_with_fresh_heartbeat_stays_active(tmp_path: Path) ->
     import os
 
     store = _store(tmp_path)
-    run_id = store.create({"name": "x"})
+    run_id = store.create(named_config("x"))
     base = {"status": "training", "pid": os.getppid(), "host": HOST, "owner": "other"}
     status_file = store.path(run_id) / "status.json"
     status_file.write_text(json.dumps({**base, "heartbeat": time.time()}))
@@ -104,7 +105,7 @@ def test_live_other_process_with_fresh_heartbeat_stays_active(tmp_path: Path) ->
 
 def test_run_owned_here_is_active_only_while_live(tmp_path: Path) -> None:
     store = _store(tmp_path)
-    run_id = store.create({"name": "x"})
+    run_id = store.create(named_config("x"))
     store.update_status(run_id, status="training")
     assert store.status(run_id) == "interrupted"  # owned by this process, not being worked on
     mark_live(store.path(run_id), True)
@@ -114,3 +115,27 @@ def test_run_owned_here_is_active_only_while_live(tmp_path: Path) -> None:
             store.delete(run_id)
     finally:
         mark_live(store.path(run_id), False)
+
+
+def test_record_config_is_typed_and_older_run_folders_still_load(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    run_id = store.create(named_config("old", epochs=4))
+    config_file = store.path(run_id) / "config.json"
+    written = json.loads(config_file.read_text())
+    assert written["data"]["resize_mode"] == "crop"  # today's default is stored explicitly
+    del written["data"]["resize_mode"]  # as written before the setting existed
+    config_file.write_text(json.dumps(written))
+    record = store.load(run_id)
+    assert isinstance(record.config, RunConfig)
+    assert record.config.data.resize_mode == "stretch"  # what those runs really used
+    assert record.config.train.total_epochs == 4
+
+
+def test_a_damaged_config_is_named_and_not_listed(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    good, bad = store.create(named_config("good")), store.create(named_config("bad"))
+    (store.path(bad) / "config.json").write_text('{"data": {"path": "x"}, "colour": 1}')
+    with pytest.raises(StudioError, match=r"config\.json") as caught:
+        store.load(bad)
+    assert "colour" in str(caught.value) and str(tmp_path) not in str(caught.value)
+    assert [summary.run_id for summary in store.list_runs()] == [good]

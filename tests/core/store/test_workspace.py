@@ -22,6 +22,7 @@ from core.store.workspace import (
     workspace_dir,
     workspace_store,
 )
+from tests.helpers.runs import named_config
 
 
 def _settings(tmp_path: Path, **extra: object) -> Settings:
@@ -59,12 +60,12 @@ def test_one_workspace_cannot_load_or_delete_another_workspace_run(tmp_path: Pat
     settings = _settings(tmp_path)
     alice = workspace_store(settings, create_workspace(settings))
     bob = workspace_store(settings, create_workspace(settings))
-    run_id = alice.create({"name": "alice's"})
+    run_id = alice.create(named_config("alice's"))
     alice.update_status(run_id, status="finished")
     for action in (bob.load, bob.delete, bob.path, bob.status):
         with pytest.raises(RunNotFoundError):
             action(run_id)
-    assert bob.list_runs() == [] and alice.load(run_id).config["name"] == "alice's"
+    assert bob.list_runs() == [] and alice.load(run_id).config.name == "alice's"
 
 
 def test_shared_workspace_only_when_enabled(tmp_path: Path) -> None:
@@ -75,7 +76,7 @@ def test_shared_workspace_only_when_enabled(tmp_path: Path) -> None:
 
 
 def _finished_run(store, size: int) -> str:  # type: ignore[no-untyped-def]
-    run_id = store.create({"name": "x"})
+    run_id = store.create(named_config("x"))
     store.update_status(run_id, status="finished")
     (store.path(run_id) / "model.keras").write_bytes(b"0" * size)
     time.sleep(0.002)
@@ -89,7 +90,7 @@ def test_disk_cap_deletes_oldest_finished_runs_of_inactive_workspaces_first(tmp_
     busy_old = _finished_run(busy, 400_000)
     idle_old = _finished_run(idle, 400_000)
     idle_new = _finished_run(idle, 400_000)
-    running = busy.create({"name": "in progress"})
+    running = busy.create(named_config("in progress"))
     (busy.path(running) / "model.keras").write_bytes(b"0" * 400_000)
     busy.update_status(running, status="training")
     mark_live(busy.path(running), True)
@@ -127,7 +128,7 @@ def test_disk_cap_counts_cache_and_exports_lru_features_first_never_a_run_in_pro
     store.delete(gone_run)  # its export stays behind until the next trim
     assert remove_orphan_exports(settings) == 1 and not orphan.exists()
     orphan.mkdir(parents=True)  # and once more for trim_disk
-    running = store.create({"name": "in progress"})
+    running = store.create(named_config("in progress"))
     (store.path(running) / "model.keras").write_bytes(b"0" * 200_000)
     store.update_status(running, status="training")
     mark_live(store.path(running), True)
