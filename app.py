@@ -1,4 +1,9 @@
-"""Entry point: ``streamlit run app.py``. Page config and navigation only; pages hold the rest."""
+"""Entry point: ``streamlit run app.py``. Page config and navigation only; pages hold the rest.
+
+The page scripts live in ``app_pages/``, never ``pages/``: with a ``pages/`` folder here,
+Streamlit runs its files directly (raw file names in the sidebar, no URL sync) for any deep
+link opened before ``st.navigation`` has run once in the server process.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import keras_guard, session
+from ui import session
 from ui.common import PAGES
-
-# Training runs in threads of this process: keep Streamlit from resetting Keras after each run.
-keras_guard.install()
 
 st.set_page_config(
     page_title="Transfer-learning studio",

@@ -7,7 +7,7 @@ and drives it with Debian's chromium through Playwright:
    (warm), timing until the title is visible;
 2. reads the server's RSS at rest and whether TensorFlow's library is mapped in the process;
 3. loads the sample dataset, picks MobileNetV2, trains 2 epochs, waits for the result card,
-   and reads the RSS again.
+   and reads the server's peak RSS (``VmHWM``) and, 3 s later, its RSS at rest.
 
 Run from the repository root and read the JSON it prints:
     python bench/app_startup.py [--size 224] [--weights imagenet|none] [--epochs 2]
@@ -33,6 +33,14 @@ def tensorflow_mapped(pid: int) -> bool:
     """True when the process has TensorFlow's shared library loaded (Linux /proc)."""
     maps = Path(f"/proc/{pid}/maps")
     return maps.is_file() and "libtensorflow" in maps.read_text(errors="replace")
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's PEAK resident memory so far (``VmHWM`` in /proc), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
 
 
 def measure(size: int, weights: str, epochs: int) -> dict[str, object]:
@@ -62,8 +70,9 @@ def measure(size: int, weights: str, epochs: int) -> dict[str, object]:
             flow.wait_finished(page, timeout_s=1800)
             result["train_wall_s"] = round(time.perf_counter() - start, 1)
             result["chart_epochs"] = flow.chart_epochs(page)
+            result["server_peak_rss_mb"] = peak_rss_mb(server.process.pid)
             time.sleep(3.0)
-            result["rss_after_training_mb"] = round(server.rss_mb(), 1)
+            result["server_rss_at_rest_after_training_mb"] = round(server.rss_mb(), 1)
             browser.close()
     return result
 

@@ -1,27 +1,20 @@
-"""Benchmark: ants vs bees with a frozen MobileNetV2 at 224 (issue 5), recipe vs alternatives.
+"""Benchmark: ants vs bees, the CLI's defaults against the recipe and its alternatives (JSON).
 
-Each variant runs in its own process with a cold feature cache, through the real trainer
-(``core.train.trainer.run_training``), so its wall time (process start to end, TensorFlow import
-included) and peak memory (``ru_maxrss``) are its own. Prints JSON.
+Every (variant, seed) is one real ``python -m core train`` process with a cold feature cache,
+so its wall time (process start to end, TensorFlow import included) and its peak memory
+(``ru_maxrss`` of that process, read with ``os.wait4``) are its own.
+
+Honest accuracy: hymenoptera ships train (245) and val (153) folders only. The bench copies it
+to a temporary folder and splits val, per class, into val (77, used for model selection:
+best-epoch weights) and test (76, seen by nothing but the final evaluation). ``test_accuracy``
+is the number to quote; ``val_accuracy`` is the model-selection figure, shown beside it.
+Accuracies are mean ± sd over seeds (``--seeds``, default 3); times are medians.
 
 Usage::
 
-    STUDIO_WEIGHTS_DIR=../shared/weights python bench/hymenoptera.py [--data DIR] [--only NAME]
+    python bench/hymenoptera.py [--seeds 3] [--only defaults --only recipe]
 
-Goal (issue 5): val accuracy >= 95 % in < 3 min wall and peak RSS < 1.5 GB, frozen backbone.
-The headline variant ``recommended`` is the recipe that meets it with margin:
-
-- resize mode "crop" (centre square, like ImageNet training; "stretch" distorts these photos
-  of varied aspect ratio and costs about 2 points);
-- augmentation: horizontal flip + rotation up to 10 degrees, cached as 3 augmented views
-  per training image (``augment_views=3``) so the backbone still runs only once per view;
-- 15 epochs of the head (GAP + dropout 0.2 + softmax), Adam 1e-3, batch 32, best weights by
-  validation loss;
-- memory: features extracted 16 images at a time (``Settings.extract_batch_size``), stored
-  as float16 on disk, read back memory-mapped, pooled one view at a time.
-
-The other rows are comparisons: no augmentation ("frozen_plain"), the same 3 views with
-"stretch" ("augmented_stretch"), and the recipe plus a fine-tune phase ("fine_tune").
+The headline row ``defaults`` is ``python -m core train --data DIR`` with nothing else set.
 """
 
 from __future__ import annotations
@@ -29,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -37,123 +29,145 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO.parent / "shared" / "datasets" / "hymenoptera_data"
-HEADLINE = "recommended"
-GOAL = {"val_accuracy": 0.95, "wall_seconds_total": 180.0, "peak_rss_mb": 1536.0}
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-_AUGMENT = {"flip_horizontal": True, "rotation": 10.0}
-_RECIPE_DATA = {"resize_mode": "crop", "augmentation": _AUGMENT}
-_RECIPE_TRAIN = {"epochs": 15, "augment_views": 3}
+from bench.common import HYMENOPTERA, REPO, median, require_weights, spread, with_test_split
 
-# variant -> (data options, train options)
-VARIANTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
-    HEADLINE: (_RECIPE_DATA, _RECIPE_TRAIN),
-    # Resize modes are pinned: the comparison rows must not move when DataSpec's default does.
-    "frozen_plain": ({"resize_mode": "stretch"}, {"epochs": 15}),
-    "frozen_crop": ({"resize_mode": "crop"}, {"epochs": 15}),
-    "augmented_stretch": ({"resize_mode": "stretch", "augmentation": _AUGMENT}, _RECIPE_TRAIN),
-    "fine_tune": (
-        _RECIPE_DATA,
-        {
+HEADLINE = "defaults"
+# The 97 % goal is read on the held-out test split (the honest figure), not on the validation
+# images that picked the best epoch.
+GOAL = {"test_accuracy": 0.97, "wall_seconds": 180.0, "peak_rss_mb": 1536}
+_AUGMENT: dict[str, Any] = {"flip_horizontal": True, "rotation": 10.0}
+_NO_AUGMENT: dict[str, Any] = {"flip_horizontal": False, "rotation": 0.0}
+_RECIPE_TRAIN: dict[str, Any] = {"epochs": 15, "augment_views": 3}
+_RECIPE: dict[str, dict[str, Any]] = {
+    "data": {"resize_mode": "crop", "augmentation": _AUGMENT},
+    "train": _RECIPE_TRAIN,
+}
+
+# variant -> config sections merged over {"data": {"path": ...}}; every row but ``defaults``
+# pins what it compares, so the rows do not move when a default does.
+VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
+    HEADLINE: {},
+    "recipe": _RECIPE,
+    "frozen_stretch_plain": {
+        "data": {"resize_mode": "stretch", "augmentation": _NO_AUGMENT},
+        "train": {"epochs": 15, "augment_views": 0},
+    },
+    "frozen_crop_plain": {
+        "data": {"resize_mode": "crop", "augmentation": _NO_AUGMENT},
+        "train": {"epochs": 15, "augment_views": 0},
+    },
+    "recipe_fine_tune": {
+        "data": _RECIPE["data"],
+        "train": {
             **_RECIPE_TRAIN,
             "fine_tune": {"unfreeze_from": "block_15_expand", "epochs": 2, "lr_factor": 0.1},
         },
-    ),
+    },
 }
 
 
-def run_variant(name: str, data: str, workdir: str) -> dict[str, object]:
-    """Trains one variant in this process and returns its numbers."""
-    start = time.perf_counter()
-    sys.path.insert(0, str(REPO))
-    from core.settings import Settings
-    from core.spec.run import RunConfig
-    from core.store.runs import RunStore
-    from core.train.trainer import run_training
-
-    data_options, train_options = VARIANTS[name]
-    config = RunConfig.from_dict(
-        {
-            "data": {"path": data, **data_options},
-            "model": {"backbone": "mobilenet_v2", "input_size": 224, "weights": "imagenet"},
-            "train": {"batch_size": 32, "seed": 1, **train_options},
-            "name": f"hymenoptera {name}",
-        }
-    )
-    settings = Settings(runs_dir=f"{workdir}/runs", cache_dir=f"{workdir}/cache-{name}")
-    store = RunStore(settings.runs_dir)
-    run_id = store.create(config)
-    metrics = run_training(config, store, run_id, settings=settings)
-    history = store.load(run_id).history
-    head_rows = [row for row in history if row["phase"] == "head"]
+def _config(name: str, data: Path, seed: int) -> dict[str, Any]:
+    sections = VARIANTS[name]
     return {
-        "variant": name,
-        "val_accuracy": round(metrics["val_accuracy"], 4),
-        "val_accuracy_after_head_phase": round(max(r["val_accuracy"] for r in head_rows), 4),
-        "val_count": metrics["val_count"],
-        "resize_mode": config.data.resize_mode,
-        "augment_views": config.train.augment_views if config.data.augmentation.enabled else 0,
-        "features_cached": metrics["cached_features"],
-        "epochs_run": metrics["epochs_run"],
-        "phase_seconds": metrics["phase_seconds"],
-        "images_per_second": metrics["images_per_second"],
-        "wall_seconds_in_process": round(time.perf_counter() - start, 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "data": {"path": str(data), **sections.get("data", {})},
+        "train": {"seed": seed, **sections.get("train", {})},
+        "name": f"hymenoptera {name} seed {seed}",
     }
 
 
-def _meets_goal(result: dict[str, Any]) -> bool:
-    return bool(
-        result["val_accuracy"] >= GOAL["val_accuracy"]
-        and result["wall_seconds_total"] < GOAL["wall_seconds_total"]
-        and result["peak_rss_mb"] < GOAL["peak_rss_mb"]
-    )
-
-
-def _run_child(name: str, data: str, workdir: str) -> dict[str, Any]:
+def run_once(name: str, data: Path, seed: int, work: Path) -> dict[str, Any]:
+    """Trains one variant with one seed through the CLI; returns its numbers."""
+    folder = work / f"{name}-{seed}"
+    folder.mkdir()
+    config_file = folder / "run.json"
+    config_file.write_text(json.dumps(_config(name, data, seed)))
+    env = {
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "STUDIO_CACHE_DIR": str(folder / "cache"),  # cold feature cache for every run
+    }
+    command = [sys.executable, "-m", "core", "train", "--config", str(config_file)]
+    command += ["--out", str(folder / "runs"), "--quiet"]
     start = time.perf_counter()
-    child = subprocess.run(
-        [sys.executable, __file__, "--variant", name, "--data", data, "--workdir", workdir],
-        capture_output=True, text=True, check=False,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )  # fmt: skip
-    if child.returncode != 0:
-        sys.exit(f"variant {name} failed:\n{child.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
-    result["wall_seconds_total"] = round(time.perf_counter() - start, 1)
-    result["meets_goal"] = _meets_goal(result)
-    return result
+    child = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    stderr = child.stderr.read() if child.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{name} (seed {seed}) failed:\n{stderr[-3000:]}")
+    (run_dir,) = [p for p in (folder / "runs").iterdir() if (p / "metrics.json").is_file()]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    stored = json.loads((run_dir / "config.json").read_text())
+    return {
+        "seed": seed,
+        "val_accuracy": metrics["val_accuracy"],
+        "test_accuracy": metrics["test_accuracy"],
+        "val_count": metrics["val_count"],
+        "test_count": metrics["test_count"],
+        "epochs_run": metrics["epochs_run"],
+        "phase_seconds": metrics["phase_seconds"],
+        "wall_seconds": round(wall, 1),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "recipe": {
+            "resize_mode": stored["data"]["resize_mode"],
+            "augmentation": stored["data"]["augmentation"],
+            "epochs": stored["train"]["epochs"],
+            "augment_views": stored["train"]["augment_views"],
+        },
+    }
+
+
+def summarize(name: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean ± sd of the accuracies, medians of the times, the largest peak, the goal verdict."""
+    row: dict[str, Any] = {
+        "variant": name,
+        "test_accuracy": spread([run["test_accuracy"] for run in runs]),
+        "val_accuracy": spread([run["val_accuracy"] for run in runs]),
+        "wall_seconds_median": median([run["wall_seconds"] for run in runs], 1),
+        "peak_rss_mb_max": max(run["peak_rss_mb"] for run in runs),
+        "recipe": runs[0]["recipe"],
+        "test_count": runs[0]["test_count"],
+        "val_count": runs[0]["val_count"],
+        "runs": runs,
+    }
+    row["meets_goal"] = bool(
+        row["test_accuracy"]["mean"] >= GOAL["test_accuracy"]
+        and row["wall_seconds_median"] < GOAL["wall_seconds"]
+        and row["peak_rss_mb_max"] < GOAL["peak_rss_mb"]
+    )
+    return row
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Hymenoptera benchmark (prints JSON).")
-    parser.add_argument("--data", default=str(DEFAULT_DATA))
+    """Parses the options, runs every (variant, seed) in its own process, prints JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(HYMENOPTERA), help="a train/val dataset folder")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds per variant (1, 2, ...)")
     parser.add_argument("--only", choices=sorted(VARIANTS), action="append")
-    parser.add_argument("--variant", choices=sorted(VARIANTS), help=argparse.SUPPRESS)
-    parser.add_argument("--workdir", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if not os.environ.get("STUDIO_WEIGHTS_DIR"):
-        sys.exit("Set STUDIO_WEIGHTS_DIR to the folder with the MobileNetV2 ImageNet weights.")
-    if args.variant:  # child process: one variant
-        print(json.dumps(run_variant(args.variant, args.data, args.workdir)))
-        return
+    require_weights()
     names = args.only or list(VARIANTS)
-    with tempfile.TemporaryDirectory() as workdir:
-        results = {name: _run_child(name, args.data, workdir) for name in names}
-    summary: dict[str, Any] = {"benchmark": "hymenoptera", "goal": GOAL}
-    if HEADLINE in results:
-        summary["headline"] = results[HEADLINE]
-    summary["results"] = results
-    summary["goal_met_by"] = [name for name, result in results.items() if result["meets_goal"]]
-    if "frozen_plain" in results and HEADLINE in results:
-        summary["recipe_vs_plain_pp"] = round(
-            100 * (results[HEADLINE]["val_accuracy"] - results["frozen_plain"]["val_accuracy"]), 2
-        )
-    if "fine_tune" in results and HEADLINE in results:
-        delta = results["fine_tune"]["val_accuracy"] - results[HEADLINE]["val_accuracy"]
-        summary["fine_tune_helps"] = bool(delta > 0)
-        summary["fine_tune_delta_pp"] = round(100 * delta, 2)
+    with tempfile.TemporaryDirectory() as tmp:
+        data = with_test_split(Path(args.data), Path(tmp) / "data")
+        rows = {
+            name: summarize(
+                name, [run_once(name, data, seed, Path(tmp)) for seed in range(1, args.seeds + 1)]
+            )
+            for name in names
+        }
+    summary: dict[str, Any] = {
+        "benchmark": "hymenoptera",
+        "goal": GOAL,
+        "cpu_count": os.cpu_count(),
+    }
+    if HEADLINE in rows:
+        summary["headline"] = {k: v for k, v in rows[HEADLINE].items() if k != "runs"}
+    summary["results"] = rows
+    summary["goal_met_by"] = [name for name, row in rows.items() if row["meets_goal"]]
     print(json.dumps(summary, indent=2))
 
 

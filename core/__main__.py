@@ -13,7 +13,13 @@ import os
 import sys
 
 # Each module exposes ``register(subparsers)``; handlers import TensorFlow lazily.
-CLI_MODULES = ("core.cli.model", "core.cli.data", "core.cli.train", "core.cli.evaluate")
+CLI_MODULES = (
+    "core.cli.model",
+    "core.cli.data",
+    "core.cli.train",
+    "core.cli.evaluate",
+    "core.cli.analyse",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

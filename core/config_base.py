@@ -10,9 +10,31 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import types
 import typing
 from typing import Any, Self, get_args, get_origin, get_type_hints
+
+
+def check_range(
+    name: str, value: float, low: float, high: float, *, low_open: bool = False
+) -> None:
+    """Raises ValueError with a plain sentence unless ``low <= value <= high``.
+
+    Args:
+        name: what the value is, as the sentence starts ("The learning rate").
+        value: the number to check (a bool, a string or NaN is refused as not a number).
+        low: the smallest allowed value (excluded when ``low_open``).
+        high: the largest allowed value (included).
+        low_open: ``low`` itself is not allowed (e.g. a learning rate of 0).
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        raise ValueError(f"{name} must be a number, got {value!r}.")
+    below = value <= low if low_open else value < low
+    if below or value > high:
+        lower = f"above {low:g}" if low_open else f"between {low:g}"
+        upper = f"at most {high:g}" if low_open else f"{high:g}"
+        raise ValueError(f"{name} must be {lower} and {upper}, got {value:g}.")
 
 
 def _to_plain(value: Any) -> Any:

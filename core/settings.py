@@ -42,14 +42,28 @@ class Settings(ConfigMixin):
         cache_dir: folder for cached backbone features (``features/``) and export bundles
             (``exports/<workspace>/<run>``); both count towards ``disk_cap_mb``.
         data_dir: folder for uploaded/extracted datasets.
-        max_jobs: how many training jobs run at once; the rest wait in a queue.
+        max_jobs: how many heavy jobs (training, export, evaluation, batch prediction) run at
+            once, each in its own worker process; the rest wait in a queue
+            (``core.jobs.runner``).
         shared_workspace: True lets everyone use one workspace (single-user local use).
         folder_source_roots: server folders a visitor may train from; empty turns the
             "folder path" data source off.
         disk_cap_mb: size limit of ``runs_dir`` plus ``cache_dir``; when it is exceeded the
             least recently used cached features go first, then the oldest finished runs of
             inactive workspaces (see ``core.store.workspace.enforce_disk_cap``).
-        memory_budget_mb: memory the whole process may use (Streamlit Cloud: about 2.7 GB).
+        memory_budget_mb: memory a job may plan with, in MB; None (the default) measures what
+            is really free when the job starts: the container's cgroup limit minus what the
+            container uses, else the machine's available memory
+            (``core.train.memory.memory_budget``).
+        max_batch_images: most images one batch prediction (a zip) may hold; a larger zip is
+            refused before anything is extracted.
+        max_model_input: largest input side (pixels) of a ``.keras`` file uploaded on Predict;
+            checked from the file's config before the model is built.
+        max_model_params: most parameters such an uploaded model may have (counted from the
+            file's config and weights before it is built).
+        max_cached_models: most loaded models the web process keeps for Predict and Evaluate.
+        max_cached_model_mb: most parameter memory (MB) those cached models may hold together;
+            the least recently used model is dropped first.
         heartbeat_stale_s: a run whose status was not refreshed for this long, by a process
             other than this one, is considered interrupted.
         workspace_idle_s: a workspace with no activity for this long counts as inactive for
@@ -58,6 +72,8 @@ class Settings(ConfigMixin):
             (at most the training batch size). Measured on 2 CPU cores, MobileNetV2 at 224,
             hymenoptera with 3 cached views: peak RSS 1201 MB at 16 (22 s extraction) vs
             1075 MB at 8 (27 s); 32 was no faster than 16. Lower it on a tight server.
+        mlflow_tracking_uri: when set, every run is also tracked in MLflow at this URI
+            (``core.train.tracking``; needs ``requirements-extra.txt``).
     """
 
     runs_dir: str = "runs"
@@ -67,10 +83,16 @@ class Settings(ConfigMixin):
     shared_workspace: bool = False
     folder_source_roots: tuple[str, ...] = ()
     disk_cap_mb: float = 2048.0
-    memory_budget_mb: float = 2700.0
+    memory_budget_mb: float | None = None
     heartbeat_stale_s: float = 60.0
     workspace_idle_s: float = 24 * 3600.0
     extract_batch_size: int = 16
+    max_batch_images: int = 2000
+    max_model_input: int = 1024
+    max_model_params: int = 100_000_000
+    max_cached_models: int = 4
+    max_cached_model_mb: float = 512.0
+    mlflow_tracking_uri: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.max_jobs, int) or self.max_jobs < 1:
@@ -81,9 +103,22 @@ class Settings(ConfigMixin):
             raise ValueError(
                 f"The extraction batch size must be at least 1, got {self.extract_batch_size}."
             )
-        for name in ("disk_cap_mb", "memory_budget_mb", "heartbeat_stale_s", "workspace_idle_s"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"Setting {name} must be positive, got {getattr(self, name)}.")
+        for name, label in (
+            ("max_batch_images", "batch prediction image cap"),
+            ("max_model_input", "model input size cap"),
+            ("max_model_params", "model parameter cap"),
+            ("max_cached_models", "number of cached models"),
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"The {label} must be at least 1, got {value}.")
+        for name in (
+            "disk_cap_mb", "memory_budget_mb", "heartbeat_stale_s", "workspace_idle_s",
+            "max_cached_model_mb",
+        ):  # fmt: skip
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ValueError(f"Setting {name} must be positive, got {value}.")
         for name in ("runs_dir", "cache_dir", "data_dir"):
             if not str(getattr(self, name)).strip():
                 raise ValueError(f"Setting {name} must name a folder.")
@@ -96,7 +131,10 @@ class Settings(ConfigMixin):
         ``STUDIO_MAX_JOBS``, ``STUDIO_SHARED_WORKSPACE`` (1/0), ``STUDIO_DATA_ROOTS``
         (folders separated by ``os.pathsep``), ``STUDIO_DISK_CAP_MB``,
         ``STUDIO_MEMORY_BUDGET_MB``, ``STUDIO_HEARTBEAT_STALE_S``, ``STUDIO_WORKSPACE_IDLE_S``,
-        ``STUDIO_EXTRACT_BATCH_SIZE``.
+        ``STUDIO_EXTRACT_BATCH_SIZE``, ``STUDIO_MAX_BATCH_IMAGES``, ``STUDIO_MAX_MODEL_INPUT``,
+        ``STUDIO_MAX_MODEL_PARAMS``, ``STUDIO_MAX_CACHED_MODELS``,
+        ``STUDIO_MAX_CACHED_MODEL_MB``, ``STUDIO_MLFLOW_TRACKING_URI``. An unset or empty
+        ``STUDIO_MEMORY_BUDGET_MB`` means "measure what is free" (see ``memory_budget_mb``).
 
         Raises:
             ValueError: when a variable holds a value that cannot be used.
@@ -113,6 +151,12 @@ class Settings(ConfigMixin):
             ("STUDIO_HEARTBEAT_STALE_S", "heartbeat_stale_s", float),
             ("STUDIO_WORKSPACE_IDLE_S", "workspace_idle_s", float),
             ("STUDIO_EXTRACT_BATCH_SIZE", "extract_batch_size", int),
+            ("STUDIO_MAX_BATCH_IMAGES", "max_batch_images", int),
+            ("STUDIO_MAX_MODEL_INPUT", "max_model_input", int),
+            ("STUDIO_MAX_MODEL_PARAMS", "max_model_params", int),
+            ("STUDIO_MAX_CACHED_MODELS", "max_cached_models", int),
+            ("STUDIO_MAX_CACHED_MODEL_MB", "max_cached_model_mb", float),
+            ("STUDIO_MLFLOW_TRACKING_URI", "mlflow_tracking_uri", str),
         ):
             raw = env.get(key)
             if raw is None or raw.strip() == "":

@@ -15,6 +15,18 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
 
 
+def in_ci() -> bool:
+    """True when CI is set to any truthy value ("true", "1", "yes", ...), as CI services do."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def unavailable(reason: str) -> None:
+    """Skips the test with ``reason``, or fails it under CI, where everything must run."""
+    if in_ci():
+        pytest.fail(f"this test must run in CI, but {reason}")
+    pytest.skip(reason)
+
+
 def weights_dir() -> Path | None:
     """Returns the offline ImageNet weights folder if it exists (env var or ../shared)."""
     candidate = Path(os.environ.get("STUDIO_WEIGHTS_DIR") or SHARED / "weights")
@@ -27,14 +39,36 @@ def hymenoptera_dir() -> Path | None:
     return path if path.is_dir() else None
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks every test that uses the offline weights ``weights``, so the marker never lags."""
+    for item in items:
+        if "local_weights" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.weights)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A ``weights`` test without the weights folder skips locally and fails under CI."""
+    if item.get_closest_marker("weights") and weights_dir() is None:
+        unavailable("the offline ImageNet weights were not found (STUDIO_WEIGHTS_DIR)")
+
+
 @pytest.fixture
 def local_weights(monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Points STUDIO_WEIGHTS_DIR at the offline weights, or skips with the reason."""
+    """Points STUDIO_WEIGHTS_DIR at the offline weights (``pytest_runtest_setup`` checked them)."""
     folder = weights_dir()
-    if folder is None:
-        pytest.skip("offline ImageNet weights not found: set STUDIO_WEIGHTS_DIR=../shared/weights")
+    assert folder is not None
     monkeypatch.setenv("STUDIO_WEIGHTS_DIR", str(folder))
     return folder
+
+
+@pytest.fixture
+def hymenoptera() -> Path:
+    """../shared/datasets/hymenoptera_data; skips locally and fails under CI when absent."""
+    path = hymenoptera_dir()
+    if path is None:
+        unavailable("../shared/datasets/hymenoptera_data was not found")
+    assert path is not None
+    return path
 
 
 def write_image(path: Path, color: tuple[int, int, int], size: int = 32, seed: int = 0) -> Path:

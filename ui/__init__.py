@@ -1,1 +1,2 @@
-"""Streamlit helpers shared by the pages (session state, workspace, common widgets)."""
+"""Widgets and helpers of the pages: ``ui/<page>.py`` or ``ui/<page>/`` per page, shared ones in
+``common``, ``session`` and ``run_picker``."""

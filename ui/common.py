@@ -6,25 +6,29 @@ Nothing here imports TensorFlow or an engine module at import time.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import streamlit as st
 
 from ui import session
+
+if TYPE_CHECKING:
+    from core.store.access import WorkspaceAccess
 
 LOGGER = logging.getLogger("studio")
 APP_ROOT = Path(__file__).resolve().parents[1]
 
 # Page files (relative to app.py), their titles and icons: the one place that names them.
 PAGES: dict[str, tuple[str, str, str]] = {
-    "home": ("pages/home.py", "Home", ":material/home:"),
-    "data": ("pages/data.py", "Data", ":material/photo_library:"),
-    "model": ("pages/model.py", "Model", ":material/account_tree:"),
-    "train": ("pages/train.py", "Train", ":material/model_training:"),
-    "evaluate": ("pages/evaluate.py", "Evaluate", ":material/fact_check:"),
-    "predict": ("pages/predict.py", "Predict", ":material/image_search:"),
-    "runs": ("pages/runs.py", "Runs", ":material/history:"),
+    "home": ("app_pages/home.py", "Home", ":material/home:"),
+    "data": ("app_pages/data.py", "Data", ":material/photo_library:"),
+    "model": ("app_pages/model.py", "Model", ":material/account_tree:"),
+    "train": ("app_pages/train.py", "Train", ":material/model_training:"),
+    "evaluate": ("app_pages/evaluate.py", "Evaluate", ":material/fact_check:"),
+    "predict": ("app_pages/predict.py", "Predict", ":material/image_search:"),
+    "runs": ("app_pages/runs.py", "Runs", ":material/history:"),
 }
 
 _MISSING_TEXT = {
@@ -33,6 +37,38 @@ _MISSING_TEXT = {
     "run": "No training run selected: start one on the Train page or open one from Runs.",
 }
 _STEP_PAGE = {"data": "data", "model": "model", "run": "train"}
+# Every ASCII punctuation character: CommonMark lets a backslash escape any of them, and each
+# one can start some Markdown: emphasis, code, links and images, raw HTML, entities (&lt;),
+# headings, lists, tables, strikethrough, bare-URL autolinks ("https:", "www.", "a@b.c"), and
+# Streamlit's own LaTeX ("$"), ":color[...]" / ":material/icon:" directives and ":emoji:" codes.
+_MARKDOWN_SPECIALS = re.compile(r"([!-/:-@\[-`{-~])")
+# GitHub-flavoured Markdown also links bare addresses ("www.x", "https://x", "a@b.c"), and it
+# does so on the text after escapes are resolved: an invisible WORD JOINER breaks each pattern.
+_BARE_LINK = re.compile(r"(?i)(?<=www)(?=\.)|(?<=:)(?=//)|(?<=@)")
+WORD_JOINER = "\u2060"
+
+
+def escape_markdown(text: object) -> str:
+    """Returns ``text`` with every Markdown special escaped, so it shows exactly as typed.
+
+    THE helper for user text (class, file, zip, run and model names, labels of an uploaded
+    model, and error sentences that quote them) wherever Streamlit renders Markdown:
+    ``st.markdown``, ``st.caption``, ``st.success``/``info``/``warning``/``error``, ``st.toast``,
+    widget and metric labels, ``st.radio`` options, ``st.tabs``, expander titles, image
+    captions. Bare web and e-mail addresses also get an invisible word joiner (U+2060), so
+    they do not become links either. ``st.text``, ``st.code``, ``st.dataframe`` and
+    ``st.selectbox``/``multiselect`` options show plain text and need none (escaping there
+    would show the backslashes). In Plotly figures, ``core.text.plain_label`` does the job.
+    """
+    unlinked = _BARE_LINK.sub(WORD_JOINER, str(text))
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", unlinked)
+
+
+def image_upload_types() -> list[str]:
+    """File types the image uploaders accept: the image suffixes the engine reads."""
+    from core.predict.batch import IMAGE_SUFFIXES
+
+    return [suffix.lstrip(".") for suffix in IMAGE_SUFFIXES]
 
 
 def page_link(page: str, label: str | None = None, **kwargs: object) -> None:
@@ -110,15 +146,16 @@ def show_error(error: BaseException, action: str = "") -> None:
     """
     if not isinstance(error, ValueError):
         LOGGER.error("Unexpected error%s", f" while {action}" if action else "", exc_info=error)
-    st.error(error_message(error, action), icon=":material/error:")
+    # Error sentences quote the user's names (classes, files, runs): shown as typed.
+    st.error(escape_markdown(error_message(error, action)), icon=":material/error:")
 
 
-def workspace_or_stop() -> str:
-    """Returns the workspace token, or shows why it is refused (with a way out) and stops."""
+def workspace_or_stop() -> WorkspaceAccess:
+    """Returns the workspace and role, or says why the link is refused (with a way out), stops."""
     try:
-        return session.workspace_token()
+        return session.workspace_access()
     except session.WorkspaceRefusedError as error:
-        st.error(str(error), icon=":material/block:")
+        st.error(escape_markdown(error), icon=":material/block:")
         if st.button("Start a fresh workspace", type="primary", key="studio_fresh_ws"):
             session.start_fresh_workspace()
             st.rerun()

@@ -2,7 +2,9 @@
 
 python -m core evaluate RUN [--data PATH] [--json] [--html OUT.html]
 python -m core predict RUN IMG_OR_FOLDER... [--csv OUT] [--json] [--top-k K] [--threshold P]
-python -m core export RUN --format keras|savedmodel|tflite|all --out PATH [--quantise]
+python -m core export RUN --format FORMAT... --out PATH [--quantise]
+    FORMAT: keras, savedmodel, tflite, onnx (needs requirements-extra.txt) or all (every
+    installed one); several may be given: --format keras tflite onnx
 
 RUN is a run folder, or a run id of the shared workspace or of ``STUDIO_RUNS_DIR`` itself (where
 ``python -m core train`` writes by default; ``--workspace TOKEN`` for another workspace).
@@ -70,9 +72,13 @@ def register(subparsers: Any) -> None:
     predict.add_argument("--threshold", type=float, default=0.0, help="'not sure' below this")
     predict.set_defaults(handler=predict_command)
 
+    from core.export.exporter import EXPORT_FORMATS
+
     export = subparsers.add_parser("export", help="export a run and check parity")
     _add_run(export)
-    export.add_argument("--format", choices=("keras", "savedmodel", "tflite", "all"), default="all")
+    export.add_argument(
+        "--format", nargs="+", choices=(*EXPORT_FORMATS, "all"), default=["all"], metavar="FORMAT"
+    )
     export.add_argument("--out", required=True, help="output folder")
     export.add_argument("--quantise", action="store_true", help="add a dynamic-range TFLite")
     export.add_argument("--data", default=None, help="dataset folder for the parity images")
@@ -158,9 +164,9 @@ def predict_command(args: argparse.Namespace) -> int:
 
 def export_command(args: argparse.Namespace) -> int:
     """Exports a run, prints the parity of each artifact; exit code 1 when parity fails."""
-    from core.export.exporter import EXPORT_FORMATS, export_run
+    from core.export.exporter import export_run
 
-    formats = EXPORT_FORMATS if args.format == "all" else (args.format,)
+    formats = _export_formats(args.format)
     report = export_run(
         resolve_run(args.run, args.workspace), args.out, formats, args.quantise, args.data
     )
@@ -181,3 +187,24 @@ def export_command(args: argparse.Namespace) -> int:
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return 1 if any("differs" in w or "failed" in w for w in report.warnings) else 0
+
+
+def _export_formats(requested: list[str]) -> tuple[str, ...]:
+    """The formats to export: "all" means every installed one (a note names the others).
+
+    Raises:
+        StudioError: a format named explicitly needs packages that are not installed.
+    """
+    from core.export.exporter import EXPORT_FORMATS, available_formats, missing_requirement
+
+    if "all" in requested:
+        for name in EXPORT_FORMATS:
+            missing = missing_requirement(name)
+            if missing is not None:
+                print(f"note: {missing}", file=sys.stderr)
+        return available_formats()
+    for name in requested:
+        missing = missing_requirement(name)
+        if missing is not None:
+            raise StudioError(missing)
+    return tuple(dict.fromkeys(requested))  # in the given order, each once

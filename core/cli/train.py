@@ -52,6 +52,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--strategy", choices=("default", "mirrored", "multi_worker"), help="tf.distribute"
     )
+    parser.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        help="augment training images (default: on, the photo recipe: flip + rotation 10°, "
+        "cached as several views); --no-augment trains on the images as they are",
+    )
     parser.add_argument("--seed", type=int, help="random seed (same seed, same metrics)")
     parser.add_argument("--name", help="a name for the run")
     parser.add_argument("--out", help="runs folder (default: STUDIO_RUNS_DIR or ./runs)")
@@ -108,7 +114,22 @@ def build_config(args: argparse.Namespace) -> Any:
         data["train"]["fine_tune"]["epochs"] = args.fine_tune_epochs
     if "data" not in data:
         raise TrainingError("Give the dataset with --data FOLDER or --config run.json.")
+    _set_augmentation(data, args.augment)
     return RunConfig.from_dict(data)
+
+
+def _set_augmentation(data: dict[str, Any], augment: bool | None) -> None:
+    """``--augment`` keeps (or restores) the default recipe; ``--no-augment`` switches it off."""
+    from core.data.spec import PHOTO_AUGMENTATION, AugmentSpec
+
+    if augment is None or not isinstance(data.get("data"), dict):
+        return
+    section = data["data"]
+    current = section.get("augmentation")
+    if not augment:
+        section["augmentation"] = AugmentSpec().to_dict()
+    elif current is not None and not AugmentSpec.from_dict(current).enabled:
+        section["augmentation"] = PHOTO_AUGMENTATION.to_dict()  # the config switched it off
 
 
 class TerminalEvents(TrainingEvents):

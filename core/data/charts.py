@@ -15,6 +15,7 @@ from plotly.subplots import make_subplots
 
 from core.data.images import ImageDecodeError, load_image_array
 from core.data.report import DatasetReport
+from core.text import plain_label, plain_labels
 
 _SPLIT_COLORS = {"train": "#1f77b4", "val": "#ff7f0e", "test": "#2ca02c", "all": "#1f77b4"}
 
@@ -26,6 +27,8 @@ _PANEL_LAYOUT: dict[str, Any] = {"height": 360, "margin": {"l": 40, "r": 20, "t"
 def counts_figure(counts: dict[str, dict[str, int]], title: str = "Images per class") -> go.Figure:
     """Grouped bar chart of images per class, one bar group per split.
 
+    Class names and the title are shown as plain text (``core.text.plain_label``).
+
     Args:
         counts: {split: {class: count}}, e.g. ``DatasetReport.counts()`` or
             ``SplitData.counts()``.
@@ -35,7 +38,7 @@ def counts_figure(counts: dict[str, dict[str, int]], title: str = "Images per cl
     for split, per_class in counts.items():
         figure.add_trace(
             go.Bar(
-                x=list(per_class),
+                x=plain_labels(per_class),
                 y=list(per_class.values()),
                 name=split,
                 marker_color=_SPLIT_COLORS.get(split),
@@ -44,7 +47,7 @@ def counts_figure(counts: dict[str, dict[str, int]], title: str = "Images per cl
             )
         )
     figure.update_layout(
-        title=title,
+        title=plain_label(title),
         barmode="group",
         xaxis_title="class",
         yaxis_title="images",
@@ -63,8 +66,8 @@ def size_figure(report: DatasetReport) -> go.Figure:
                 x=[record.width for record in own],
                 y=[record.height for record in own],
                 mode="markers",
-                name=class_name,
-                text=[report.relative(record.path) for record in own],
+                name=plain_label(class_name),
+                text=[plain_label(report.relative(record.path)) for record in own],
                 hovertemplate="%{text}<br>%{x} x %{y} px<extra></extra>",
                 marker={"size": 6, "opacity": 0.6},
             )
@@ -81,7 +84,7 @@ def size_figure(report: DatasetReport) -> go.Figure:
 def image_grid_figure(
     images: Sequence[np.ndarray], titles: Sequence[str], columns: int = 4, cell_px: int = 140
 ) -> go.Figure:
-    """A grid of RGB images (0..255 arrays) with a title above each."""
+    """A grid of RGB images (0..255 arrays) with a title above each (shown as plain text)."""
     if not images:
         raise ValueError("There are no images to show.")
     columns = max(1, min(columns, len(images)))
@@ -89,7 +92,7 @@ def image_grid_figure(
     figure = make_subplots(
         rows=rows,
         cols=columns,
-        subplot_titles=list(titles),
+        subplot_titles=plain_labels(titles),
         horizontal_spacing=0.02,
         vertical_spacing=0.08 / rows,
     )

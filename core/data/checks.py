@@ -4,6 +4,9 @@ Too few images in a class, strong class imbalance, a class missing from a given 
 duplicates (within a split, across classes, across splits = leakage), flagged images (tiny,
 extreme aspect ratio, almost no colours) and skipped files. ``core.data.scan.scan_dataset``
 fills ``DatasetReport.warnings`` with ``dataset_warnings(report)``.
+
+One problem does stop training: an empty validation split (``check_validation_split``), since
+the run would "finish" without a single score measured on images it did not train on.
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from core.data.images import MAX_ASPECT, MIN_SIDE
+from core.errors import DataError
 
 if TYPE_CHECKING:
     from core.data.report import DatasetReport, ImageRecord
+    from core.data.splits import SplitData
 
 MIN_PER_CLASS = 10
 IMBALANCE_RATIO = 3.0
@@ -113,3 +118,38 @@ def dataset_warnings(report: DatasetReport) -> list[str]:
         subject = "1 file was" if len(report.skipped) == 1 else f"{len(report.skipped)} files were"
         result.append(f"{subject} skipped (see the list and the reasons).")
     return result
+
+
+def check_validation_split(report: DatasetReport, split: SplitData, val_ratio: float) -> None:
+    """Refuses a split without validation images, saying what to change.
+
+    Call it before a run starts (and to warn on the Data page): with no validation image the
+    run has no score, no early stopping and no best epoch to keep.
+
+    Args:
+        report: the scanned dataset (given splits, images per class).
+        split: the split that would be trained on.
+        val_ratio: the validation share the split was made with.
+
+    Raises:
+        DataError: the validation split is empty.
+    """
+    if split.val:
+        return
+    if val_ratio <= 0:
+        raise DataError(
+            "The validation share is 0, so no image is kept for validation and the run could "
+            "not measure anything. Set the validation share above 0 (15% is a good start), or "
+            "add a val/ folder."
+        )
+    distinct: dict[str, set[str]] = {}
+    for record in (r for r in report.records if r.split != "test"):  # validation draws on these
+        distinct.setdefault(record.label, set()).add(record.sha1)
+    most = max((len(hashes) for hashes in distinct.values()), default=0)
+    subject = "1 image" if most == 1 else f"{most} images"
+    raise DataError(
+        f"The validation split would be empty: no class has more than {subject} (exact "
+        "duplicates count once), and a class needs at least 2 to spare one for validation. "
+        f"Add images (at least {MIN_PER_CLASS} per class are recommended), or add a val/ "
+        "folder with images of each class."
+    )

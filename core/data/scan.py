@@ -18,7 +18,13 @@ from core.config_base import ConfigMixin
 from core.data.checks import dataset_warnings
 from core.data.images import ImageDecodeError, ImageFacts, inspect_image_file
 from core.data.report import DatasetReport, ImageRecord, SkippedFile
-from core.data.zipsafe import SPLIT_ALIASES, is_junk, unwrap_dataset_folder
+from core.data.zipsafe import (
+    SKIPPED_MANIFEST,
+    SPLIT_ALIASES,
+    is_junk,
+    unwrap_dataset_folder,
+    zip_skips,
+)
 from core.errors import DataError
 
 
@@ -36,6 +42,8 @@ class ScanLimits(ConfigMixin):
 
 def _usable(path: Path, root: Path, skipped: list[SkippedFile]) -> bool:
     """False (and the reason in ``skipped``) for junk, hidden files and links leaving ``root``."""
+    if path.name == SKIPPED_MANIFEST and path.parent == root:
+        return False  # extract_zip's list of skipped entries: merged by scan_dataset
     if is_junk(path.name):
         kind = "folder" if path.is_dir() else "file"
         skipped.append(SkippedFile(str(path), f"system or hidden {kind}, ignored"))
@@ -121,9 +129,10 @@ def scan_dataset(root: str | os.PathLike[str], limits: ScanLimits | None = None)
     limits = limits or ScanLimits()
     folder = Path(root).expanduser()
     if not folder.is_dir():
-        raise DataError(f"The dataset folder {str(root)!r} does not exist or is not a folder.")
+        name = Path(root).name  # never the whole server path
+        raise DataError(f"The dataset folder '{name}' does not exist or is not a folder.")
     folder = folder.resolve()
-    skipped: list[SkippedFile] = []
+    skipped = zip_skips(folder)  # entries extract_zip did not extract, with their reasons
     candidates, class_dirs, given = _candidates(folder, skipped)
     if len(candidates) > limits.max_images:
         raise DataError(
@@ -212,5 +221,5 @@ def resolve_data_folder(
         root_path = Path(root).expanduser().resolve()
         if resolved == root_path or resolved.is_relative_to(root_path):
             return unwrap_dataset_folder(resolved)
-    roots = ", ".join(str(root) for root in allowed_roots)
+    roots = ", ".join(repr(Path(root).name) for root in allowed_roots)  # names, not paths
     raise DataError(f"The folder {text!r} is outside the allowed folders ({roots}).")

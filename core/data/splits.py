@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.config_base import check_range
 from core.data.report import DatasetReport, ImageRecord
 
 Items = list[tuple[str, int]]
@@ -55,12 +56,19 @@ class SplitData:
         return {"classes": list(self.classes), "splits": self.counts()}
 
 
-def _check_ratios(val_ratio: float, test_ratio: float) -> None:
-    if not (0.0 <= val_ratio < 1.0 and 0.0 <= test_ratio < 1.0):
-        raise ValueError(
-            f"Split shares must be between 0 and 1, got val {val_ratio:g}, test {test_ratio:g}."
-        )
-    if val_ratio + test_ratio >= 0.95:
+MAX_SHARE = 0.9  # of each class, for validation or for the test
+MAX_HELD_OUT = 0.95  # validation and test together: the rest is left for training
+
+
+def check_split_shares(val_ratio: float, test_ratio: float) -> None:
+    """Raises ValueError unless the shares are valid and leave images for training.
+
+    The one place of this rule: ``DataSpec`` validates with it, ``split_dataset`` checks again
+    for callers that pass bare numbers (the CLI, the Data page preview).
+    """
+    check_range("Validation share", val_ratio, 0.0, MAX_SHARE)
+    check_range("Test share", test_ratio, 0.0, MAX_SHARE)
+    if val_ratio + test_ratio >= MAX_HELD_OUT:
         raise ValueError(
             "Validation and test shares together must leave images for training "
             f"(got {val_ratio:g} + {test_ratio:g})."
@@ -107,9 +115,10 @@ def split_dataset(
         ``SplitData`` with (path, class index) lists sorted by path inside each split.
 
     Raises:
-        ValueError: on ratios outside 0..1 or leaving nothing for training.
+        ValueError: on shares outside 0..0.9 or leaving nothing for training
+            (``check_split_shares``).
     """
-    _check_ratios(val_ratio, test_ratio)
+    check_split_shares(val_ratio, test_ratio)
     index = {name: i for i, name in enumerate(report.classes)}
     buckets: dict[str, list[ImageRecord]] = {"train": [], "val": [], "test": []}
     given = {record.split for record in report.records} if report.given_splits else set()

@@ -2,12 +2,23 @@
 
 An uploaded archive is untrusted: an entry named ``../../etc/x`` or ``/etc/x`` would write outside
 the target folder ("zip slip"), a symlink entry could point anywhere, and a few kilobytes can
-inflate to gigabytes ("zip bomb"). ``extract_zip`` refuses the first, ignores the second, and
-enforces limits on the declared AND the actually written sizes (declared sizes can lie).
+inflate to gigabytes ("zip bomb"). ``extract_zip`` refuses the first, and checks the whole
+archive before writing anything: the number of files, the total unpacked size, and the
+compression ratio of each large entry and of the archive as a whole (1,900 entries of a
+million zero bytes each pass a per-entry check but not the archive-wide one). While writing, a
+byte budget (the declared sizes) is a second line of defence, since declared sizes can lie.
+
+Entries that cannot be used are dropped, never silently: links, system files, names that are
+not portable (``CON``, longer than 255 bytes, control characters), duplicates and entries the
+file system refuses are listed with their reason in a small manifest inside the extracted
+dataset, which ``core.data.scan.scan_dataset`` adds to the report's skipped files
+(``zip_skips``). Messages name archive entries, never a server path.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import stat
@@ -17,9 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
-from core.atomic import write_bytes_atomic
+from core.atomic import write_json_atomic
 from core.config_base import ConfigMixin
-from core.data.images import ImageDecodeError, load_image
+from core.data.report import SkippedFile
 from core.errors import DataError
 
 # Windows device names: a folder called "CON" cannot be created or copied there.
@@ -32,6 +43,9 @@ SPLIT_ALIASES = {
     "val": "val", "valid": "val", "validation": "val",
     "test": "test", "testing": "test",
 }  # fmt: skip
+# Written by extract_zip into the dataset root; hidden, so the scan never takes it for data.
+SKIPPED_MANIFEST = ".zip-skipped.json"
+_MANIFEST_ROWS = 10_000
 _CHUNK = 1 << 20
 
 
@@ -40,18 +54,24 @@ class ZipLimits(ConfigMixin):
     """Limits that stop a zip bomb or an accidental huge upload.
 
     Attributes:
-        max_total_bytes: total uncompressed size of all extracted files.
+        max_total_bytes: total uncompressed size of all files of the archive.
         max_files: number of files in the archive.
-        max_ratio: uncompressed/compressed size of one entry (photos barely compress).
+        max_ratio: uncompressed/compressed size, of one entry larger than 1 MiB and of the
+            whole archive (photos barely compress; zeros compress a thousand times).
+        ratio_floor_bytes: archives that unpack to less than this skip the archive-wide ratio
+            check (a few small, very compressible files are harmless).
     """
 
     max_total_bytes: int = 2 * 1024**3
     max_files: int = 50_000
     max_ratio: float = 200.0
+    ratio_floor_bytes: int = 16 * 1024**2
 
     def __post_init__(self) -> None:
         if self.max_total_bytes < 1 or self.max_files < 1 or self.max_ratio < 1:
             raise ValueError("Zip limits must be positive numbers.")
+        if self.ratio_floor_bytes < 0:
+            raise ValueError("The ratio floor of the zip limits cannot be negative.")
 
 
 def size_text(num_bytes: float) -> str:
@@ -60,6 +80,32 @@ def size_text(num_bytes: float) -> str:
         if num_bytes >= scale:
             return f"{num_bytes / scale:,.1f} {unit}".replace(".0 ", " ")
     return f"{int(num_bytes)} bytes"
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` (already NFC-normalized and stripped) cannot be a file name, or None."""
+    if not name or name in (".", ".."):
+        return "is empty or not allowed"
+    if "/" in name or "\\" in name:
+        return "contains a slash"
+    if any(ord(char) < 32 or ord(char) == 127 for char in name):
+        return "contains control characters"
+    if name.split(".")[0].upper().rstrip() in _RESERVED:
+        return "is reserved by Windows"
+    if name.endswith("."):
+        return "ends with a dot"
+    try:
+        encoded = name.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, e.g. from an undecodable file name
+        return "contains characters that are not valid text"
+    if len(encoded) > 255:
+        return "is too long (more than 255 bytes)"
+    return None
+
+
+def _shown(name: str) -> str:
+    """``name`` quoted for a message, shortened when very long."""
+    return repr(name if len(name) <= 60 else name[:40] + "…")
 
 
 def safe_name(name: str) -> str:
@@ -75,20 +121,9 @@ def safe_name(name: str) -> str:
     if not isinstance(name, str):
         raise DataError("A name must be text.")
     cleaned = unicodedata.normalize("NFC", name).strip()
-    if not cleaned or cleaned in (".", ".."):
-        raise DataError(f"The name {name!r} is empty or not allowed; choose a plain name.")
-    if any(sep in cleaned for sep in ("/", "\\")):
-        raise DataError(
-            f"The name {name!r} contains a slash; use a plain name without '/' or '\\'."
-        )
-    if any(ord(char) < 32 or ord(char) == 127 for char in cleaned):
-        raise DataError(f"The name {name!r} contains control characters; use a plain name.")
-    if cleaned.split(".")[0].upper().rstrip() in _RESERVED:
-        raise DataError(f"The name {name!r} is reserved by Windows; choose another name.")
-    if cleaned.endswith("."):
-        raise DataError(f"The name {name!r} ends with a dot; remove the trailing dot.")
-    if len(cleaned.encode("utf-8")) > 255:
-        raise DataError("The name is too long (more than 255 bytes); shorten it.")
+    problem = name_problem(cleaned)
+    if problem is not None:
+        raise DataError(f"The name {_shown(name)} {problem}; choose a plain name.")
     return cleaned
 
 
@@ -97,33 +132,38 @@ def is_junk(part: str) -> bool:
     return part in JUNK_NAMES or part.startswith(".")
 
 
-def _entry_parts(info: zipfile.ZipInfo) -> list[str] | None:
-    """Returns the safe path parts of an entry, None to ignore it; raises on zip slip."""
+def _unsafe(info: zipfile.ZipInfo, why: str) -> DataError:
+    return DataError(
+        f"The archive is unsafe: entry {_shown(info.filename)} {why}. "
+        "Re-create the zip from the dataset folder itself."
+    )
+
+
+def _entry_parts(info: zipfile.ZipInfo) -> list[str] | SkippedFile:
+    """The safe path parts of an entry, or why it is skipped; raises on zip slip."""
     raw = info.filename.replace("\\", "/")
     if raw.startswith("/") or (len(raw) > 1 and raw[1] == ":"):
-        raise DataError(
-            f"The archive is unsafe: entry {info.filename!r} has an absolute path. "
-            "Re-create the zip from the dataset folder itself."
-        )
+        raise _unsafe(info, "has an absolute path")
     parts = [part for part in PurePosixPath(raw).parts if part not in ("", ".")]
     if ".." in parts:
-        raise DataError(
-            f"The archive is unsafe: entry {info.filename!r} points outside its folder ('..'). "
-            "Re-create the zip from the dataset folder itself."
-        )
-    if not parts or any(is_junk(part) for part in parts):
-        return None
-    mode = info.external_attr >> 16
-    if stat.S_ISLNK(mode):
-        return None  # symlinks could point anywhere on the server: ignored
-    try:
-        return [safe_name(part) for part in parts]
-    except DataError:
-        return None  # e.g. "CON.jpg": cannot be written portably, skip it
+        raise _unsafe(info, "points outside its folder ('..')")
+    for index, part in enumerate(parts):
+        if is_junk(part):
+            kind = "file" if index == len(parts) - 1 else "folder"
+            return SkippedFile(info.filename, f"system or hidden {kind}, ignored")
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return SkippedFile(info.filename, "a link inside the zip, not extracted")
+    cleaned = [unicodedata.normalize("NFC", part).strip() for part in parts]
+    for index, part in enumerate(cleaned):
+        problem = name_problem(part)
+        if problem is not None:
+            kind = "file" if index == len(cleaned) - 1 else "folder"
+            return SkippedFile(info.filename, f"the {kind} name {_shown(part)} {problem}")
+    return cleaned
 
 
-def _check_declared(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
-    files = [info for info in infos if not info.is_dir()]
+def _check_archive(files: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
+    """Refuses the archive from its directory, before anything is written."""
     if len(files) > limits.max_files:
         raise DataError(
             f"The archive has {len(files):,} files; the limit is {limits.max_files:,}. "
@@ -139,21 +179,29 @@ def _check_declared(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > _CHUNK and ratio > limits.max_ratio:
             raise DataError(
-                f"The archive looks like a zip bomb: {info.filename!r} expands {ratio:,.0f} times "
-                f"(the limit is {limits.max_ratio:g}). Images barely compress; check the file."
+                f"The archive looks like a zip bomb: {_shown(info.filename)} expands "
+                f"{ratio:,.0f} times (the limit is {limits.max_ratio:g}). Images barely "
+                "compress; check the file."
             )
+    ratio = total / max(sum(info.compress_size for info in files), 1)
+    if total > limits.ratio_floor_bytes and ratio > limits.max_ratio:
+        raise DataError(
+            f"The archive looks like a zip bomb: its {len(files):,} files would unpack to "
+            f"{size_text(total)}, {ratio:,.0f} times its packed size (the limit is "
+            f"{limits.max_ratio:g} times). Images barely compress; check the files."
+        )
 
 
 def _copy_limited(source: IO[bytes], target: Path, budget: int) -> int:
     """Copies at most ``budget`` bytes; returns the bytes written or raises when over."""
     written = 0
-    with open(target, "wb") as handle:
+    with open(target, "xb") as handle:
         while chunk := source.read(_CHUNK):
             written += len(chunk)
             if written > budget:
                 raise DataError(
-                    "The archive unpacks to more than its declared size and the size limit; "
-                    "it was refused. Re-create the zip with a normal tool."
+                    "The archive unpacks to more than its declared size; it was refused. "
+                    "Re-create the zip with a normal tool."
                 )
             handle.write(chunk)
     return written
@@ -199,7 +247,8 @@ def extract_zip(
         limits: size, count and ratio limits (``ZipLimits()`` when None).
 
     Returns:
-        The dataset root inside ``dest`` (single wrapper folders are skipped).
+        The dataset root inside ``dest`` (single wrapper folders are skipped). The entries that
+        were not extracted are listed in its ``SKIPPED_MANIFEST`` (read with ``zip_skips``).
 
     Raises:
         DataError: the file is not a zip, an entry is unsafe, or a limit is exceeded.
@@ -207,104 +256,79 @@ def extract_zip(
     """
     limits = limits or ZipLimits()
     target = Path(dest)
-    target.mkdir(parents=True, exist_ok=True)
     try:
         with zipfile.ZipFile(file) as archive:
-            _extract_all(archive, target, limits)
+            skipped = _extract_all(archive, target, limits)
     except zipfile.BadZipFile as error:
         shutil.rmtree(target, ignore_errors=True)
         raise DataError(f"The upload is not a valid zip file ({error}).") from error
-    except (DataError, OSError, RuntimeError, NotImplementedError) as error:
+    except (DataError, OSError, RuntimeError, NotImplementedError, EOFError) as error:
         shutil.rmtree(target, ignore_errors=True)
         if isinstance(error, DataError):
             raise
-        raise DataError(f"The zip could not be extracted ({error}).") from error
-    if not any(target.iterdir()):
-        raise DataError("The zip contains no usable files (only folders or system files).")
-    return unwrap_dataset_folder(target)
+        # An OSError's text names the server path: only its reason is shown.
+        reason = error.strerror if isinstance(error, OSError) else str(error)
+        raise DataError(f"The zip could not be extracted ({reason}).") from error
+    if not target.is_dir() or not any(target.iterdir()):
+        shutil.rmtree(target, ignore_errors=True)
+        example = f" ({_shown(skipped[0].path)}: {skipped[0].reason})" if skipped else ""
+        raise DataError(
+            f"The zip contains no usable files (only folders, system files or skipped "
+            f"entries{example})."
+        )
+    root = unwrap_dataset_folder(target)
+    if skipped:
+        rows = [{"path": item.path, "reason": item.reason} for item in skipped]
+        write_json_atomic(root / SKIPPED_MANIFEST, rows[:_MANIFEST_ROWS])
+    return root
 
 
-def _extract_all(archive: zipfile.ZipFile, target: Path, limits: ZipLimits) -> None:
-    infos = archive.infolist()
-    _check_declared(infos, limits)
-    budget = limits.max_total_bytes
-    for info in infos:
-        if info.is_dir():
-            continue
-        parts = _entry_parts(info)
-        if parts is None:
+def _extract_all(archive: zipfile.ZipFile, target: Path, limits: ZipLimits) -> list[SkippedFile]:
+    """Checks the archive, then writes every usable entry; returns the skipped ones."""
+    files = [info for info in archive.infolist() if not info.is_dir()]
+    _check_archive(files, limits)
+    entries = [(info, _entry_parts(info)) for info in files]  # raises on zip slip first
+    target.mkdir(parents=True, exist_ok=True)
+    root = target.resolve()
+    budget = min(limits.max_total_bytes, sum(info.file_size for info in files))
+    skipped: list[SkippedFile] = []
+    for info, parts in entries:
+        if isinstance(parts, SkippedFile):
+            skipped.append(parts)
             continue
         out_path = target.joinpath(*parts)
-        # Belt and braces against zip slip: the resolved path must stay inside the target.
-        if not out_path.resolve().is_relative_to(target.resolve()):
-            raise DataError(f"The archive is unsafe: entry {info.filename!r} escapes its folder.")
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        entry_budget = min(budget, int(max(info.compress_size, 1) * limits.max_ratio) + _CHUNK)
-        with archive.open(info) as source:
-            budget -= _copy_limited(source, out_path, entry_budget)
-
-
-@dataclass(frozen=True)
-class AddedImages:
-    """Result of ``add_class_images``: files written and files refused with the reason."""
-
-    saved: list[Path]
-    skipped: list[tuple[str, str]]  # (file name, reason)
-
-
-def _free_path(folder: Path, file_name: str) -> Path:
-    """``folder/file_name``, or ``name_1.ext``, ``name_2.ext``... when it already exists."""
-    candidate = folder / file_name
-    stem, suffix = candidate.stem, candidate.suffix
-    index = 1
-    while candidate.exists():
-        candidate = folder / f"{stem}_{index}{suffix}"
-        index += 1
-    return candidate
-
-
-def add_class_images(
-    dataset_root: str | os.PathLike[str],
-    class_name: str,
-    files: list[tuple[str, bytes]],
-    max_file_bytes: int = 50 * 1024**2,
-) -> AddedImages:
-    """Adds uploaded images to one class folder (created if needed).
-
-    Each file is decoded first with the studio's decoder; files that are not usable images are
-    refused with their reason instead of being written.
-
-    Args:
-        dataset_root: the dataset folder holding one sub-folder per class.
-        class_name: the class the user typed (validated with ``safe_name``).
-        files: (original file name, file bytes) pairs, as a browser upload gives them.
-        max_file_bytes: larger files are refused.
-
-    Returns:
-        ``AddedImages`` with the written paths and the refused files.
-
-    Raises:
-        DataError: the class name is not allowed.
-    """
-    folder = Path(dataset_root) / safe_name(class_name)
-    saved: list[Path] = []
-    skipped: list[tuple[str, str]] = []
-    for original_name, data in files:
         try:
-            file_name = safe_name(Path(str(original_name).replace("\\", "/")).name)
-            if is_junk(file_name):
-                raise DataError("system or hidden file")
-            if len(data) > max_file_bytes:
-                raise DataError(f"file larger than {size_text(max_file_bytes)}")
-            load_image(data)
-        except ImageDecodeError as error:
-            skipped.append((str(original_name), error.reason))
-            continue
-        except DataError as error:
-            skipped.append((str(original_name), str(error).rstrip(".")))
-            continue
-        folder.mkdir(parents=True, exist_ok=True)
-        target = _free_path(folder, file_name)
-        write_bytes_atomic(target, data)
-        saved.append(target)
-    return AddedImages(saved, skipped)
+            # Belt and braces against zip slip: the resolved path must stay inside the target.
+            if not out_path.resolve().is_relative_to(root):
+                raise _unsafe(info, "escapes its folder")
+            if out_path.exists():
+                reason = "same name as an earlier entry, not extracted"
+                skipped.append(SkippedFile(info.filename, reason))
+                continue
+            out_path.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(info) as source:
+                budget -= _copy_limited(source, out_path, min(budget, info.file_size))
+        except OSError as error:  # e.g. a file and a folder of the same name, path too long
+            with contextlib.suppress(OSError):
+                out_path.unlink(missing_ok=True)
+            reason = error.strerror or type(error).__name__
+            skipped.append(SkippedFile(info.filename, f"could not be written ({reason})"))
+    return skipped
+
+
+def zip_skips(root: str | os.PathLike[str]) -> list[SkippedFile]:
+    """The entries ``extract_zip`` did not extract into ``root``, with their reasons.
+
+    Returns an empty list for a folder that is not an extracted zip (or a damaged manifest).
+    """
+    try:
+        rows = json.loads((Path(root) / SKIPPED_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if not isinstance(rows, list):
+        return []
+    return [
+        SkippedFile(str(row["path"]), str(row["reason"]))
+        for row in rows[:_MANIFEST_ROWS]
+        if isinstance(row, dict) and "path" in row and "reason" in row
+    ]

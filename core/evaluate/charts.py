@@ -11,12 +11,15 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.evaluate.metrics import Curve
+from core.text import plain_label, plain_labels
 
 
 def confusion_figure(
     matrix: Sequence[Sequence[float]], classes: Sequence[str], normalised: bool = False
 ) -> go.Figure:
     """Heatmap of a confusion matrix (rows = true class, columns = predicted class).
+
+    Class names are shown as plain text (``core.text.plain_label``), like in every chart here.
 
     Args:
         matrix: counts, or row-normalised fractions when ``normalised``.
@@ -28,8 +31,8 @@ def confusion_figure(
     figure = go.Figure(
         go.Heatmap(
             z=values,
-            x=list(classes),
-            y=list(classes),
+            x=plain_labels(classes),
+            y=plain_labels(classes),
             text=text,
             texttemplate="%{text}",
             colorscale="Blues",
@@ -68,14 +71,15 @@ def roc_figure(curve: Curve, positive_class: str) -> go.Figure:
             go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line={"dash": "dash"}),
         ]
     )
-    title = f"ROC curve for '{positive_class}' (AUC {curve.area:.3f})"
+    title = f"ROC curve for '{plain_label(positive_class)}' (AUC {curve.area:.3f})"
     return _on_unit_square(figure, title, "False positive rate", "True positive rate")
 
 
 def pr_figure(curve: Curve, positive_class: str) -> go.Figure:
     """Precision-recall curve with the average precision in the title."""
     figure = go.Figure(go.Scatter(x=curve.x, y=curve.y, mode="lines", line_shape="hv"))
-    title = f"Precision-recall for '{positive_class}' (average precision {curve.area:.3f})"
+    name = plain_label(positive_class)
+    title = f"Precision-recall for '{name}' (average precision {curve.area:.3f})"
     return _on_unit_square(figure, title, "Recall", "Precision")
 
 
@@ -86,7 +90,7 @@ def top_k_figure(top: Sequence[tuple[str, float]], threshold: float | None = Non
         top: pairs from ``Predictor.top_k`` for one image.
         threshold: draws the "not sure" line at this probability when given.
     """
-    names = [name for name, _ in top][::-1]
+    names = plain_labels(name for name, _ in top)[::-1]
     values = [prob for _, prob in top][::-1]
     figure = go.Figure(
         go.Bar(

@@ -12,6 +12,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from core.text import plain_label
+
 _MISSING = "—"  # shown where a run has no value for a setting
 
 
@@ -69,7 +71,10 @@ def runs_table(records: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 def overlay_figure(records: Sequence[Any], metric: str = "val_accuracy") -> go.Figure:
-    """One line per run of ``metric`` by epoch (fine-tune epochs continue the numbering)."""
+    """One line per run of ``metric`` by epoch (fine-tune epochs continue the numbering).
+
+    Run names are shown as plain text (``core.text.plain_label``).
+    """
     figure = go.Figure()
     for record in records:
         points = [(row.get("epoch"), row.get(metric)) for row in record.history or []]
@@ -80,7 +85,7 @@ def overlay_figure(records: Sequence[Any], metric: str = "val_accuracy") -> go.F
                 x=[epoch for epoch, _ in points],
                 y=[value for _, value in points],
                 mode="lines+markers",
-                name=str(label),
+                name=plain_label(label),
             )
         )
     figure.update_layout(

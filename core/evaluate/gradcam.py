@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import StudioError
+from core.model.keras_graph import inbound_tensors_per_call, producer
 
 # Planning probes the model a few times; remember the plan per (read-only) model object.
 _PLANS: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
@@ -89,8 +90,7 @@ def _outer_input_of(model: Any, sub_model: Any) -> Any:
     """The tensor of ``model``'s graph that feeds ``sub_model`` (None if not found)."""
     import keras
 
-    for node in getattr(sub_model, "_inbound_nodes", []):
-        tensors = list(node.input_tensors)
+    for tensors in inbound_tensors_per_call(sub_model):
         if len(tensors) != 1:
             continue
         try:
@@ -157,7 +157,7 @@ def _plan(model: Any) -> _Forward:
         return _Forward(
             lambda x: outer(x, training=False),
             lambda a: last(a, training=False),
-            head_input._keras_history[0].name,
+            producer(head_input).name,
         )
     for layer in reversed(model.layers):
         if not _is_input_layer(layer) and _spatial(layer.output.shape):

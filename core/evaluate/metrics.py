@@ -2,8 +2,8 @@
 
 ``compute_metrics`` turns true labels and predicted probabilities into accuracy, macro F1, a
 per-class table, the confusion matrix and (for two classes) ROC and precision-recall curves.
-``evaluate_run`` rebuilds the run's held-out split from its ``config.json`` (same seed and ratios,
-so it is the exact split training used), predicts it and computes those metrics.
+``evaluate_run`` takes the run's held-out images from the split stored with it
+(``core.evaluate.held_out``), predicts them and computes those metrics.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from core.errors import DataError, StudioError
+from core.errors import DataError
+from core.evaluate.held_out import held_out_items
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,6 +182,7 @@ class EvalResult:
     y_true: list[int]
     probabilities: list[list[float]]
     metrics: EvalMetrics
+    notes: list[str] = dataclasses.field(default_factory=list)  # e.g. the dataset changed
 
     def misclassified(self) -> list[dict[str, Any]]:
         """Wrong predictions, most confident first: path, true, predicted, confidence."""
@@ -206,63 +208,17 @@ class EvalResult:
             "images": len(self.paths),
             "accuracy": self.metrics.accuracy,
             "macro_f1": self.metrics.macro_f1,
+            "notes": list(self.notes),
         }
-
-
-def held_out_items(
-    run_dir: str | os.PathLike[str], data_path: str | None = None, prefer: str = "test"
-) -> tuple[str, list[tuple[str, int]], list[str]]:
-    """Rebuilds the run's split and returns (split name, [(path, class index)], classes).
-
-    The split is recomputed with the seed and ratios stored in the run's ``config.json``, so it
-    is the same split the training used. ``prefer="test"`` falls back to validation when the
-    run has no test split; ``prefer="validation"`` gives validation images.
-
-    Raises:
-        DataError: the dataset is gone or has neither a test nor a validation split.
-    """
-    from core.data.scan import scan_dataset
-    from core.data.splits import split_dataset
-
-    data = _run_data_config(run_dir)
-    folder = data_path or data.get("path")
-    if not folder or not Path(folder).is_dir():
-        raise DataError(
-            f"The dataset this run was trained on ({folder}) is not available any more; "
-            "give the dataset folder to evaluate on."
-        )
-    report = scan_dataset(folder)
-    split = split_dataset(
-        report,
-        val_ratio=float(data.get("val_ratio", 0.15)),
-        test_ratio=float(data.get("test_ratio", 0.15)),
-        seed=int(data.get("seed", 42)),
-    )
-    order = ("test", "validation") if prefer == "test" else ("validation", "test")
-    for name in order:
-        items = split.test if name == "test" else split.val
-        if items:
-            return name, list(items), list(split.classes)
-    raise DataError("The run has neither a test nor a validation split to evaluate on.")
-
-
-def _run_data_config(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """Returns the ``data`` section of a run's config.json."""
-    path = Path(run_dir) / "config.json"
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise StudioError(
-            f"The run's settings (config.json) could not be read: {error}."
-        ) from error
-    data = config.get("data") if isinstance(config, dict) else None
-    return data if isinstance(data, dict) else {}
 
 
 def evaluate_run(
     run_dir: str | os.PathLike[str], data_path: str | None = None, predictor: Any = None
 ) -> EvalResult:
     """Evaluates a finished run on its test split (or validation when there is no test split).
+
+    The images come from the split stored with the run (``core.evaluate.held_out``); when the
+    dataset folder changed since training, ``EvalResult.notes`` says how.
 
     Args:
         run_dir: the run folder (config.json, model.keras, labels.json).
@@ -275,13 +231,15 @@ def evaluate_run(
     from core.predict.predictor import Predictor
 
     predictor = predictor or Predictor.from_run(run_dir)
-    split_name, items, data_classes = held_out_items(run_dir, data_path)
-    index = _class_mapping(data_classes, predictor.classes)
-    paths = [path for path, _ in items]
-    y_true = [index[label] for _, label in items]
+    held_out = held_out_items(run_dir, data_path)
+    index = _class_mapping(held_out.classes, predictor.classes)
+    paths = [path for path, _ in held_out.items]
+    y_true = [index[label] for _, label in held_out.items]
     probabilities = predictor.predict_sources(paths)
     metrics = compute_metrics(np.asarray(y_true), probabilities, predictor.classes)
-    result = EvalResult(split_name, paths, y_true, probabilities.tolist(), metrics)
+    result = EvalResult(
+        held_out.split, paths, y_true, probabilities.tolist(), metrics, held_out.notes
+    )
     if data_path is None:  # only the run's own split is the run's official test score
         update_run_metrics(run_dir, {"evaluation": result.summary()})
     return result

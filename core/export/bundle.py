@@ -8,6 +8,8 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.export.model_card import write_model_card
+
 if TYPE_CHECKING:
     from core.export.report import ExportReport
 
@@ -39,20 +41,88 @@ def write_side_files(run_dir: Path, out: Path, predictor: Any, report: ExportRep
         report.warnings.append("The Python code to retrain this model could not be generated.")
     (out / "README.md").write_text(bundle_readme(predictor, report), encoding="utf-8")
     written.append("README.md")
+    written.append(write_model_card(run_dir, out, predictor, report))
     return written
+
+
+# The resize step of ``core.data.images.resize_image`` per resize mode, as plain PIL code: the
+# README's snippet must give the pixels the app gives (tests/core/export/test_bundle.py runs it).
+_RESIZE_CODE = {
+    "crop": (
+        "# centre crop to a square, then resize (keeps proportions)",
+        "image = ImageOps.fit(image, ({size}, {size}), method=Image.Resampling.BILINEAR)",
+    ),
+    "pad": (
+        "# fit inside the square, pad the rest with black (keeps proportions)",
+        "image = ImageOps.pad(image, ({size}, {size}), method=Image.Resampling.BILINEAR, "
+        "color={pad})",
+    ),
+    "stretch": (
+        "# stretch to the square (ignores proportions)",
+        "image = image.resize(({size}, {size}), Image.Resampling.BILINEAR)",
+    ),
+}
+_RESIZE_WORDS = {"stretch": "stretched", "crop": "centre-cropped", "pad": "padded with black"}
+
+
+def prediction_snippet(size: int, resize_mode: str) -> str:
+    """Python code that reads an image exactly as the app does and runs ``model.keras`` on it.
+
+    Plain PIL + NumPy + Keras, no dependence on the studio: EXIF rotation, transparency on
+    white, 8-bit RGB, then the run's resize (``core.data.images.load_image_array``); the
+    calibration temperature in ``labels.json`` is applied like ``Predictor`` applies it
+    (``core.predict.predictor.apply_temperature``).
+    """
+    from core.data.images import PAD_COLOR
+
+    comment, line = _RESIZE_CODE[resize_mode]
+    resize = line.format(size=size, pad=PAD_COLOR)
+    return f"""import json
+
+import keras
+import numpy as np
+from PIL import Image, ImageOps
+
+model = keras.saving.load_model("model.keras")
+with open("labels.json", encoding="utf-8") as file:
+    labels = json.load(file)
+classes = labels["classes"]
+temperature = labels.get("temperature", 1.0)  # set when the run was calibrated
+
+
+def load_image(path):
+    \"\"\"Reads an image the way the studio did in training: raw RGB 0..255, {size}x{size}.\"\"\"
+    image = ImageOps.exif_transpose(Image.open(path))  # apply the camera's rotation
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(white, image.convert("RGBA"))  # transparent -> white
+    image = image.convert("RGB")
+    {comment}
+    {resize}
+    return np.asarray(image, dtype="float32")  # no scaling: the model does its own
+
+
+probabilities = model.predict(load_image("photo.jpg")[None], verbose=0)[0].astype("float64")
+if len(probabilities) == 1:  # one sigmoid unit: the probability of the second class
+    probabilities = np.array([1 - probabilities[0], probabilities[0]])
+probabilities = probabilities ** (1 / temperature)  # temperature scaling, as the studio does:
+probabilities /= probabilities.sum()  # softmax(log(p) / T); T = 1 changes nothing
+print(dict(zip(classes, probabilities.round(3).tolist())))
+"""
 
 
 def bundle_readme(predictor: Any, report: ExportReport) -> str:
     """A short README telling what goes in and comes out of the exported model."""
     size, classes = predictor.input_size, predictor.classes
     parity = "\n".join(f"| {name} | {diff:.2e} |" for name, diff in sorted(report.parity.items()))
-    resize = {"stretch": "stretched", "crop": "centre-cropped", "pad": "padded with black"}
+    mode = predictor.resize_mode
     return f"""# Exported image classifier ({predictor.source})
 
 ## Input
 RGB images as float32 values 0..255, shape `(batch, {size}, {size}, 3)`. Images were
-{resize.get(predictor.resize_mode, predictor.resize_mode)} to {size}x{size} pixels in training.
-Do NOT scale or normalise the pixels: the preprocessing is inside the model.
+{_RESIZE_WORDS.get(mode, mode)} to {size}x{size} pixels in training; resize new images the same
+way (the code below does). Do NOT scale or normalise the pixels: the preprocessing is inside the
+model.
 
 ## Output
 Probabilities, shape `(batch, {len(classes)})`, in the order of `labels.json`:
@@ -74,13 +144,12 @@ largest difference in probability to the studio's own prediction:
 |---|---|
 {parity}
 
+## Predict in Python
+Run in this folder, with `photo.jpg` your image. The image is read exactly as the studio reads
+it (same rotation, colours and resize), so the probabilities match the app's.
+
 ```python
-import keras, numpy as np
-from PIL import Image
-model = keras.saving.load_model("model.keras")
-image = Image.open("photo.jpg").convert("RGB").resize(({size}, {size}))
-probabilities = model(np.asarray(image, "float32")[None])[0]
-```
+{prediction_snippet(size, mode)}```
 """
 
 

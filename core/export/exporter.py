@@ -1,11 +1,13 @@
 """Export a finished run as files anyone can use, and prove they predict what the app predicts.
 
 Artifacts: ``model.keras`` (preprocessing inside: raw 0..255 RGB in, probabilities out), a zipped
-TensorFlow SavedModel, a float32 TFLite model and optionally a dynamic-range quantised TFLite
-model, plus ``labels.json``, ``config.json``, ``train_model.py`` (generated code, when the model
-engine provides it) and a README. Every model artifact is reloaded FROM DISK and run on up to 32
-validation images; the largest absolute probability difference to the in-app model is reported
-and stored in the run's ``metrics.json``. A difference above the goal becomes a warning.
+TensorFlow SavedModel, a float32 TFLite model, an ONNX model (when the optional ONNX packages
+are installed, see ``core.export.onnx``) and optionally a dynamic-range quantised TFLite model,
+plus a model card (``MODEL_CARD.md``), ``labels.json``, ``config.json``, ``train_model.py``
+(generated code, when the model engine provides it) and a README. Every model artifact is
+reloaded FROM DISK and run on up to 32 validation images; the largest absolute probability
+difference to the in-app model is reported and stored in the run's ``metrics.json``. A
+difference above the goal becomes a warning.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 
 from core.errors import StudioError
 from core.export.bundle import write_side_files, zip_bundle
+from core.export.onnx import export_onnx, missing_onnx_packages, run_onnx
 from core.export.parity import (
     parity_batch,
     parity_warnings,
@@ -28,7 +31,22 @@ from core.export.parity import (
 )
 from core.export.report import ExportReport
 
-EXPORT_FORMATS = ("keras", "savedmodel", "tflite")
+EXPORT_FORMATS = ("keras", "savedmodel", "tflite", "onnx")
+
+
+def missing_requirement(format_name: str) -> str | None:
+    """One sentence saying how to enable ``format_name``, or None when it can be exported.
+
+    The Runs page shows it next to the format list and ``python -m core export`` prints it.
+    """
+    if format_name == "onnx":
+        return missing_onnx_packages()
+    return None
+
+
+def available_formats() -> tuple[str, ...]:
+    """The formats of ``EXPORT_FORMATS`` whose packages are installed."""
+    return tuple(name for name in EXPORT_FORMATS if missing_requirement(name) is None)
 
 
 @dataclasses.dataclass
@@ -87,6 +105,10 @@ class _ExportJob:
         path = self.tflite_file("model.tflite", quantise=False)
         return self.predictor.to_probabilities(run_tflite(path, self.images))
 
+    def onnx(self) -> np.ndarray:
+        path = export_onnx(self.predictor.model, self.out / "model.onnx", self.images)
+        return self.predictor.to_probabilities(run_onnx(path, self.images))
+
     def quantised(self) -> dict[str, Any]:
         """Accuracy of the quantised model next to the float model's, and their agreement."""
         path = self.tflite_file("model_dynamic_range.tflite", quantise=True)
@@ -109,6 +131,7 @@ _ARTIFACT_FILES = {
     "keras": "model.keras",
     "savedmodel": "saved_model.zip",
     "tflite": "model.tflite",
+    "onnx": "model.onnx",
 }
 
 
@@ -117,6 +140,10 @@ def _run_formats(job: _ExportJob, formats: tuple[str, ...], quantise: bool) -> N
     report = job.report
     for name in EXPORT_FORMATS:
         if name not in formats:
+            continue
+        missing = missing_requirement(name)
+        if missing is not None:  # optional packages absent: say how to get them, go on
+            report.warnings.append(missing)
             continue
         try:
             probabilities = getattr(job, name)()
@@ -136,7 +163,7 @@ def _run_formats(job: _ExportJob, formats: tuple[str, ...], quantise: bool) -> N
 def export_run(
     run_dir: str | Path,
     out_dir: str | Path,
-    formats: tuple[str, ...] = EXPORT_FORMATS,
+    formats: tuple[str, ...] | None = None,
     quantise: bool = False,
     data_path: str | None = None,
     make_bundle: bool = True,
@@ -146,7 +173,8 @@ def export_run(
     Args:
         run_dir: the run folder (model.keras, labels.json, config.json).
         out_dir: where the files go (created; files with the same names are replaced).
-        formats: any of "keras", "savedmodel", "tflite".
+        formats: any of ``EXPORT_FORMATS``; None exports every available one. A format whose
+            optional packages are missing is skipped with a warning saying how to add them.
         quantise: also writes a dynamic-range quantised TFLite model and reports its accuracy.
         data_path: dataset folder for the parity images when the run's own has moved.
         make_bundle: also zips everything into ``<run>_export.zip`` in ``out_dir``.
@@ -158,14 +186,17 @@ def export_run(
     from core.predict.predictor import Predictor
 
     run_dir, out = Path(run_dir), Path(out_dir)
+    formats = available_formats() if formats is None else tuple(formats)
     _check_formats(formats)
     predictor = Predictor.from_run(run_dir)
     out.mkdir(parents=True, exist_ok=True)
-    images, labels, source = parity_batch(run_dir, predictor, data_path)
-    reference = predictor.predict_arrays(images)
-    report = ExportReport(out, [], {}, len(images), source)
+    batch = parity_batch(run_dir, predictor, data_path)
+    reference = predictor.predict_arrays(batch.images)
+    report = ExportReport(out, [], {}, len(batch.images), batch.source, warnings=list(batch.notes))
     with tempfile.TemporaryDirectory(prefix="studio_export_") as tmp:
-        job = _ExportJob(run_dir, Path(tmp), out, predictor, images, labels, reference, report)
+        job = _ExportJob(
+            run_dir, Path(tmp), out, predictor, batch.images, batch.labels, reference, report
+        )
         _run_formats(job, formats, quantise)
     report.files.extend(write_side_files(run_dir, out, predictor, report))
     report.warnings.extend(parity_warnings(report.parity))

@@ -8,6 +8,7 @@ largest absolute probability difference above ``FLOAT_PARITY_GOAL`` becomes a wa
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,23 +20,35 @@ FLOAT_PARITY_GOAL = 1e-4  # float exports should agree with the app to 4 decimal
 PARITY_IMAGES = 32
 
 
-def parity_batch(
-    run_dir: Path, predictor: Any, data_path: str | None
-) -> tuple[np.ndarray, np.ndarray | None, str]:
-    """Up to 32 validation images (with labels) or, if the data is gone, seeded random pixels."""
-    from core.evaluate.metrics import held_out_items
+@dataclass(frozen=True)
+class ParityBatch:
+    """The images every export is checked on, their labels and where they came from."""
+
+    images: np.ndarray
+    labels: np.ndarray | None  # model class indices; None for random pixels
+    source: str  # "validation images", "test images" or "random pixel images"
+    notes: list[str] = field(default_factory=list)  # e.g. the dataset changed since training
+
+
+def parity_batch(run_dir: Path, predictor: Any, data_path: str | None) -> ParityBatch:
+    """Up to 32 held-out images (validation first) or, if the data is gone, seeded random pixels.
+
+    The images come from the split stored with the run (``core.evaluate.held_out``), so they
+    were never trained on; what changed in the dataset folder since is in ``notes``.
+    """
+    from core.evaluate.held_out import held_out_items
 
     try:
-        split, items, data_classes = held_out_items(run_dir, data_path, prefer="validation")
-        items = items[:PARITY_IMAGES]
+        held_out = held_out_items(run_dir, data_path, prefer="validation")
+        items = held_out.items[:PARITY_IMAGES]
         images = predictor.load_images([path for path, _ in items])
-        labels = np.array([predictor.classes.index(data_classes[i]) for _, i in items])
-        return images, labels, f"{split} images"
+        labels = np.array([predictor.classes.index(held_out.classes[i]) for _, i in items])
+        return ParityBatch(images, labels, f"{held_out.split} images", held_out.notes)
     except (DataError, StudioError, ValueError):
         size = predictor.input_size
         rng = np.random.default_rng(0)
         images = rng.uniform(0, 255, (8, size, size, 3)).astype(np.float32)
-        return images, None, "random pixel images"
+        return ParityBatch(images, None, "random pixel images")
 
 
 def _tflite_interpreter(path: Path) -> Any:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from core.errors import WeightsUnavailableError
+from core.model.keras_graph import snake_case
 
 if TYPE_CHECKING:
     import keras
@@ -50,6 +51,8 @@ class BackboneInfo:
         cpu_ms: "Time (ms) per inference step (CPU)" from the Keras Applications table
             (``SPEED_SOURCE``), or None where the table gives no figure.
         gpu_ms: The same table's GPU figure, or None.
+        licence: Licence of the network's code and pretrained weights (``_LICENCES``), as a
+            model card states it.
     """
 
     id: str
@@ -65,6 +68,7 @@ class BackboneInfo:
     weights_file: str
     cpu_ms: float | None = None
     gpu_ms: float | None = None
+    licence: str = ""
 
     @property
     def constructor(self) -> Any:
@@ -189,6 +193,21 @@ _SPEED_MS: dict[str, tuple[float, float]] = {
     "efficientnet_b6": (958.1, 40.4), "efficientnet_b7": (1578.9, 61.6),
 }  # fmt: skip
 
+# family -> licence. Keras Applications' code is Apache-2.0 for every family; the ImageNet weights
+# were trained on ImageNet, whose terms restrict use of the images. Kept per family so a family
+# with other terms differs by one entry.
+_KERAS_IMAGENET_LICENCE = (
+    "Keras Applications code: Apache License 2.0. ImageNet-pretrained weights; check the "
+    "ImageNet terms of use for commercial use."
+)
+_LICENCES: dict[str, str] = {
+    family: _KERAS_IMAGENET_LICENCE
+    for family in (
+        "Xception", "VGG", "ResNet", "ResNetV2", "Inception", "MobileNet", "DenseNet", "NASNet",
+        "EfficientNet", "EfficientNetV2", "ConvNeXt",
+    )
+}  # fmt: skip
+
 BACKBONES: dict[str, BackboneInfo] = {
     row[0]: BackboneInfo(
         id=row[0], keras_name=row[1], keras_module=row[2], preprocess=row[3],
@@ -196,6 +215,7 @@ BACKBONES: dict[str, BackboneInfo] = {
         params_no_top=row[7], imagenet_top1=row[8], weights_file=row[9],
         cpu_ms=_SPEED_MS.get(row[0], (None, None))[0],
         gpu_ms=_SPEED_MS.get(row[0], (None, None))[1],
+        licence=_LICENCES[row[6]],
     )
     for row in _ROWS
 }  # fmt: skip
@@ -247,6 +267,26 @@ def has_offline_weights(backbone_id: str) -> bool:
     return offline_weights_path(backbone_id) is not None
 
 
+def keras_cache_dirs() -> list[Path]:
+    """The folders where Keras keeps downloaded weights (``$KERAS_HOME/models``, else
+    ``~/.keras/models``, and ``/tmp/.keras/models`` where the home folder is read-only)."""
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return [Path(home) / "models", Path("/tmp") / ".keras" / "models"]
+
+
+def local_weights_path(backbone_id: str) -> Path | None:
+    """The backbone's ImageNet no-top weights file on this machine, if any.
+
+    ``STUDIO_WEIGHTS_DIR`` first, then Keras's download cache (a file Keras downloaded
+    earlier); None when neither holds it and Keras would have to download it.
+    """
+    offline = offline_weights_path(backbone_id)
+    if offline is not None:
+        return offline
+    name = get_backbone(backbone_id).weights_file
+    return next((d / name for d in keras_cache_dirs() if (d / name).is_file()), None)
+
+
 def _canonical_names(model: keras.Model) -> keras.Model:
     """Renames auto-named layers (``conv2d_187``) by their order inside this model (``conv2d``,
     ``conv2d_1``...).
@@ -255,11 +295,9 @@ def _canonical_names(model: keras.Model) -> keras.Model:
     twice gets different names (InceptionV3, DenseNet, ...). Users pick cut and freeze layers by
     name from a cached listing, so names must not depend on what was built before.
     """
-    from keras.src.utils.naming import to_snake_case
-
     seen: dict[str, int] = {}
     for operation in model.operations:
-        base = to_snake_case(type(operation).__name__)
+        base = snake_case(type(operation).__name__)
         if re.fullmatch(rf"{re.escape(base)}(_\d+)?", operation.name):
             count = seen.get(base, 0)
             operation.name = base if count == 0 else f"{base}_{count}"
@@ -291,17 +329,16 @@ def build_backbone(backbone_id: str, input_size: int, weights: str = "imagenet")
         return _canonical_names(
             info.constructor(weights=None, include_top=False, input_shape=shape)
         )
-    local = offline_weights_path(backbone_id)
+    local = local_weights_path(backbone_id)
     # An explicit file path loads at any input size; "imagenet" makes some constructors look
     # for a size-specific file (e.g. MobileNetV2 at 160 wants ..._160_no_top.h5).
     source = str(local) if local is not None else "imagenet"
     try:
         model = info.constructor(weights=source, include_top=False, input_shape=shape)
     except Exception as error:  # download refused, file corrupt or of another network
-        where = os.environ.get(WEIGHTS_ENV) or "a folder named in STUDIO_WEIGHTS_DIR"
         raise WeightsUnavailableError(
             f"The ImageNet weights for {info.keras_name} could not be loaded: put the file "
-            f"'{info.weights_file}' in {where} (or allow the download), or choose random "
-            f"initialisation instead."
+            f"'{info.weights_file}' in the server's weights folder (STUDIO_WEIGHTS_DIR) or "
+            "allow the download, or choose random initialisation instead."
         ) from error
     return _canonical_names(model)

@@ -1,9 +1,11 @@
 """Generate a standalone Keras script that rebuilds the model a ``ModelSpec`` describes.
 
-The script needs only ``keras`` and ``numpy`` (no studio code): it builds the backbone, the
-in-model preprocessing, re-stacks the backbone up to the cut (applying any layer surgery), adds
-the head and applies the freeze policy, then prints the summary. ``tests/core/test_codegen.py``
-executes it and checks that its parameter counts equal ``build_model``'s.
+The script needs only ``keras`` and ``numpy`` (no studio code) and uses public Keras API only
+(the re-stacking goes through ``keras.models.clone_model``, so a Keras upgrade cannot break a
+user's script through a private field): it builds the backbone, the in-model preprocessing,
+re-stacks the backbone up to the cut (applying any layer surgery), adds the head and applies
+the freeze policy, then prints the summary. ``tests/core/model/test_codegen.py`` executes it
+and checks that its layers and parameter counts equal ``build_model``'s.
 """
 
 from __future__ import annotations
@@ -59,26 +61,30 @@ def canonical_names(model):
 def restack(base, x, cut_layer):
     """Calls the backbone's layers up to cut_layer on x, applying REPLACE and INSERT_AFTER."""
     cut = keras.Model(base.input, base.get_layer(cut_layer).output)
-    tensors = {id(cut.inputs[0]): x}
-    # Same depth order Keras uses to run a functional model; reusing a layer keeps its weights.
-    for depth in sorted(cut._nodes_by_depth, reverse=True):
-        for node in cut._nodes_by_depth[depth]:
-            if node.is_input or any(id(t) not in tensors for t in node.input_tensors):
-                continue  # the input, or a layer inside a replaced run
-            name = node.operation.name
-            args, kwargs = node.arguments.fill_in(tensors)
-            if name in REPLACE:
-                last, make = REPLACE[name]
-                tensors[id(base.get_layer(last).output)] = make()(args[0])
-                continue
-            outputs = node.operation(*args, **kwargs)
-            flat = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-            for old, new in zip(node.outputs, flat, strict=False):
-                tensors[id(old)] = new
-            if name in INSERT_AFTER:
-                old = node.outputs[0]
-                tensors[id(old)] = INSERT_AFTER[name]()(tensors[id(old)])
-    return tensors[id(cut.outputs[0])]
+    names = [layer.name for layer in cut.layers]
+    bypassed = set()  # the layers after the first one of a replaced run
+    for first, (last, _) in REPLACE.items():
+        bypassed.update(names[names.index(first) + 1 : names.index(last) + 1])
+    outputs = {}
+
+    def call(layer, *args, **kwargs):
+        if layer.name in REPLACE:
+            y = REPLACE[layer.name][1]()(args[0])
+        elif layer.name in bypassed:
+            y = args[0]  # the new layer already stands for the whole run
+        else:
+            y = layer(*args, **kwargs)
+        if layer.name in INSERT_AFTER:
+            y = INSERT_AFTER[layer.name]()(y)
+        outputs[layer.name] = y
+        return y
+
+    # clone_model calls `call` on every layer in the order Keras runs the graph; returning the
+    # layer itself instead of a copy reuses it, so every untouched layer keeps its weights.
+    keras.models.clone_model(
+        cut, input_tensors=x, clone_function=lambda layer: layer, call_function=call
+    )
+    return outputs[cut_layer]
 '''
 
 

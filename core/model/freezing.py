@@ -13,16 +13,18 @@ enough: a functional model's ``fit`` overrides that argument with ``training=Tru
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from core.errors import StudioError
 from core.model.heads import OUTPUT_LAYER
 from core.model.preprocessing import is_preprocessing_layer
-from core.model.spec import FreezeSpec
+from core.model.spec import FreezeSpec, SurgeryOp
 
 if TYPE_CHECKING:
     import keras
+
+    from core.model.cuts import LayerInfo
 
 
 def backbone_layers(feature_extractor: keras.Model) -> list[keras.layers.Layer]:
@@ -82,3 +84,34 @@ def apply_freeze(
         layer.trainable = position >= frozen and layer.name not in fixed and not is_batchnorm(layer)
     for layer in head.layers:
         layer.trainable = spec.policy != "all_but_last" or layer.name == OUTPUT_LAYER
+
+
+def unfreeze_candidates(
+    layers: Sequence[LayerInfo], cut_layer: str | None, surgery: Sequence[SurgeryOp] = ()
+) -> list[LayerInfo]:
+    """The layers a fine-tune phase can unfreeze from, in the order to offer them.
+
+    Only layers up to the cut exist in the built feature extractor, and layers that surgery
+    replaced do not exist either. Block ends (``LayerInfo.block_end``) below the cut come
+    first, deepest first: unfreezing from a deep layer trains few layers, the safe choice.
+    Every other surviving layer follows, deepest first.
+
+    Args:
+        layers: The backbone's layers in order (``core.model.cuts.list_layers``).
+        cut_layer: The layer the backbone is cut after; the last layer when None. A name not
+            in ``layers`` keeps every layer (the cut is checked when the model is built).
+        surgery: The model's surgery steps; ``replace`` steps remove their layers.
+
+    Returns:
+        The surviving layers, block ends first, each group deepest first.
+    """
+    names = [layer.name for layer in layers]
+    cut = cut_layer or (names[-1] if names else "")
+    kept = list(layers[: names.index(cut) + 1]) if cut in names else list(layers)
+    replaced: set[str] = set()
+    for op in surgery:
+        if op.action == "replace" and op.first in names and op.last_layer in names:
+            replaced.update(names[names.index(op.first) : names.index(op.last_layer) + 1])
+    top_first = [layer for layer in reversed(kept) if layer.name not in replaced]
+    recommended = [layer for layer in top_first if layer.block_end and layer.name != cut]
+    return recommended + [layer for layer in top_first if layer not in recommended]

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from core.model.keras_graph import nodes_by_depth
+
 if TYPE_CHECKING:
     import keras
 
@@ -36,7 +38,7 @@ def count_params(model: keras.Model) -> dict[str, int]:
 def _output_shapes(model: keras.Model) -> dict[int, list[int | None]]:
     """Output shape of each operation as called in ``model`` (a layer may be reused elsewhere)."""
     shapes: dict[int, list[int | None]] = {}
-    for nodes in model._nodes_by_depth.values():
+    for nodes in nodes_by_depth(model).values():
         for node in nodes:
             if node.operation is not None and node.outputs:
                 shapes[id(node.operation)] = list(node.outputs[0].shape)

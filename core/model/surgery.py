@@ -16,6 +16,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from core.errors import StudioError
+from core.model.keras_graph import (
+    call_arguments,
+    inbound_tensors,
+    nodes_by_depth,
+    nodes_in_call_order,
+    producer,
+)
 from core.model.spec import SurgeryOp
 
 if TYPE_CHECKING:
@@ -56,14 +63,10 @@ def make_layer(op: SurgeryOp, index: int) -> keras.layers.Layer:
     return layer
 
 
-def _producer(tensor: Any) -> Any:
-    return tensor._keras_history.operation
-
-
 def _consumers(model: keras.Model) -> dict[int, list[str]]:
     """Maps id(tensor) to the names of the operations of ``model`` that read it."""
     readers: dict[int, list[str]] = {}
-    for nodes in model._nodes_by_depth.values():
+    for nodes in nodes_by_depth(model).values():
         for node in nodes:
             if node.is_input:
                 continue
@@ -84,8 +87,8 @@ def _run_layers(model: keras.Model, op: SurgeryOp) -> list[Any]:
     run = model.layers[start : stop + 1]
     readers = _consumers(model)
     for previous, layer in itertools.pairwise(run):
-        inputs = layer._inbound_nodes[0].input_tensors
-        if len(inputs) != 1 or _producer(inputs[0]) is not previous:
+        inputs = inbound_tensors(layer)
+        if len(inputs) != 1 or producer(inputs[0]) is not previous:
             raise SurgeryError(
                 f"Layers '{op.first}'..'{op.last_layer}' are not one straight path: "
                 f"'{layer.name}' does not simply read the output of '{previous.name}'."
@@ -96,7 +99,7 @@ def _run_layers(model: keras.Model, op: SurgeryOp) -> list[Any]:
                 f"of '{previous.name}' is also used by "
                 f"{', '.join(repr(n) for n in readers[id(previous.output)] if n != layer.name)}."
             )
-    if len(run[0]._inbound_nodes[0].input_tensors) != 1:
+    if len(inbound_tensors(run[0])) != 1:
         raise SurgeryError(f"'{op.first}' merges several inputs; a run must start on one input.")
     return run
 
@@ -140,9 +143,8 @@ def restack(
     readers = _consumers(cut_model)
     replace_at, insert_at = _plan_steps(cut_model, ops)
     tensors: dict[int, Any] = {id(cut_model.inputs[0]): inputs}
-    for depth in sorted(cut_model._nodes_by_depth, reverse=True):
-        for node in cut_model._nodes_by_depth[depth]:
-            _visit(node, tensors, readers, replace_at, insert_at)
+    for node in nodes_in_call_order(cut_model):
+        _visit(node, tensors, readers, replace_at, insert_at)
     return tensors[id(cut_model.outputs[0])]
 
 
@@ -191,7 +193,7 @@ def _visit(
     if node.is_input or any(id(t) not in tensors for t in node.input_tensors):
         return  # inputs, and layers inside a replaced run (their input was never produced)
     operation = node.operation
-    args, kwargs = node.arguments.fill_in(tensors)
+    args, kwargs = call_arguments(node, tensors)
     if operation.name in replace_at:
         run, new_layer, op = replace_at[operation.name]
         old_output = run[-1].output

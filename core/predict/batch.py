@@ -34,7 +34,8 @@ def prediction_rows(
         predictor: the loaded model.
         sources: (display name, path/bytes/file) pairs.
         k: number of top classes listed per image.
-        threshold: below this top probability the answer is "not sure".
+        threshold: below this top probability the answer is "not sure" (a class's own
+            threshold in ``labels.json`` may raise it: ``Predictor.threshold_for``).
 
     Returns:
         Rows with file, predicted, confidence, top_k (text) and error (empty when fine).
@@ -56,7 +57,8 @@ def prediction_rows(
         probabilities = predictor.predict_arrays(np.stack(arrays))
         for row, top in zip(ok_rows, predictor.top_k(probabilities, k), strict=True):
             best_name, best_p = top[0]
-            row["predicted"] = best_name if best_p >= threshold else NOT_SURE
+            sure = best_p >= predictor.threshold_for(best_name, threshold)
+            row["predicted"] = best_name if sure else NOT_SURE
             row["confidence"] = round(best_p, 6)
             row["top_k"] = "; ".join(f"{name} {p:.3f}" for name, p in top)
     return rows

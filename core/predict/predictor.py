@@ -8,6 +8,11 @@ file a user uploads, which is loaded with ``safe_mode=True`` so a file carrying 
 
 Images are decoded by ``core.data.images.load_image_array``, the same function the training pipeline
 uses, so the app, the CLI and the exported model all see identical pixels.
+
+A run calibrated with ``python -m core calibrate`` (``core.evaluate.calibration``) has a
+``temperature`` in ``labels.json``; every probability this class returns is then the calibrated
+one (``apply_temperature``), so the "not sure" threshold works in calibrated probability. Optional
+``class_thresholds`` raise that threshold for single classes (``threshold_for``).
 """
 
 from __future__ import annotations
@@ -39,6 +44,9 @@ class Predictor:
         output_kind: "softmax", "sigmoid" (one unit, two classes) or "logits" (softmax applied
             here because the model's last layer has no activation).
         source: where the model came from (run folder or file name), for display.
+        temperature: divides the log-probabilities before they are normalised again
+            (``apply_temperature``); 1.0 leaves them unchanged.
+        class_thresholds: per class name, the least probability to answer that class.
     """
 
     def __init__(
@@ -47,6 +55,8 @@ class Predictor:
         classes: Sequence[str] | None = None,
         resize_mode: str = "stretch",
         source: str = "",
+        temperature: float = 1.0,
+        class_thresholds: dict[str, float] | None = None,
     ) -> None:
         """Checks the model's shape, matches class names and warms the model up.
 
@@ -70,6 +80,8 @@ class Predictor:
         self.classes = names
         self.resize_mode = resize_mode
         self.source = source
+        self.temperature = _checked_temperature(temperature)
+        self.class_thresholds = dict(class_thresholds or {})
         self._units = units
         # A traced graph function: much faster than model.predict for one image, and the fixed
         # signature (any batch size) means it is traced once, not per batch size.
@@ -109,7 +121,11 @@ class Predictor:
         if self.output_kind == "logits":
             shifted = np.exp(raw - raw.max(axis=1, keepdims=True))
             raw = shifted / shifted.sum(axis=1, keepdims=True)
-        return raw.astype(np.float32)
+        return apply_temperature(raw, self.temperature).astype(np.float32)
+
+    def threshold_for(self, class_name: str, threshold: float) -> float:
+        """The "not sure" threshold for an answer of ``class_name``: the larger of the two."""
+        return max(threshold, float(self.class_thresholds.get(class_name, 0.0)))
 
     def predict_arrays(self, images: np.ndarray, batch_size: int = 32) -> np.ndarray:
         """Predicts class probabilities for already decoded images.
@@ -179,11 +195,14 @@ class Predictor:
                 "or it stopped before saving one)."
             )
         labels = read_labels(labels_path)
+        thresholds = labels.get("class_thresholds")
         predictor = cls(
             load_keras_file(model_path),
             classes=labels["classes"],
             resize_mode=str(labels.get("resize_mode", "stretch")),
             source=run_dir.name,
+            temperature=labels.get("temperature", 1.0),
+            class_thresholds=thresholds if isinstance(thresholds, dict) else None,
         )
         if int(labels.get("input_size", predictor.input_size)) != predictor.input_size:
             raise ModelFileError(f"Run {run_dir.name}: labels.json does not match the model.")
@@ -211,6 +230,34 @@ class Predictor:
             path = Path(folder) / "uploaded.keras"
             path.write_bytes(data)
             return cls.from_model_file(path, classes=classes, resize_mode=resize_mode)
+
+
+def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
+    """Temperature scaling of probabilities: ``softmax(log(p) / T)``, row by row.
+
+    Written as ``p ** (1/T)`` normalised, which is the same and needs no logits: for one sigmoid
+    unit seen as ``[1 - p, p]`` it equals ``sigmoid(logit(p) / T)``. T > 1 softens over-confident
+    probabilities, T = 1 changes nothing; the most likely class never changes. The exported
+    bundle's README applies the same two lines (``core.export.bundle``).
+    """
+    if temperature == 1.0 or len(probabilities) == 0:
+        return probabilities
+    scaled = np.power(np.clip(probabilities.astype(np.float64), 0.0, None), 1.0 / temperature)
+    total = scaled.sum(axis=1, keepdims=True)
+    return np.divide(
+        scaled, total, out=np.full_like(scaled, 1.0 / scaled.shape[1]), where=total > 0
+    )
+
+
+def _checked_temperature(value: Any) -> float:
+    """A positive finite temperature, or ModelFileError (a damaged ``labels.json``)."""
+    try:
+        temperature = float(value)
+    except (TypeError, ValueError):
+        temperature = float("nan")
+    if not np.isfinite(temperature) or temperature <= 0:
+        raise ModelFileError("The labels file has an invalid temperature (it must be above 0).")
+    return temperature
 
 
 def top_k_labels(

@@ -10,8 +10,8 @@ The key is a hash of everything that changes the features (backbone, weights, cu
 input size, resize mode, the file list with each file's content hash, augmentation view), so a
 second run with another head on the same data and cut skips the extraction entirely.
 
-Loading an entry refreshes its modification time, which ``core.store.workspace.enforce_disk_cap``
-uses to evict the least recently used entries first when the disk cap is reached.
+Loading an entry refreshes its modification time, which ``core.store.disk.trim_disk`` uses to
+evict the least recently used entries first when the disk cap is reached.
 """
 
 from __future__ import annotations

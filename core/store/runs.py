@@ -2,7 +2,8 @@
 
 Layout of ``<root>/<run_id>/``: ``config.json`` (the ``RunConfig``), ``status.json`` (status,
 pid, host, heartbeat, last good epoch), ``history.json`` (one row per epoch), ``metrics.json``,
-``labels.json`` (classes, input_size, resize_mode), ``model.keras`` (raw 0..255 RGB in,
+``labels.json`` (classes, input_size, resize_mode), ``split.json`` (the images of each split,
+written before the first epoch: ``core.data.stored_split``), ``model.keras`` (raw 0..255 RGB in,
 preprocessing inside), ``log.txt`` (technical detail), and per-epoch checkpoints
 ``last.weights.h5``/``best.weights.h5`` so an interrupted run can be resumed.
 
@@ -29,6 +30,7 @@ from typing import Any
 import psutil
 
 from core.atomic import write_json_atomic
+from core.data.stored_split import SPLIT_FILE
 from core.errors import StudioError
 from core.spec.run import RunConfig
 
@@ -256,6 +258,7 @@ class RunStore:
                 ("history", "history.json"),
                 ("metrics", "metrics.json"),
                 ("labels", "labels.json"),
+                ("split", SPLIT_FILE),
                 ("model", "model.keras"),
                 ("log", "log.txt"),
                 ("last_weights", "last.weights.h5"),

@@ -1,85 +1,85 @@
 """Workspaces: each visitor's runs live under an unguessable token kept in the URL.
 
-A token (``secrets.token_urlsafe``) is never used as a folder name as-is: the folder is named
-after its SHA-256, so listing ``runs/`` reveals no valid link. An unknown token is refused with
-a plain message rather than silently creating a new empty workspace. ``Settings.shared_workspace``
-turns on one shared workspace for single-user local use (used when no token is given).
+Folders of a workspace, all named ``ws-<digest>`` where the digest is a SHA-256 of the owner
+token (so listing them reveals no valid link): ``<runs_dir>/ws-<digest>/`` holds its runs and
+the marker ``.workspace`` (its mtime is the last visit; it may hold the read-only token),
+``<data_dir>/ws-<digest>/`` its uploads (``core.store.uploads``) and
+``<cache_dir>/exports/ws-<digest>/`` its export bundles (``export_dir``).
 
-The disk cap lives here too because it spans all workspaces. ``Settings.disk_cap_mb`` caps
-``runs_dir`` plus what the studio keeps under ``cache_dir``: the feature cache
-(``cache_dir/features``) and export bundles (``cache_dir/exports/<workspace folder>/<run id>``,
-written by the evaluate area). ``enforce_disk_cap`` always removes exports whose run is gone;
-then, while over the cap, it deletes the least recently used cached features (they only cost
-a re-extraction), then the oldest finished runs of inactive workspaces (with their exports),
-then those of active ones. A run in progress, its exports, and cache entries used in the last
-``heartbeat_stale_s`` seconds (an active run may be reading them) are never touched.
+Folders are created on first write. ``create_workspace`` only makes a token that this server
+signs (``core.store.tokens``) and writes nothing, so a visit that never trains or uploads
+leaves no trace; the first run (``RunStore.create``), upload (``new_upload_dir``) or read-only
+link (``view_token``) creates the folder, and ``core.store.disk`` removes idle empty ones. A
+token is accepted when its folder exists or this server signed it (then it is an empty
+workspace until its first write); any other token is refused with a plain message, so a
+mistyped link never silently opens an empty workspace, and a stranger's token can only ever
+show the stranger's own runs.
+
+Who may do what with which link (owner ``ws=``, read-only ``view=``): ``core.store.access``.
+``Settings.shared_workspace`` turns on one shared workspace for single-user local use (used
+when no token is given). The disk cap: ``core.store.disk``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import os
+import hmac
+import json
 import re
-import secrets
-import shutil
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.errors import StudioError
+from core.atomic import write_json_atomic
 from core.settings import Settings
-from core.store.feature_cache import FeatureCache, feature_cache_folder
-from core.store.runs import ACTIVE_STATUSES, RunStore
+from core.store.access import OWNER, VIEWER, ReadOnlyRunStore, WorkspaceAccess, require_owner
+from core.store.runs import RunStore
+from core.store.tokens import (
+    WorkspaceError,
+    folder_digest,
+    is_signed,
+    new_signed_token,
+    new_token,
+    validate_token,
+)
+from core.store.uploads import upload_folder_name, workspace_data_dir
 
-TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 SHARED_FOLDER = "shared"
 MARKER = ".workspace"
 EXPORTS_FOLDER = "exports"  # sub-folder of Settings.cache_dir
-
-
-class WorkspaceError(StudioError):
-    """The workspace token is malformed or unknown."""
-
-
-def new_token() -> str:
-    """Returns a new unguessable workspace token (192 random bits, URL-safe)."""
-    return secrets.token_urlsafe(24)
-
-
-def validate_token(token: object) -> str:
-    """Returns ``token`` if it has the shape of a workspace token, else raises WorkspaceError."""
-    if not isinstance(token, str) or not TOKEN_PATTERN.fullmatch(token):
-        raise WorkspaceError(
-            "This workspace link is not valid. Open the studio without a workspace in the "
-            "address to start a new workspace."
-        )
-    return token
+WORKSPACE_NAME = re.compile(r"^(ws-[0-9a-f]{32}|shared)$")
+_UNKNOWN = (
+    "This workspace link is unknown here (it may have expired or been mistyped). "
+    "Open the studio without a workspace in the address to start a new one."
+)
 
 
 def workspace_dir(settings: Settings, token: str | None) -> Path:
     """Returns the folder of a workspace (the shared one when ``token`` is empty)."""
     if not token:
         return Path(settings.runs_dir) / SHARED_FOLDER
-    digest = hashlib.sha256(validate_token(token).encode("ascii")).hexdigest()[:32]
-    return Path(settings.runs_dir) / f"ws-{digest}"
+    return Path(settings.runs_dir) / f"ws-{folder_digest(token)}"
 
 
 def _touch(folder: Path) -> None:
-    """Marks the workspace as recently used (drives the retention policy)."""
+    """Records a visit of an existing workspace (drives the idle policy); creates nothing."""
+    if folder.is_dir():
+        with contextlib.suppress(OSError):
+            (folder / MARKER).touch()
+
+
+def mark_written(folder: Path) -> None:
+    """Creates the workspace folder and its marker: called on a workspace's first write."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / MARKER).touch()
 
 
 def create_workspace(settings: Settings) -> str:
-    """Creates a new empty workspace and returns its token (put it in the URL)."""
-    token = new_token()
-    _touch(workspace_dir(settings, token))
-    return token
+    """Returns the token of a new, empty workspace (put it in the URL); writes no folder."""
+    return new_signed_token(settings)
 
 
 def workspace_store(settings: Settings, token: str | None) -> RunStore:
-    """Returns the run store of a workspace.
+    """Returns the run store of a workspace, for its owner (the token's holder).
 
     Args:
         settings: process settings (``runs_dir``, ``shared_workspace``).
@@ -95,13 +95,116 @@ def workspace_store(settings: Settings, token: str | None) -> RunStore:
         folder = workspace_dir(settings, None)
     else:
         folder = workspace_dir(settings, token)
-        if not (folder / MARKER).is_file():
-            raise WorkspaceError(
-                "This workspace link is unknown here (it may have expired or been mistyped). "
-                "Open the studio without a workspace in the address to start a new one."
-            )
+        if not folder.is_dir() and not is_signed(settings, token):
+            raise WorkspaceError(_UNKNOWN)
     _touch(folder)
     return RunStore(folder, stale_s=settings.heartbeat_stale_s)
+
+
+def read_marker(folder: Path) -> dict[str, object]:
+    """The workspace marker's content (``{}`` for an empty or unreadable marker)."""
+    try:
+        data = json.loads((folder / MARKER).read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def view_token(settings: Settings, token: str | None, *, renew: bool = False) -> str:
+    """Returns the workspace's read-only token (for ``?view=``), made on first use.
+
+    Args:
+        settings: process settings.
+        token: the OWNER token (only the owner may make or renew the read-only link).
+        renew: make a new read-only token; the old read-only link stops working.
+
+    Raises:
+        WorkspaceError: the owner token is malformed or unknown.
+    """
+    folder = workspace_store(settings, token).root
+    marker = read_marker(folder)
+    current = marker.get("view")
+    if isinstance(current, str) and not renew:
+        return current
+    fresh = new_token()
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(folder / MARKER, {**marker, "view": fresh})
+    return fresh
+
+
+def workspace_folders(settings: Settings) -> list[Path]:
+    """Every workspace folder under ``runs_dir`` (with or without a marker yet)."""
+    root = Path(settings.runs_dir)
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if WORKSPACE_NAME.fullmatch(p.name) and p.is_dir())
+
+
+def _viewed_folder(settings: Settings, view: str) -> Path:
+    """The workspace whose marker names the read-only token ``view``."""
+    try:
+        validate_token(view)
+    except WorkspaceError:
+        raise WorkspaceError(
+            "This read-only link is not valid. Ask the workspace's owner for its link again."
+        ) from None
+    for folder in workspace_folders(settings):
+        stored = read_marker(folder).get("view")
+        if isinstance(stored, str) and hmac.compare_digest(stored, view):
+            return folder
+    raise WorkspaceError(
+        "This read-only link is unknown here (its owner may have renewed it, or it was "
+        "mistyped). Ask the workspace's owner for its link again."
+    )
+
+
+def resolve_workspace(
+    settings: Settings, token: str | None = None, view: str | None = None
+) -> WorkspaceAccess:
+    """Turns the URL's tokens into a workspace and a role.
+
+    Args:
+        settings: process settings.
+        token: the owner token (``?ws=``); empty for the shared workspace when enabled.
+        view: the read-only token (``?view=``); when given, it decides (the holder of a
+            read-only link sees that workspace read-only, whatever ``token`` says).
+
+    Returns:
+        ``WorkspaceAccess`` with role ``"owner"`` (a ``RunStore``) or ``"viewer"`` (a
+        ``ReadOnlyRunStore``; opening it writes nothing).
+
+    Raises:
+        WorkspaceError: malformed or unknown token of either kind.
+    """
+    if view:
+        folder = _viewed_folder(settings, view)
+        return WorkspaceAccess(ReadOnlyRunStore(folder, stale_s=settings.heartbeat_stale_s), VIEWER)
+    return WorkspaceAccess(workspace_store(settings, token), OWNER)
+
+
+def last_activity(folder: Path) -> float:
+    """When the workspace was last used: a visit, a new run or a run's status change.
+
+    A run writes its ``status.json`` at every epoch and when it ends, so a workspace with a
+    run in progress, or one that just finished, counts as active.
+    """
+    times = [0.0]
+    with contextlib.suppress(OSError):
+        times.append((folder / MARKER).stat().st_mtime)
+    # Not the folder's own mtime: deleting an old run changes it, and must not make the
+    # workspace look active.
+    with contextlib.suppress(OSError):
+        for child in (c for c in folder.iterdir() if not c.name.startswith(".")):
+            for path in (child, child / "status.json"):
+                with contextlib.suppress(OSError):
+                    times.append(path.stat().st_mtime)
+    return max(times)
+
+
+def is_idle(settings: Settings, folder: Path, now: float | None = None) -> bool:
+    """True when the workspace had no activity for ``settings.workspace_idle_s`` seconds."""
+    moment = time.time() if now is None else now
+    return moment - last_activity(folder) > settings.workspace_idle_s
 
 
 def export_dir(settings: Settings, store: RunStore, run_id: str) -> Path:
@@ -116,143 +219,22 @@ def export_dir(settings: Settings, store: RunStore, run_id: str) -> Path:
     return Path(settings.cache_dir) / EXPORTS_FOLDER / store.root.name / store.path(run_id).name
 
 
-def _folder_bytes(folder: Path) -> int:
-    """Size of the files below ``folder`` (links are not followed)."""
-    total = 0
-    for base, _, files in os.walk(folder):
-        for name in files:
-            with contextlib.suppress(OSError):
-                total += os.lstat(os.path.join(base, name)).st_size
-    return total
+def new_upload_dir(settings: Settings, store: RunStore, kind: str) -> Path:
+    """Returns a new folder path for an upload of this workspace (not created yet).
 
+    It is the workspace's first write when nothing was stored before: the workspace folder
+    and marker are created, so the upload counts in the idle policy and the disk cap.
 
-def _remove_tree(path: Path) -> None:
-    if path.is_symlink() or path.is_file():
-        path.unlink(missing_ok=True)
-    else:
-        shutil.rmtree(path, ignore_errors=True)
+    Args:
+        settings: where the data folder is.
+        store: the owner's store of the workspace.
+        kind: ``"zip"`` (an extracted archive) or ``"upload"`` (images uploaded per class).
 
-
-def _export_folders(settings: Settings) -> list[Path]:
-    """Every ``exports/<workspace>/<run>`` folder."""
-    root = Path(settings.cache_dir) / EXPORTS_FOLDER
-    if not root.is_dir():
-        return []
-    return [run for ws in root.iterdir() if ws.is_dir() for run in ws.iterdir()]
-
-
-@dataclass
-class DiskTrim:
-    """What ``trim_disk`` removed."""
-
-    runs: list[str] = field(default_factory=list)
-    feature_entries: int = 0
-    exports: int = 0
-    freed_bytes: int = 0
-    total_bytes: int = 0
-
-
-@dataclass
-class _Candidate:
-    store: RunStore
-    run_id: str
-    size: int
-    workspace_inactive: bool
-    export: Path
-
-
-def _workspace_folders(settings: Settings) -> list[Path]:
-    root = Path(settings.runs_dir)
-    if not root.is_dir():
-        return []
-    return [p for p in root.iterdir() if p.is_dir() and (p / MARKER).is_file()]
-
-
-def _remove_orphan_exports(settings: Settings, trim: DiskTrim) -> None:
-    """Removes exports whose run folder no longer exists (deleted run or workspace)."""
-    runs_root = Path(settings.runs_dir)
-    for folder in _export_folders(settings):
-        if (runs_root / folder.parent.name / folder.name).is_dir():
-            continue
-        trim.freed_bytes += _folder_bytes(folder)
-        _remove_tree(folder)
-        trim.exports += 1
-        with contextlib.suppress(OSError):
-            folder.parent.rmdir()  # only when it became empty
-
-
-def _run_candidates(settings: Settings, trim: DiskTrim) -> list[_Candidate]:
-    """Finished runs that may be deleted (adds every run's size to ``trim.total_bytes``)."""
-    now = time.time()
-    exports_root = Path(settings.cache_dir) / EXPORTS_FOLDER
-    candidates: list[_Candidate] = []
-    for folder in _workspace_folders(settings):
-        store = RunStore(folder, stale_s=settings.heartbeat_stale_s)
-        inactive = now - (folder / MARKER).stat().st_mtime > settings.workspace_idle_s
-        for run_id in store.run_ids():
-            export = exports_root / folder.name / run_id
-            size = store.size_bytes(run_id) + _folder_bytes(export)
-            trim.total_bytes += size
-            if store.status(run_id) not in ACTIVE_STATUSES:
-                candidates.append(_Candidate(store, run_id, size, inactive, export))
-    # Inactive workspaces first, then by run id (ids sort by creation time).
-    candidates.sort(key=lambda c: (not c.workspace_inactive, c.run_id))
-    return candidates
-
-
-def _evict_features(settings: Settings, cap: int, trim: DiskTrim) -> None:
-    """Deletes least recently used feature entries while over ``cap``."""
-    recent = time.time() - settings.heartbeat_stale_s
-    for entry in FeatureCache(feature_cache_folder(settings.cache_dir)).entries():
-        if trim.total_bytes <= cap:
-            return
-        if entry.last_used > recent:
-            continue  # a run in progress may be reading it
-        with contextlib.suppress(OSError):
-            entry.path.unlink()
-            trim.total_bytes -= entry.size
-            trim.freed_bytes += entry.size
-            trim.feature_entries += 1
-
-
-def trim_disk(settings: Settings) -> DiskTrim:
-    """Brings ``runs_dir`` + feature cache + exports under ``settings.disk_cap_mb``.
-
-    Order: exports of deleted runs (always), least recently used feature entries, finished
-    runs of inactive workspaces (oldest first), finished runs of active workspaces (oldest
-    first). Runs in progress are never touched.
+    Raises:
+        ReadOnlyError: ``store`` belongs to a read-only link.
     """
-    cap = int(settings.disk_cap_mb * 1024 * 1024)
-    trim = DiskTrim()
-    _remove_orphan_exports(settings, trim)
-    candidates = _run_candidates(settings, trim)
-    cache = FeatureCache(feature_cache_folder(settings.cache_dir))
-    trim.total_bytes += cache.size_bytes()
-    _evict_features(settings, cap, trim)
-    for candidate in candidates:
-        if trim.total_bytes <= cap:
-            break
-        try:
-            candidate.store.delete(candidate.run_id)
-        except StudioError:
-            continue  # became active meanwhile: keep it
-        _remove_tree(candidate.export)
-        trim.total_bytes -= candidate.size
-        trim.freed_bytes += candidate.size
-        trim.runs.append(candidate.run_id)
-    return trim
-
-
-def remove_orphan_exports(settings: Settings) -> int:
-    """Removes the export bundles of runs that no longer exist; returns how many.
-
-    Call it after deleting a run (``trim_disk`` also does it after every job).
-    """
-    trim = DiskTrim()
-    _remove_orphan_exports(settings, trim)
-    return trim.exports
-
-
-def enforce_disk_cap(settings: Settings) -> list[str]:
-    """Applies the disk cap (``trim_disk``); returns the ids of the deleted runs."""
-    return trim_disk(settings).runs
+    require_owner(store, "uploading a dataset")
+    mark_written(store.root)
+    parent = workspace_data_dir(settings, store.root.name)
+    parent.mkdir(parents=True, exist_ok=True)
+    return parent / upload_folder_name(kind)

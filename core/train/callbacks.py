@@ -3,13 +3,16 @@
 The one custom callback (``RunCallback``) only forwards events: per-epoch history rows,
 throttled per-batch loss, progress and ETA; it checks the Stop flag (``model.stop_training``
 ends the epoch after the current batch), notices a NaN loss, and checkpoints the weights after
-every epoch so an interrupted run can be resumed. Everything else is Keras's own.
+every epoch so an interrupted run can be resumed. Everything else is Keras's own, TensorBoard
+logging included (``core.train.tensorboard_logs``).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -20,7 +23,8 @@ from core.errors import StudioError, TrainingError
 from core.spec.run import TrainConfig
 from core.store.runs import RunStore
 from core.train.events import TrainingEvents
-from core.train.features import PhaseData
+from core.train.phase_data import PhaseData
+from core.train.tensorboard_logs import tensorboard_callback
 
 BATCH_EVENT_INTERVAL_S = 0.25  # at most 4 per-batch rows a second reach the UI
 
@@ -179,10 +183,12 @@ def compile_for(model: Any, train: TrainConfig, learning_rate: float, outputs: i
     model.compile(optimizer=optimizers[train.optimizer](), loss=loss, metrics=[metric])
 
 
-def keras_callbacks(train: TrainConfig, has_val: bool) -> list[Any]:
-    """TerminateOnNaN plus the optional early stopping and LR schedule."""
+def keras_callbacks(train: TrainConfig, has_val: bool, run_folder: Path | None = None) -> list[Any]:
+    """TerminateOnNaN, TensorBoard logs in ``run_folder``, optional early stopping and schedule."""
     monitor = "val_loss" if has_val else "loss"
     callbacks: list[Any] = [keras.callbacks.TerminateOnNaN()]
+    if run_folder is not None:
+        callbacks.append(tensorboard_callback(run_folder))
     if train.early_stopping:
         callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=train.patience))
     if train.reduce_lr_on_plateau:
@@ -225,8 +231,13 @@ def fit_phase(
     initial_epoch: int,
     epochs: int,
     class_weight: dict[int, float] | None,
+    extra_callbacks: Sequence[Any] = (),
 ) -> None:
-    """Runs ``model.fit`` for one phase and records its wall time and images seen."""
+    """Runs ``model.fit`` for one phase and records its wall time and images seen.
+
+    ``extra_callbacks`` run after the studio's own (e.g. MLflow tracking, which reads the
+    history row ``callback`` has just added).
+    """
     start = time.perf_counter()
     before = len(callback.state.history)
     train_data, validation = data.train_x, data.validation
@@ -240,7 +251,13 @@ def fit_phase(
         shuffle=False,  # the datasets shuffle themselves (seeded)
         class_weight=class_weight,
         verbose=0,
-        callbacks=[callback, *keras_callbacks(train, data.validation is not None)],
+        callbacks=[
+            callback,
+            *keras_callbacks(
+                train, data.validation is not None, callback.store.path(callback.run_id)
+            ),
+            *extra_callbacks,
+        ],
     )
     phase = callback.phase
     state = callback.state

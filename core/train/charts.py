@@ -1,11 +1,10 @@
-"""Training curves as a Plotly figure (a pure function: history in, figure out)."""
+"""Training curves as Plotly figures (a pure function: history in, figures out)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 _TRAIN_COLOR = "#1f77b4"
 _VAL_COLOR = "#ff7f0e"
@@ -30,10 +29,13 @@ def _fine_tune_start(history: list[dict[str, Any]]) -> int | None:
     return None
 
 
-def training_figure(
+def training_figures(
     history: list[dict[str, Any]], batch_history: list[dict[str, Any]] | None = None
-) -> go.Figure:
-    """Builds the loss and accuracy curves of a run.
+) -> tuple[go.Figure, go.Figure]:
+    """Builds the loss and the accuracy curves of a run, as two figures.
+
+    Two figures rather than two panels of one, so the page can put them side by side on a wide
+    screen and one above the other on a phone (Streamlit stacks columns on narrow screens).
 
     Args:
         history: one row per epoch: ``epoch`` (1-based), ``phase`` ("head"/"fine_tune"),
@@ -43,47 +45,51 @@ def training_figure(
             ``loss``; drawn as a thin line on the loss chart at ``epoch - 1 + fraction``.
 
     Returns:
-        A figure with two panels (loss, accuracy); the fine-tune phase is shaded.
+        ``(loss, accuracy)``; the fine-tune phase is shaded and labelled on both.
     """
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"))
-    _add_epoch_curves(figure, history)
+    loss = _panel("Loss")
+    _add_epoch_curves(loss, history, "loss")
     if batch_history:
-        _add_batch_loss(figure, batch_history)
-    _shade_fine_tune(figure, history)
+        _add_batch_loss(loss, batch_history)
+    accuracy = _panel("Accuracy")
+    _add_epoch_curves(accuracy, history, "accuracy")
+    accuracy.update_yaxes(range=[0, 1.02])
+    for figure in (loss, accuracy):
+        _shade_fine_tune(figure, history)
+    return loss, accuracy
+
+
+def _panel(title: str) -> go.Figure:
+    """An empty chart with the layout both training charts share."""
+    figure = go.Figure()
     figure.update_xaxes(title_text="epoch", rangemode="tozero")
-    figure.update_yaxes(range=[0, 1.02], row=1, col=2)
     figure.update_layout(
-        height=360,
+        title={"text": title, "x": 0.02},
+        height=340,
         margin={"l": 40, "r": 20, "t": 40, "b": 40},
-        legend={"orientation": "h", "y": -0.2},
+        legend={"orientation": "h", "y": -0.25},
     )
     return figure
 
 
-def _add_epoch_curves(figure: go.Figure, history: list[dict[str, Any]]) -> None:
-    """Train (solid) and validation (dashed) curves: loss on the left, accuracy on the right."""
-    for col, metric in ((1, "loss"), (2, "accuracy")):
-        for prefix, name, color in (
-            ("", "train", _TRAIN_COLOR),
-            ("val_", "validation", _VAL_COLOR),
-        ):
-            xs, ys = _series(history, prefix + metric)
-            if xs:
-                figure.add_trace(
-                    go.Scatter(
-                        x=xs,
-                        y=ys,
-                        mode="lines+markers",
-                        name=f"{name} {metric}",
-                        line={"color": color, "dash": "solid" if prefix == "" else "dash"},
-                    ),
-                    row=1,
-                    col=col,
+def _add_epoch_curves(figure: go.Figure, history: list[dict[str, Any]], metric: str) -> None:
+    """Train (solid) and validation (dashed) curves of ``metric`` ("loss" or "accuracy")."""
+    for prefix, name, color in (("", "train", _TRAIN_COLOR), ("val_", "validation", _VAL_COLOR)):
+        xs, ys = _series(history, prefix + metric)
+        if xs:
+            figure.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    mode="lines+markers",
+                    name=f"{name} {metric}",
+                    line={"color": color, "dash": "solid" if prefix == "" else "dash"},
                 )
+            )
 
 
 def _add_batch_loss(figure: go.Figure, batch_history: list[dict[str, Any]]) -> None:
-    """The per-batch loss as a thin line on the loss panel, at ``epoch - 1 + fraction``."""
+    """The per-batch loss as a thin line, at ``epoch - 1 + fraction``."""
     xs_batch = [float(row["epoch"]) - 1 + float(row.get("fraction", 1.0)) for row in batch_history]
     figure.add_trace(
         go.Scatter(
@@ -92,26 +98,25 @@ def _add_batch_loss(figure: go.Figure, batch_history: list[dict[str, Any]]) -> N
             mode="lines",
             name="batch loss",
             line={"color": _BATCH_COLOR, "width": 1},
-        ),
-        row=1,
-        col=1,
+        )
     )
 
 
 def _shade_fine_tune(figure: go.Figure, history: list[dict[str, Any]]) -> None:
-    """Shades the fine-tune epochs on both panels (nothing when there was no such phase)."""
+    """Shades and labels the fine-tune epochs (nothing when there was no such phase).
+
+    Every shaded band gets its text: a band added with ``annotation_position`` but no text
+    shows Plotly's placeholder "new text" in the browser.
+    """
     start = _fine_tune_start(history)
     if start is None:
         return
     last = max(int(row["epoch"]) for row in history)
-    for col in (1, 2):
-        figure.add_vrect(
-            x0=start - 0.5,
-            x1=last + 0.5,
-            fillcolor="rgba(44, 160, 44, 0.08)",
-            line_width=0,
-            row=1,
-            col=col,
-            annotation_text="fine-tune" if col == 1 else None,
-            annotation_position="top left",
-        )
+    figure.add_vrect(
+        x0=start - 0.5,
+        x1=last + 0.5,
+        fillcolor="rgba(44, 160, 44, 0.08)",
+        line_width=0,
+        annotation_text="fine-tune",
+        annotation_position="top left",
+    )

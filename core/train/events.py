@@ -2,7 +2,8 @@
 
 ``core.train.trainer.run_training`` tells its watcher each status change, message, extraction step,
 epoch, throttled batch and progress estimate through this object, and asks it whether to stop.
-The background job (``core.jobs.job.TrainingJob``) and the CLI override the parts they show;
+The worker's progress file (``core.jobs.progress.ProgressWriter``) and the CLI override the
+parts they show;
 the base class ignores everything, so a run without a watcher just trains.
 """
 
@@ -22,6 +23,13 @@ class TrainingEvents:
 
     def extraction(self, split: str, done: int, total: int) -> None:
         """Feature extraction progress of one split."""
+
+    def notice(self, text: str) -> None:
+        """A setting the run changed on its own, for the page to show (a lowered batch size).
+
+        By default it is just another message.
+        """
+        self.message(text)
 
     def epoch(self, row: dict[str, Any]) -> None:
         """One finished epoch (a history row)."""

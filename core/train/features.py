@@ -8,14 +8,15 @@ Memory stays low on a 2.7 GB server: features are written into one preallocated 
 per split/view (no per-batch list to concatenate), stored on disk (``core.store.feature_cache``) and
 read back memory-mapped; parameter-free head layers (global pooling) are applied to each part
 as soon as it exists (``transform``), so the full (N, h, w, c) maps of all views are never in
-memory together.
+memory together. ``prepare_cached`` gives the phase's ``PhaseData``; the streamed phase (images
+every epoch) is prepared by ``core.train.phase_data``.
 """
 
 from __future__ import annotations
 
 import os
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -28,9 +29,8 @@ from core.store.feature_cache import (
     cached_extract,
     feature_cache_key,
 )
-from core.train.feature_folding import fold_features
+from core.train.phase_data import Items, PhaseData, encode_labels
 
-Items = Sequence[tuple[str, int]]
 Progress = Callable[[int, int], None]
 Transform = Callable[[np.ndarray], np.ndarray]
 FLOAT16_LIMIT = 65000.0  # larger activations are kept in float32
@@ -187,35 +187,6 @@ def _labels(items: Items) -> np.ndarray:
     return np.asarray([label for _, label in items], dtype=np.int32)
 
 
-@dataclass
-class PhaseData:
-    """What ``model.fit`` gets in one phase: cached arrays or streaming datasets.
-
-    With arrays, ``train_x``/``train_y`` are numpy arrays and ``validation``/``test`` are
-    ``(x, y)`` tuples; with streaming, ``train_x`` is a ``tf.data.Dataset`` of (images, targets)
-    batches, ``train_y`` is None, and ``validation``/``test`` are datasets. Targets are already
-    encoded for the loss (one-hot, or a float column for a sigmoid head).
-    """
-
-    train_x: Any
-    train_y: Any
-    validation: Any
-    test: Any
-    train_count: int
-    batch_size: int
-    arrays: bool
-    extract_seconds: float = 0.0
-    extracted_images: int = 0
-    from_cache: bool = False
-
-
-def encode_labels(labels: np.ndarray, num_classes: int, outputs: int) -> np.ndarray:
-    """Class indices -> targets: one-hot (N, C), or (N, 1) floats for a sigmoid head."""
-    if outputs == 1:
-        return labels.astype(np.float32).reshape(-1, 1)
-    return np.eye(num_classes, dtype=np.float32)[labels]
-
-
 def prepare_cached(
     extractor: Any,
     *,
@@ -352,58 +323,3 @@ def _held_out_parts(
 def _as_float32(features: np.ndarray) -> np.ndarray:
     """An in-memory float32 copy (Keras trains on float32; a memory map is read once here)."""
     return np.asarray(features, dtype=np.float32)
-
-
-def prepare_streamed(
-    *,
-    split: Any,
-    data_spec: Any,
-    image_size: int,
-    batch_size: int,
-    seed: int,
-    outputs: int,
-    augment_train: bool = True,
-) -> PhaseData:
-    """Streaming ``tf.data`` datasets (``core.data.pipeline``) for end-to-end training."""
-    import tensorflow as tf
-
-    from core.data.pipeline import make_dataset
-
-    num_classes = len(split.classes)
-
-    def encode(images: Any, labels: Any) -> tuple[Any, Any]:
-        if outputs == 1:
-            return images, tf.cast(labels, tf.float32)[:, None]
-        return images, tf.one_hot(labels, num_classes)
-
-    def dataset(items: Items, training: bool) -> Any:
-        augment = data_spec.augmentation if training and augment_train else None
-        return make_dataset(
-            list(items),
-            image_size=image_size,
-            resize_mode=data_spec.resize_mode,
-            batch_size=batch_size,
-            shuffle=training,
-            seed=seed,
-            augment=augment if augment is not None and augment.enabled else None,
-        ).map(encode)
-
-    return PhaseData(
-        train_x=dataset(split.train, True),
-        train_y=None,
-        validation=dataset(split.val, False) if split.val else None,
-        test=dataset(split.test, False) if split.test else None,
-        train_count=len(split.train),
-        batch_size=batch_size,
-        arrays=False,
-    )
-
-
-def fold_phase_data(data: PhaseData, layers: list[Any], batch: int = 256) -> PhaseData:
-    """Applies the folded head layers to every cached array of ``data``."""
-    data.train_x = fold_features(data.train_x, layers, batch)
-    if data.validation is not None:
-        data.validation = (fold_features(data.validation[0], layers, batch), data.validation[1])
-    if data.test is not None:
-        data.test = (fold_features(data.test[0], layers, batch), data.test[1])
-    return data

@@ -9,7 +9,7 @@ import numpy as np
 
 from core.atomic import write_via_temp
 from core.train.callbacks import RunState
-from core.train.features import PhaseData
+from core.train.phase_data import PhaseData
 
 
 def summarize_history(history: list[dict[str, Any]]) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 ``cache_decision`` says whether the backbone's features can be computed once (nothing below the
 head trains, caching is on, and augmentation is either off or baked into cached views) and
 explains the choice in a sentence for the user. ``memory_guard`` sizes the batch so the run fits
-the memory budget (``core.train.memory``), counting the cached features it will keep.
+the memory that is free when it starts (``core.train.memory.memory_budget``), counting the
+cached features it will keep.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def memory_guard(
     With caching, the arrays kept are the folded (pooled) features when the head starts
     with pooling, plus one split/view of full float16 cut outputs while it is pooled.
     """
-    from core.train.memory import fit_batch_size, measure_footprint, process_memory_mb
+    from core.train.memory import fit_batch_size, measure_footprint, memory_budget
 
     train = config.train
     views = max(1, train.augment_views) if config.data.augmentation.enabled else 1
@@ -71,11 +72,13 @@ def memory_guard(
     kept = None
     if cached and folded:
         kept = int(np.prod([d for d in folded[-1].output.shape[1:] if d is not None]))
+    budget = memory_budget(settings.memory_budget_mb)  # measured now, in the job's process
     return fit_batch_size(
         measure_footprint(built),
         train.batch_size,
-        budget_mb=settings.memory_budget_mb,
-        used_mb=process_memory_mb(),
+        budget_mb=budget.total_mb,
+        used_mb=budget.used_mb,
+        source=budget.source,
         cached_images=count,
         backprop_backbone=backprop,
         cached_floats=kept,

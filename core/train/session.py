@@ -1,8 +1,9 @@
 """The state of one training run while it goes through its phases (see ``core.train.trainer``).
 
 A ``TrainingSession`` holds the data split, the built model, the phase data and the history; it
-decides per phase between cached features and the streaming pipeline (``core.train.plan``),
-fits, resumes from a checkpoint (``core.train.resume``) and writes the final files.
+stores the split (``split.json``) before the first epoch, decides per phase between cached
+features and the streaming pipeline (``core.train.plan``), fits, resumes from a checkpoint
+(``core.train.resume``, on the stored split) and writes the final files.
 """
 
 from __future__ import annotations
@@ -11,6 +12,14 @@ from typing import Any
 
 import keras
 
+from core.data.run_split import load_run_split
+from core.data.splits import SplitData
+from core.data.stored_split import (
+    SPLIT_FILE,
+    StoredSplit,
+    read_stored_split,
+    write_stored_split,
+)
 from core.settings import Settings
 from core.spec.run import RunConfig
 from core.store.feature_cache import FeatureCache, feature_cache_folder
@@ -18,10 +27,12 @@ from core.store.runs import RunStore
 from core.train.callbacks import RunCallback, RunState, compile_for, fit_phase, make_strategy
 from core.train.events import TrainingEvents
 from core.train.feature_folding import fold_features, fold_head_prefix
-from core.train.features import PhaseData, prepare_cached, prepare_streamed
+from core.train.features import prepare_cached
 from core.train.metrics import run_metrics, save_model_atomic
+from core.train.phase_data import PhaseData, prepare_streamed
 from core.train.plan import cache_decision, memory_guard
 from core.train.resume import restore_checkpoint
+from core.train.tracking import MlflowTracking, start_tracking
 
 
 class TrainingSession:
@@ -40,16 +51,28 @@ class TrainingSession:
         self.settings, self.resume = settings, resume
         self.train = config.train
         self.state = RunState()
-        self.built: Any = None
+        # Filled by ``run`` (``_read_data``, then the model): empty until the data is read.
+        self.split = SplitData(classes=[], train=[])
+        self.data_root: str | None = None  # names unreadable files relative to it
+        self.hashes: dict[str, str] = {}  # absolute path -> content hash (feature cache keys)
+        self.strategy: Any = None  # the tf.distribute strategy
+        self.built: Any = None  # core.model.builder.BuiltModel
+        self.outputs = 0  # units of the model's last layer (1 for a sigmoid head)
         self.final_data: PhaseData | None = None
         self.final_model: Any = None
         self.cached = False
         self._unfrozen = False  # set by _restore when the checkpoint is of the fine-tune phase
         self.batch_size = self.train.batch_size
+        self.tracking: MlflowTracking | None = None  # set by ``run`` when MLflow tracking is on
 
     def say(self, text: str) -> None:
         """Reports a plain-language line to the UI/terminal and the run log."""
         self.events.message(text)
+        self.store.append_log(self.run_id, text)
+
+    def notify(self, text: str) -> None:
+        """A notice for the page (``TrainingEvents.notice``) that also goes to the run log."""
+        self.events.notice(text)
         self.store.append_log(self.run_id, text)
 
     def set_status(self, status: str) -> None:
@@ -59,7 +82,6 @@ class TrainingSession:
 
     def run(self) -> dict[str, Any]:
         """Runs every phase and saves the result."""
-        from core.data.pipeline import load_split
         from core.model.builder import build_model
 
         # Seeds Python's, NumPy's and TensorFlow's GLOBAL generators. They are process-wide:
@@ -70,10 +92,10 @@ class TrainingSession:
         # max_jobs=1, same seed -> same metrics. Known limitation, not fixed.
         keras.utils.set_random_seed(self.train.seed)
         self.set_status("training")  # out of the queue; "extracting" follows if it caches
-        self.say("Reading the dataset.")
-        report, self.split = load_split(self.config.data)
-        self.data_root = report.root
-        self.hashes = {record.path: record.sha1 for record in report.records}
+        self.tracking = start_tracking(
+            self.settings.mlflow_tracking_uri, self.config, self.store, self.run_id, self.notify
+        )
+        self._read_data()
         self.strategy = make_strategy(self.train.strategy)
         if self.train.strategy != "default":
             self.say(
@@ -90,6 +112,28 @@ class TrainingSession:
         if self.train.fine_tune is not None and not self.state.stopped:
             self._fine_tune_phase(max(start_epoch, self.train.epochs))
         return self.finish(stopped=self.state.stopped)
+
+    def _read_data(self) -> None:
+        """Scans and splits the dataset and stores the split (``split.json``) before any epoch.
+
+        A resumed run reuses its stored split rather than splitting again, so no image moves
+        between train and held-out; a folder that changed meanwhile is named in the log.
+        """
+        from core.data.pipeline import load_split
+
+        self.say("Reading the dataset.")
+        split_file = self.store.path(self.run_id) / SPLIT_FILE
+        stored = read_stored_split(split_file) if self.resume else None
+        if stored is not None:
+            run_split = load_run_split(self.config.data, stored)
+            for note in run_split.notes:
+                self.say(note)
+            report, self.split = run_split.report, run_split.split
+        else:
+            report, self.split = load_split(self.config.data)
+            write_stored_split(split_file, StoredSplit.from_scan(report, self.split))
+        self.data_root = report.root
+        self.hashes = {record.path: record.sha1 for record in report.records}
 
     def _write_labels(self) -> None:
         """Writes ``labels.json``: what a predictor needs besides ``model.keras``."""
@@ -113,7 +157,8 @@ class TrainingSession:
         )
         self.store.append_log(self.run_id, f"memory estimate (MB): {estimate.parts_mb}")
         if note:
-            self.say(note)
+            self.events.notice(note)
+            self.store.append_log(self.run_id, note)
         return int(estimate.batch_size)
 
     def _extract(self, folded: list[Any]) -> PhaseData:
@@ -242,6 +287,7 @@ class TrainingSession:
             initial_epoch=start_epoch,
             epochs=epochs,
             class_weight=weights,
+            extra_callbacks=self.tracking.keras_callbacks(self.state) if self.tracking else (),
         )
         if self.state.best_weights is not None and (
             self.train.restore_best_weights or self.state.stopped
@@ -277,6 +323,8 @@ class TrainingSession:
             )
             save_model_atomic(self.built.model, self.store.path(self.run_id) / "model.keras")
         self.store.write_json(self.run_id, "history", self.state.history)
+        if self.tracking is not None:  # final metrics and model.keras to MLflow, ids both ways
+            metrics.update(self.tracking.finish(metrics, self.store.path(self.run_id), stopped))
         self.store.write_json(self.run_id, "metrics", metrics)
         self.set_status("stopped" if stopped else "finished")
         self.say("Run stopped." if stopped else "Run finished.")

@@ -1,6 +1,6 @@
 """One training run, start to finish: data, model, (cached) head phase, fine-tune phase, save.
 
-``run_training`` is used by the background jobs of the app (``core.jobs.manager``) and by the CLI
+``run_training`` is used by the app's training worker (``core.jobs.training``) and by the CLI
 (``python -m core train``); both see the run through a ``TrainingEvents`` object. The phases:
 
 1. read and split the dataset, build the model (inside the ``tf.distribute`` strategy scope);
@@ -60,13 +60,16 @@ def run_training(
     except StudioError:
         raise
     except Exception as error:
-        failure = _unreadable_file_failure(error, getattr(session, "data_root", None))
+        failure = _unreadable_file_failure(error, session.data_root)
         if failure is None:
             raise
         raise failure from error
+    finally:
+        if session.tracking is not None:
+            session.tracking.end()  # an MLflow run not finished by ``finish`` failed
 
 
-def _unreadable_file_failure(error: Exception, data_root: Any) -> TrainingError | None:
+def _unreadable_file_failure(error: Exception, data_root: str | None) -> TrainingError | None:
     """A plain ``TrainingError`` naming the file when ``error`` comes from an unreadable one.
 
     A file changed or removed after the scan stops the streaming pipeline with a TensorFlow

@@ -46,3 +46,26 @@ def test_validation_runs_on_load() -> None:
 def test_bad_json_message() -> None:
     with pytest.raises(ValueError, match="not valid JSON"):
         Outer.from_json("{nope")
+
+
+@pytest.mark.parametrize(
+    ("value", "low_open", "message"),
+    [
+        (1.5, False, "Rate must be between 0 and 1, got 1.5."),
+        (-0.1, False, "Rate must be between 0 and 1, got -0.1."),
+        (0.0, True, "Rate must be above 0 and at most 1, got 0."),
+        (float("nan"), False, "Rate must be a number, got nan."),
+        (True, False, "Rate must be a number, got True."),
+        ("lots", False, "Rate must be a number, got 'lots'."),
+    ],
+)
+def test_check_range_refuses_with_a_plain_sentence(
+    value: object, low_open: bool, message: str
+) -> None:
+    from core.config_base import check_range
+
+    with pytest.raises(ValueError) as caught:
+        check_range("Rate", value, 0.0, 1.0, low_open=low_open)  # type: ignore[arg-type]
+    assert str(caught.value) == message
+    check_range("Rate", 0.0, 0.0, 1.0)  # the ends are allowed unless low_open
+    check_range("Rate", 1, 0.0, 1.0, low_open=True)

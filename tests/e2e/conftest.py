@@ -6,21 +6,14 @@ browser tests ran.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import weights_dir
+from tests.conftest import in_ci, unavailable, weights_dir
 from tests.helpers.e2e_server import CHROMIUM, CHROMIUM_ARGS, StudioServer
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"browser tests must run in CI: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +21,8 @@ def studio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioSe
     """A studio started headless on a free loopback port, killed after the module."""
     env = {"STUDIO_MAX_JOBS": "1"}
     weights = weights_dir()
+    if weights is None and in_ci():
+        pytest.fail("the browser tests train on real ImageNet features in CI: weights not found")
     if weights is not None:  # lets the first test train on real ImageNet features
         env["STUDIO_WEIGHTS_DIR"] = str(weights)
     server = StudioServer(tmp_path_factory.mktemp("studio"), env=env)
@@ -42,11 +37,11 @@ def studio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioSe
 def browser() -> Iterator[Any]:
     """Debian's chromium driven by Playwright (Playwright cannot download browsers here)."""
     if not Path(CHROMIUM).is_file():
-        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
+        unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("playwright is not installed (pip install -r requirements-dev.txt)")
+        unavailable("playwright is not installed (pip install -r requirements-dev.txt)")
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

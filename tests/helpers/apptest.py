@@ -1,7 +1,12 @@
-"""Helpers shared by the studio's AppTest modules (the fixtures are in conftest.py)."""
+"""Helpers shared by the studio's AppTest modules, and their fixtures.
+
+The fixtures (``studio_env``, ``new_app``) are made visible to a test folder by its conftest.py
+(``tests/pages``, ``tests/ui``).
+"""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,9 +17,47 @@ from streamlit.testing.v1 import AppTest
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
+@pytest.fixture
+def studio_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Points every STUDIO_* folder at ``tmp_path`` and makes models use random weights."""
+    for name in ("RUNS", "DATA", "CACHE"):
+        monkeypatch.setenv(f"STUDIO_{name}_DIR", str(tmp_path / name.lower()))
+    monkeypatch.setenv("STUDIO_DEFAULT_WEIGHTS", "none")
+    # The memory guard subtracts this process's RSS from the budget. In one pytest process that
+    # RSS includes every model earlier tests built (all 40 backbones), which a real server never
+    # holds, so page tests get a budget above it; the guard itself is tested in test_memory.py.
+    monkeypatch.setenv("STUDIO_MEMORY_BUDGET_MB", "65536")
+    monkeypatch.delenv("STUDIO_SHARED_WORKSPACE", raising=False)
+    monkeypatch.delenv("STUDIO_DATA_ROOTS", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def new_app(studio_env: Path) -> Callable[..., AppTest]:
+    """Returns a factory of fresh app sessions (one per call, like a new browser tab)."""
+
+    def make(**query_params: str) -> AppTest:
+        app = AppTest.from_file(APP, default_timeout=120)
+        for key, value in query_params.items():
+            app.query_params[key] = value
+        return app
+
+    return make
+
+
+# A backslash before ASCII punctuation: how ui.common.escape_markdown keeps user text plain.
+_MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
 def texts(app: AppTest, kind: str) -> list[str]:
-    """Returns the values of every element of one kind (``"error"``, ``"info"``...)."""
-    return [str(element.value) for element in getattr(app, kind)]
+    """Returns the values of every element of one kind (``"error"``, ``"info"``...).
+
+    Markdown escapes (and the invisible word joiners that keep bare addresses from becoming
+    links) are removed, so a test reads the sentence as the page shows it
+    (``"bad.png"``, not ``"bad\\.png"``); ``tests.helpers.hostile`` checks the escapes.
+    """
+    shown = (str(element.value).replace("\u2060", "") for element in getattr(app, kind))
+    return [_MARKDOWN_ESCAPE.sub(r"\1", text) for text in shown]
 
 
 def no_exception(app: AppTest) -> None:

@@ -71,8 +71,8 @@ def shot(page: Any, name: str, height: int = 2200, *, main_only: bool = False) -
 
 
 def load_sample(page: Any) -> None:
-    """Home -> "Try it with the sample dataset" -> the Data page with its report."""
-    page.get_by_role("button", name="Try it with the sample dataset").click()
+    """Home -> the sample dataset button (by its key: its label changed over time) -> Data."""
+    page.locator(".st-key-home_sample button").click()
     page.get_by_role("heading", name="1. Data").wait_for()
     page.get_by_text("Images per class and split").first.wait_for()
     wait_idle(page)

@@ -2,7 +2,8 @@
 
 The server gets its own run/data/cache folders (``STUDIO_*_DIR``) and random-weight models
 (``STUDIO_DEFAULT_WEIGHTS=none``) unless the caller overrides them, and is always killed on
-exit, together with the children it may have started.
+exit, together with the children it may have started (job workers run in their own process
+sessions, so they are found through the server's process tree before it is killed).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 import urllib.request
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -39,9 +41,16 @@ def free_port() -> int:
 class StudioServer:
     """``with StudioServer(tmp_dir) as server: ... server.url ...``."""
 
-    def __init__(self, work_dir: Path, env: dict[str, str] | None = None) -> None:
-        """Prepares a server whose files live under ``work_dir`` (reused by a restart)."""
+    def __init__(
+        self, work_dir: Path, env: dict[str, str] | None = None, app_dir: Path | None = None
+    ) -> None:
+        """Prepares a server whose files live under ``work_dir`` (reused by a restart).
+
+        ``app_dir`` is the checkout whose ``app.py`` is served (default: this repository), so a
+        bench can measure another version of the studio with the same steps.
+        """
         self.work_dir = Path(work_dir)
+        self.app_dir = Path(app_dir) if app_dir is not None else REPO_ROOT
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.extra_env = env or {}
@@ -73,7 +82,7 @@ class StudioServer:
         ]  # fmt: skip
         log = open(self.log_path, "wb")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=self.environment(), stdout=log, stderr=subprocess.STDOUT,
+            command, cwd=self.app_dir, env=self.environment(), stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
         deadline = time.monotonic() + timeout
@@ -90,9 +99,10 @@ class StudioServer:
         raise RuntimeError(f"streamlit did not answer within {timeout} s:\n{self.log_tail()}")
 
     def stop(self) -> None:
-        """Kills the server's process group (SIGTERM, then SIGKILL)."""
+        """Kills the server's process group (SIGTERM, then SIGKILL) and its job workers."""
         if self.process is None or self.process.poll() is not None:
             return
+        workers = self.workers()
         try:
             os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(timeout=10)
@@ -100,6 +110,20 @@ class StudioServer:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+        for worker in workers:
+            with contextlib.suppress(Exception):
+                worker.kill()
+
+    def workers(self) -> list[Any]:
+        """The server's child processes (job workers included), as ``psutil.Process``."""
+        import psutil
+
+        if self.process is None:
+            return []
+        try:
+            return list(psutil.Process(self.process.pid).children(recursive=True))
+        except psutil.Error:
+            return []
 
     def crash(self) -> None:
         """Kills the server at once (SIGKILL), as a crash or an out-of-memory kill would."""

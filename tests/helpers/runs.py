@@ -38,9 +38,8 @@ def tiny_classifier(
     extractor = keras.Model(image, x, name="feature_extractor")
     features = keras.Input(extractor.output.shape[1:], name="features")
     y = keras.layers.GlobalAveragePooling2D()(features)
-    units, activation = (1, "sigmoid") if output == "sigmoid" else (num_classes, output)
-    if activation == "logits":
-        activation = None
+    units = 1 if output == "sigmoid" else num_classes
+    activation: str | None = None if output == "logits" else output
     y = keras.layers.Dense(units, activation=activation, name="classifier")(y)
     head = keras.Model(features, y, name="head")
     return keras.Model(image, head(extractor(image)), name="tiny_classifier")
@@ -61,8 +60,16 @@ def write_dataset(root: Path, classes: dict[str, tuple[int, int, int]], per_clas
     return root
 
 
-def make_finished_run(store_root: Path, dataset: Path, model: Any, classes: list[str]) -> str:
-    """Creates a finished run (config, labels, model, history, metrics) in a RunStore."""
+def make_finished_run(
+    store_root: Path, dataset: Path, model: Any, classes: list[str], *, store_split: bool = True
+) -> str:
+    """Creates a finished run (config, labels, model, history, metrics) in a RunStore.
+
+    With ``store_split`` the run also gets the ``split.json`` training writes before its first
+    epoch; without, it looks like a run trained before the split was stored.
+    """
+    from core.data.pipeline import load_split
+    from core.data.stored_split import SPLIT_FILE, StoredSplit, write_stored_split
     from core.store.runs import RunStore
 
     store = RunStore(store_root)
@@ -83,8 +90,12 @@ def make_finished_run(store_root: Path, dataset: Path, model: Any, classes: list
         },
         "train": {"epochs": 2, "batch_size": 8, "learning_rate": 0.001},
     }
-    run_id = store.create(RunConfig.from_dict(config))
+    run_config = RunConfig.from_dict(config)
+    run_id = store.create(run_config)
     folder = store.path(run_id)
+    if store_split:
+        report, split = load_split(run_config.data)
+        write_stored_split(folder / SPLIT_FILE, StoredSplit.from_scan(report, split))
     model.save(folder / "model.keras")
     size = int(model.inputs[0].shape[1])
     (folder / "labels.json").write_text(

@@ -16,15 +16,17 @@ pytestmark = pytest.mark.apptest
 
 
 def png_bytes(color: tuple[int, int, int], seed: int) -> bytes:
-    """A small PNG file's bytes."""
+    """A small PNG file's bytes; ``seed`` changes one pixel, so no two files are duplicates."""
     buffer = io.BytesIO()
-    Image.new("RGB", (32, 32), color).save(buffer, format="PNG")
+    image = Image.new("RGB", (32, 32), color)
+    image.putpixel((seed % 32, seed // 32 % 32), (seed * 7 % 256, 255, 0))
+    image.save(buffer, format="PNG")
     return buffer.getvalue()
 
 
 def open_data(new_app: Callable, **params: str):
     app = new_app(**params).run()
-    app.switch_page("pages/data.py").run()
+    app.switch_page("app_pages/data.py").run()
     no_exception(app)
     return app
 
@@ -147,12 +149,17 @@ def test_folder_source_is_confined_to_the_roots(
     assert metrics(app)["Images"] == "16"
 
 
-def test_augmentation_preview_appears_when_enabled(new_app: Callable) -> None:
+def test_augmentation_preview_follows_the_settings(new_app: Callable) -> None:
     app = open_data(new_app)
     app.button(key="data_sample").click().run()
-    assert any("Turn on an augmentation" in text for text in texts(app, "caption"))
-    images_before = len(app.get("image"))
-    app.checkbox[0].check().run()  # flip left-right
+    with_preview = len(app.get("image"))  # on by default: flip + a small rotation
+    assert not any("Turn on an augmentation" in text for text in texts(app, "caption"))
+    app.checkbox[0].uncheck().run()  # flip left-right
+    next(s for s in app.slider if s.label == "Rotation (degrees)").set_value(0.0).run()
     no_exception(app)
     assert not texts(app, "error")
-    assert len(app.get("image")) > images_before
+    assert any("Turn on an augmentation" in text for text in texts(app, "caption"))
+    assert len(app.get("image")) < with_preview
+    app.checkbox[0].check().run()
+    no_exception(app)
+    assert len(app.get("image")) == with_preview

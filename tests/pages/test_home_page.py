@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.apptest import APP, no_exception, texts
+from ui.common import PAGES
 
 pytestmark = pytest.mark.apptest
 
@@ -95,8 +96,63 @@ def test_sample_button_loads_the_data_and_opens_the_data_page(new_app: Callable)
 def test_status_panel_shows_loaded_data(new_app: Callable) -> None:
     app = new_app().run()
     app.button(key="home_sample").click().run()
-    app.switch_page("pages/home.py").run()
+    app.switch_page("app_pages/home.py").run()
     no_exception(app)
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Data"] == "ready"
     assert any("Next: choose a model" in link for link in texts(app, "page_link"))
+
+
+def test_no_legacy_pages_folder_next_to_the_app() -> None:
+    """A ``pages/`` folder beside app.py makes Streamlit skip ``st.navigation`` on deep links.
+
+    (tests/e2e/test_deep_links.py shows it in a browser; this catches it without one.)
+    """
+    app_dir = Path(APP).parent
+    assert not (app_dir / "pages").exists()
+    assert all((app_dir / path).is_file() for path, _, _ in PAGES.values())
+
+
+def test_the_demo_button_trains_the_sample_to_a_strong_result(
+    new_app: Callable, local_weights: Path
+) -> None:
+    from core.jobs.runner import get_runner
+    from core.settings import Settings
+    from core.spec.recipes import DEMO_RECIPE, demo_config
+    from core.store.workspace import workspace_store
+
+    app = new_app().run()
+    assert DEMO_RECIPE in texts(app, "caption")  # which recipe runs, before the click
+    token = app.query_params["ws"]
+    app.button(key="home_demo").click().run()
+    no_exception(app)
+    assert "3. Train" in texts(app, "title")
+    run_id = app.query_params["run"]
+    store = workspace_store(Settings.from_env(), token)
+    snapshot = get_runner().wait_for_run(store, run_id, timeout_s=300)
+    assert snapshot.status == "finished", snapshot.error
+    record = store.load(run_id)
+    assert record.config == demo_config(record.config.data.path)
+    assert record.metrics["test_accuracy"] >= 0.9
+    app.run()
+    no_exception(app)
+    labels = {metric.label: str(metric.value) for metric in app.metric}
+    assert float(labels["Test accuracy"]) >= 0.9  # the result card
+    links = texts(app, "page_link")
+    assert any("Evaluate" in link for link in links) and any("new images" in link for link in links)
+
+
+def test_without_weights_the_demo_says_how_to_get_them(
+    new_app: Callable, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("STUDIO_WEIGHTS_DIR", str(tmp_path / "no_weights"))
+    monkeypatch.setenv("STUDIO_OFFLINE", "1")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    app = new_app().run()
+    app.button(key="home_demo").click().run()
+    no_exception(app)
+    warning = " ".join(texts(app, "warning"))
+    assert "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5" in warning
+    assert str(tmp_path) not in warning  # no server path
+    assert "run" not in app.query_params  # nothing was started
+    assert app.button(key="home_sample")  # the sample is offered instead

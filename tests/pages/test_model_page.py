@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -10,13 +12,14 @@ from tests.helpers.apptest import no_exception, texts
 
 pytestmark = pytest.mark.apptest
 USE = "FormSubmitter:model_head_form-Use this model"
+SERVER_PATH = re.compile(r"(^|[\s'\"(])/\w")  # an absolute path such as /work/...
 
 
 def open_model(new_app: Callable, with_data: bool = True):  # returns an AppTest
     app = new_app().run()
     if with_data:
         app.button(key="home_sample").click().run()
-    app.switch_page("pages/model.py").run()
+    app.switch_page("app_pages/model.py").run()
     no_exception(app)
     return app
 
@@ -124,3 +127,23 @@ def test_backbone_table_speed_columns_show_a_dash_when_unknown(new_app: Callable
     speeds = table.value.set_index("Backbone")["CPU ms/step (Keras docs)"]
     assert speeds.dtype.kind == "f"  # numeric, so the column sorts by speed
     assert speeds["efficientnet_b7"] == 1578.9 and speeds.isna().sum() >= 10
+
+
+def test_backbone_without_weights_is_refused_before_start(
+    new_app: Callable, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STUDIO_OFFLINE", "1")  # as on a server without internet
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # nothing downloaded earlier
+    app = open_model(new_app)
+    app.selectbox(key="model_backbone").set_value("efficientnet_b0").run()
+    app.radio(key="model_weights").set_value("imagenet").run()
+    app.number_input(key="model_size_efficientnet_b0").set_value(32).run()
+    no_exception(app)
+    shown = texts(app, "error")
+    assert any("'efficientnetb0_notop.h5'" in text for text in shown), shown
+    assert all("STUDIO_WEIGHTS_DIR" in text and not SERVER_PATH.search(text) for text in shown)
+    app.button(key=USE).click().run()
+    no_exception(app)
+    refused = [text for text in texts(app, "error") if text.startswith("Not saved")]
+    assert refused and "'efficientnetb0_notop.h5'" in refused[0]
+    assert "studio.model_confirmed" not in app.session_state  # nothing was saved

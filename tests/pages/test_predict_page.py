@@ -1,4 +1,9 @@
-"""AppTest of the Predict page: run model, uploads, unsafe .keras refused, zip batch."""
+"""AppTest of the Predict page: run model, uploads, refused .keras files, zip batch as a job.
+
+A zip is classified by a worker process (a ``predict_batch`` job); the test waits for the job
+and reruns the page. Hostile inputs (a 10,000-image zip, a .keras file declaring an 8000x8000
+input) are refused with a sentence, and this process's memory does not jump while refusing.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from tests.helpers.apptest import no_exception, texts
 from tests.helpers.eval_pages import png_bytes, workspace_with_run
 
 pytestmark = pytest.mark.apptest
-PAGE = "pages/predict.py"
+PAGE = "app_pages/predict.py"
 
 
 def test_renders_in_an_empty_session(new_app: Callable) -> None:
@@ -37,20 +42,66 @@ def test_upload_images_gives_top_k_charts(new_app: Callable, tmp_path: Path) -> 
     assert texts(app, "success") or texts(app, "warning")
 
 
-def test_zip_batch_gives_a_table_and_csv(new_app: Callable, tmp_path: Path) -> None:
-    token, run_id = workspace_with_run(tmp_path)
+def _zip(images: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        for index in range(3):
-            archive.writestr(f"photos/img{index}.png", png_bytes((10 * index, 40, 40)))
+        for name, data in images.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _upload_zip(app, data: bytes) -> None:  # AppTest
+    uploader = next(u for u in app.get("file_uploader") if u.label == "Zip of images")
+    uploader.set_value(("batch.zip", data, "application/zip"))
+    app.run()
+    no_exception(app)
+
+
+def _rss_mb() -> float:
+    import psutil
+
+    return float(psutil.Process().memory_info().rss) / 2**20
+
+
+def test_zip_batch_runs_as_a_job_and_gives_a_table_and_csv(
+    new_app: Callable, tmp_path: Path
+) -> None:
+    from core.jobs.runner import get_runner
+    from core.settings import Settings
+    from core.store.workspace import workspace_store
+
+    token, run_id = workspace_with_run(tmp_path)
     app = new_app(ws=token, run=run_id).run()
     app.switch_page(PAGE).run()
-    uploader = next(u for u in app.get("file_uploader") if u.label == "Zip of images")
-    uploader.set_value(("batch.zip", buffer.getvalue(), "application/zip"))
+    _upload_zip(app, _zip({f"photos/img{i}.png": png_bytes((10 * i, 40, 40)) for i in range(3)}))
+    store = workspace_store(Settings.from_env(), token)
+    job = get_runner().latest_job(store, run_id, "predict_batch")
+    assert job is not None  # submitted once, for the watched run
+    assert get_runner().wait_for_job(store, job.job_id, run_id, 240).state == "finished"
     app.run()
     no_exception(app)
     assert len(app.dataframe[0].value) == 3
     assert app.get("download_button")
+    assert any("3 images classified" in text for text in texts(app, "caption"))
+    app.run()  # a rerun re-attaches to the same job: nothing new is submitted
+    assert len(list((store.path(run_id) / "jobs").iterdir())) == 1
+
+
+def test_a_zip_of_10000_images_is_refused_without_a_memory_jump(
+    new_app: Callable, tmp_path: Path
+) -> None:
+    token, run_id = workspace_with_run(tmp_path)
+    pixel = png_bytes(size=1)
+    data = _zip({f"photos/{i:05d}.png": pixel for i in range(10_000)})
+    app = new_app(ws=token, run=run_id).run()
+    app.switch_page(PAGE).run()
+    before = _rss_mb()
+    _upload_zip(app, data)
+    assert _rss_mb() - before < 100
+    assert any(
+        "holds 10,000 images" in text and "at most 2,000" in text for text in texts(app, "error")
+    )
+    assert not app.get("download_button")
 
 
 def test_unsafe_keras_upload_is_refused(new_app: Callable, tmp_path: Path) -> None:
@@ -68,6 +119,31 @@ def test_unsafe_keras_upload_is_refused(new_app: Callable, tmp_path: Path) -> No
     app.run()
     no_exception(app)
     assert any("Python code" in text for text in texts(app, "error"))
+
+
+def test_keras_upload_with_an_8000_pixel_input_is_refused_before_it_is_built(
+    new_app: Callable, tmp_path: Path
+) -> None:
+    import keras
+
+    image = keras.Input((8000, 8000, 3))
+    features = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(4, 3)(image))
+    keras.Model(image, keras.layers.Dense(2, activation="softmax")(features)).save(
+        tmp_path / "huge.keras"
+    )
+    data = (tmp_path / "huge.keras").read_bytes()
+    assert len(data) < 64 * 1024
+    app = new_app().run()
+    app.switch_page(PAGE).run()
+    app.radio(key="predict_source").set_value("Upload a .keras file").run()
+    uploader = next(u for u in app.get("file_uploader") if "keras" in u.label)
+    before = _rss_mb()
+    uploader.set_value(("huge.keras", data, "application/zip"))
+    app.run()
+    no_exception(app)
+    assert _rss_mb() - before < 100  # building it used to take 4.4 GB
+    assert any("8000 pixels a side" in text for text in texts(app, "error"))
+    assert not app.get("plotly_chart")
 
 
 def test_imagenet_mode_offline_says_so(new_app: Callable, monkeypatch: pytest.MonkeyPatch) -> None:

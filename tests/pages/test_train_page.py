@@ -1,4 +1,8 @@
-"""AppTest of the Train page: a 1-epoch run driven through the job, re-attach, isolation."""
+"""AppTest of the Train page: runs trained by worker processes, re-attach, isolation, notices.
+
+AppTest runs the page in this process; the job runner starts each run's worker as a real
+process, so a test waits for the run with ``JobRunner.wait_for_run`` and reruns the page.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +20,10 @@ def open_train_with_model(new_app: Callable):  # returns AppTest
     """A new session: sample data, MobileNetV2 96 px (random weights), on the Train page."""
     app = new_app().run()
     app.button(key="home_sample").click().run()
-    app.switch_page("pages/model.py").run()
+    app.switch_page("app_pages/model.py").run()
     app.number_input(key="model_size_mobilenet_v2").set_value(96).run()
     app.button(key="FormSubmitter:model_head_form-Use this model").click().run()
-    app.switch_page("pages/train.py").run()
+    app.switch_page("app_pages/train.py").run()
     return app
 
 
@@ -32,18 +36,27 @@ def start_from_sample(new_app: Callable, epochs: int = 1):  # returns (AppTest, 
     return app, app.query_params["run"]
 
 
-def train_one_epoch(new_app: Callable):  # returns (AppTest, run id)
-    """Sample data -> MobileNetV2 at 96 px with random weights -> 1 epoch, waited for."""
-    from core.jobs.manager import get_manager
+def store_of(app):  # returns the RunStore of the app's workspace
     from core.settings import Settings
     from core.store.workspace import workspace_store
 
+    return workspace_store(Settings.from_env(), app.query_params["ws"])
+
+
+def wait_for_run(app, run_id: str) -> str:
+    """Waits for the run's worker to end; returns the run's final status."""
+    from core.jobs.runner import get_runner
+
+    snapshot = get_runner().wait_for_run(store_of(app), run_id, timeout_s=300)
+    assert not snapshot.active, f"the run is still {snapshot.status} after 300 s"
+    return snapshot.status
+
+
+def train_one_epoch(new_app: Callable):  # returns (AppTest, run id)
+    """Sample data -> MobileNetV2 at 96 px with random weights -> 1 epoch, waited for."""
     app, run_id = start_from_sample(new_app, epochs=1)
     assert not texts(app, "error")
-    store = workspace_store(Settings.from_env(), app.query_params["ws"])
-    job = get_manager().get(run_id, store)
-    assert job is not None
-    assert job.wait(timeout=300), "the 1-epoch run did not finish in time"
+    assert wait_for_run(app, run_id) == "finished", store_of(app).load(run_id).status_info
     app.run()
     no_exception(app)
     return app, run_id
@@ -51,7 +64,7 @@ def train_one_epoch(new_app: Callable):  # returns (AppTest, run id)
 
 def test_empty_session_says_data_is_missing(new_app: Callable) -> None:
     app = new_app().run()
-    app.switch_page("pages/train.py").run()
+    app.switch_page("app_pages/train.py").run()
     no_exception(app)
     assert "3. Train" in texts(app, "title")
     assert any("No dataset yet" in text for text in texts(app, "info"))
@@ -64,20 +77,26 @@ def test_one_epoch_run_finishes_and_reattaches_after_reload(new_app: Callable) -
     assert "Training finished." in texts(app, "success")
     assert "Epochs on the chart: 1" in texts(app, "caption")
     assert app.get("plotly_chart")
+    labels = [metric.label for metric in app.metric]
+    assert {"Val accuracy", "Test accuracy"} <= set(labels)
+    metrics = store_of(app).load(run_id).metrics
+    shown = {metric.label: metric.value for metric in app.metric}
+    assert shown["Test accuracy"] == f"{metrics['test_accuracy']:.3f}"
+    assert shown["Val accuracy"] == f"{metrics['val_accuracy']:.3f}"
     token = app.query_params["ws"]
 
     reloaded = new_app(ws=token, run=run_id).run()  # a reload: new session, same URL
-    reloaded.switch_page("pages/train.py").run()
+    reloaded.switch_page("app_pages/train.py").run()
     no_exception(reloaded)
     assert reloaded.query_params["run"] == run_id
-    # The new session has no data loaded: the page says so, and still shows the run.
-    assert any("No dataset yet" in text for text in texts(reloaded, "info"))
+    # The new session re-attaches the workspace's dataset from the server, and shows the run.
+    assert not any("No dataset yet" in text for text in texts(reloaded, "info"))
     assert "Training finished." in texts(reloaded, "success")
     assert "Epochs on the chart: 1" in texts(reloaded, "caption")
 
     stranger = new_app(run=run_id).run()  # another visitor, own fresh workspace
     stranger.button(key="home_sample").click().run()
-    stranger.switch_page("pages/train.py").run()
+    stranger.switch_page("app_pages/train.py").run()
     no_exception(stranger)
     assert any("no run with that id" in text.lower() for text in texts(stranger, "error"))
     assert "Training finished." not in texts(stranger, "success")
@@ -87,7 +106,7 @@ def test_one_epoch_run_finishes_and_reattaches_after_reload(new_app: Callable) -
 def test_malformed_run_id_in_url_is_refused(new_app: Callable, bad_run: str) -> None:
     app = new_app().run()
     app.button(key="home_sample").click().run()
-    app.switch_page("pages/train.py").run()
+    app.switch_page("app_pages/train.py").run()
     app.query_params["run"] = bad_run
     app.run()
     no_exception(app)
@@ -97,7 +116,6 @@ def test_malformed_run_id_in_url_is_refused(new_app: Callable, bad_run: str) -> 
 
 def test_interrupted_run_shows_and_resumes(new_app: Callable) -> None:
     from core.data.spec import DataSpec
-    from core.jobs.manager import get_manager
     from core.model.spec import ModelSpec
     from core.settings import Settings
     from core.spec.run import RunConfig, TrainConfig
@@ -116,50 +134,44 @@ def test_interrupted_run_shows_and_resumes(new_app: Callable) -> None:
     run_id = store.create(config)  # queued by this process but never started: interrupted
 
     reloaded = new_app(ws=token, run=run_id).run()
-    reloaded.switch_page("pages/train.py").run()
+    reloaded.switch_page("app_pages/train.py").run()
     no_exception(reloaded)
     assert any("interrupted" in text for text in texts(reloaded, "warning"))
     reloaded.button(key="train_resume").click().run()
     no_exception(reloaded)
-    job = get_manager().get(run_id, store)
-    assert job is not None and job.wait(timeout=300)
+    assert wait_for_run(reloaded, run_id) == "finished"
     reloaded.run()
     assert "Training finished." in texts(reloaded, "success")
     assert store.status(run_id) == "finished"
 
 
 def test_second_session_is_queued_with_its_position(new_app: Callable) -> None:
-    from core.jobs.manager import get_manager
-    from core.settings import Settings
-    from core.store.workspace import workspace_store
+    from core.jobs.runner import get_runner
 
-    if get_manager().max_jobs != 1:
-        pytest.skip("the process-wide job manager was created with another cap")
+    if get_runner().settings.max_jobs != 1:
+        pytest.skip("STUDIO_MAX_JOBS is not 1 in this environment")
     first, first_run = start_from_sample(new_app, epochs=2)
     second, second_run = start_from_sample(new_app, epochs=1)
     queued = [text for text in texts(second, "info") if text.startswith("Queued")]
-    assert queued and "position 1" in queued[0]
-    settings = Settings.from_env()
+    assert queued and "position 1 in the queue" in queued[0]
     for app, run_id in ((first, first_run), (second, second_run)):
-        job = get_manager().get(run_id, workspace_store(settings, app.query_params["ws"]))
-        assert job is not None and job.wait(timeout=300)
+        assert wait_for_run(app, run_id) == "finished"
         app.run()
         assert "Training finished." in texts(app, "success")
 
 
 def test_stop_button_stops_the_run(new_app: Callable) -> None:
-    from core.jobs.manager import get_manager
-    from core.settings import Settings
-    from core.store.workspace import workspace_store
+    from core.jobs.progress import read_progress
+    from tests.helpers.apptest import wait_until
 
     app, run_id = start_from_sample(new_app, epochs=50)
-    store = workspace_store(Settings.from_env(), app.query_params["ws"])
-    job = get_manager().get(run_id, store)
-    assert job is not None
+    store = store_of(app)
+    # Stop once the worker trains (a queued run would simply be dropped from the queue).
+    wait_until(lambda: bool(read_progress(store.path(run_id)).get("batches")), timeout=300)
     app.run()
     app.button(key="train_stop").click().run()
     no_exception(app)
-    assert job.wait(timeout=300), "the run did not stop"
+    assert wait_for_run(app, run_id) == "stopped"
     app.run()
     assert store.status(run_id) == "stopped"
     assert any("stopped" in text for text in texts(app, "warning"))
@@ -167,10 +179,6 @@ def test_stop_button_stops_the_run(new_app: Callable) -> None:
 
 
 def test_fine_tune_from_a_named_layer_runs_both_phases(new_app: Callable) -> None:
-    from core.jobs.manager import get_manager
-    from core.settings import Settings
-    from core.store.workspace import workspace_store
-
     app = open_train_with_model(new_app)
     no_exception(app)
     layer = app.selectbox(key="train_ft_layer")
@@ -189,10 +197,8 @@ def test_fine_tune_from_a_named_layer_runs_both_phases(new_app: Callable) -> Non
     assert (fine.unfreeze_from, fine.last_n, fine.epochs) == ("block_16_expand", None, 1)
 
     run_id = app.query_params["run"]
-    store = workspace_store(Settings.from_env(), app.query_params["ws"])
-    job = get_manager().get(run_id, store)
-    assert job is not None and job.wait(timeout=300)
-    record = store.load(run_id)
+    assert wait_for_run(app, run_id) == "finished"
+    record = store_of(app).load(run_id)
     assert record.config.train.fine_tune is not None
     assert record.config.train.fine_tune.unfreeze_from == "block_16_expand"
     assert [row["phase"] for row in record.history] == ["head", "fine_tune"]
@@ -203,10 +209,34 @@ def test_fine_tune_from_a_named_layer_runs_both_phases(new_app: Callable) -> Non
 def test_fine_tune_defaults_to_the_last_n_layers(new_app: Callable) -> None:
     app = new_app().run()
     app.button(key="home_sample").click().run()
-    app.switch_page("pages/train.py").run()  # the default model, never confirmed
+    app.switch_page("app_pages/train.py").run()  # the default model, never confirmed
     no_exception(app)
     assert app.radio(key="train_ft_mode").value == "last_n"
     assert app.number_input(key="train_ft_last_n").value == 20
     assert not app.checkbox(key="train_ft_enabled").value
     # The layer list is the default MobileNetV2 (224 px) up to its default cut.
     assert app.selectbox(key="train_ft_layer").value == "block_16_project_BN"
+
+
+def test_a_setting_the_run_changed_is_shown_on_the_page(new_app: Callable) -> None:
+    from core.data.spec import DataSpec
+    from core.jobs.progress import ProgressWriter
+    from core.model.spec import ModelSpec
+    from core.spec.run import RunConfig, TrainConfig
+
+    app = new_app().run()
+    app.button(key="home_sample").click().run()
+    config = RunConfig(
+        data=DataSpec(path=app.session_state["studio.data"].spec.path),
+        model=ModelSpec(input_size=96, weights="none"),
+        train=TrainConfig(epochs=1, batch_size=32),
+    )
+    store = store_of(app)
+    run_id = store.create(config)
+    note = "Batch size lowered from 32 to 16 so the run fits the memory left (900 MB)."
+    ProgressWriter(store.path(run_id), 1).notice(note)  # what the worker's memory guard writes
+
+    app.query_params["run"] = run_id
+    app.switch_page("app_pages/train.py").run()
+    no_exception(app)
+    assert note in texts(app, "warning")

@@ -36,20 +36,22 @@ def _shown_text(app) -> str:  # type: ignore[no-untyped-def]
 def test_runs_page_lists_only_the_own_workspace(new_app: Callable, tmp_path: Path) -> None:
     owner_token, run_id = workspace_with_run(tmp_path)
     owner = new_app(ws=owner_token).run()
-    owner.switch_page("pages/runs.py").run()
+    owner.switch_page("app_pages/runs.py").run()
     assert list(owner.dataframe[0].value["run"]) == [run_id]
 
     stranger = _stranger(new_app)
     stranger_token = stranger.query_params["ws"]
     assert stranger_token and stranger_token != owner_token
-    stranger.switch_page("pages/runs.py").run()
+    stranger.switch_page("app_pages/runs.py").run()
     no_exception(stranger)
     assert any("No runs yet" in text for text in texts(stranger, "info"))
     assert not stranger.get("download_button")  # nothing of the owner's to download
     assert not stranger.dataframe  # no table, so no row to select for delete
 
 
-@pytest.mark.parametrize("page", ["pages/train.py", "pages/evaluate.py", "pages/predict.py"])
+@pytest.mark.parametrize(
+    "page", ["app_pages/train.py", "app_pages/evaluate.py", "app_pages/predict.py"]
+)
 def test_opening_the_others_run_by_url_shows_nothing_of_it(
     new_app: Callable, tmp_path: Path, page: str
 ) -> None:
@@ -66,14 +68,14 @@ def test_the_owner_run_survives_the_strangers_visit(new_app: Callable, tmp_path:
     owner_token, run_id = workspace_with_run(tmp_path)
     stranger = _stranger(new_app)
     stranger.query_params["run"] = run_id
-    stranger.switch_page("pages/runs.py").run()
+    stranger.switch_page("app_pages/runs.py").run()
     no_exception(stranger)
     owner = new_app(ws=owner_token).run()
-    owner.switch_page("pages/runs.py").run()
+    owner.switch_page("app_pages/runs.py").run()
     assert list(owner.dataframe[0].value["run"]) == [run_id]
 
 
-@pytest.mark.parametrize("page", ["pages/train.py", "pages/evaluate.py"])
+@pytest.mark.parametrize("page", ["app_pages/train.py", "app_pages/evaluate.py"])
 def test_the_owner_does_see_the_run_by_url(new_app: Callable, tmp_path: Path, page: str) -> None:
     """The positive control for the stranger test: the same check finds the owner's run."""
     owner_token, run_id = workspace_with_run(tmp_path)

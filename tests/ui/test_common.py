@@ -1,12 +1,17 @@
-"""Unit tests of the page helpers that need no script run (messages, ETA, run views)."""
+"""Unit tests of the shared page helpers that need no script run (messages, steps, escaping)."""
 
 from __future__ import annotations
 
 import pytest
 
 from core.errors import DataError
-from ui.common import error_message, missing_steps
-from ui.train_view import RunView, epoch_points, format_eta
+from ui.common import (
+    WORD_JOINER,
+    error_message,
+    escape_markdown,
+    image_upload_types,
+    missing_steps,
+)
 
 
 def test_user_errors_keep_their_sentence() -> None:
@@ -27,38 +32,38 @@ def test_unknown_step_names_are_rejected() -> None:
 
 
 @pytest.mark.parametrize(
-    ("seconds", "text"),
-    [(None, "estimating..."), (-1, "estimating..."), (42.4, "42 s"), (65, "1 min 05 s")],
+    ("name", "escaped"),
+    [
+        ("cats", "cats"),
+        ("photo 1", "photo 1"),
+        ("photo 1.png", r"photo 1\.png"),
+        ("**bold** _it_", r"\*\*bold\*\* \_it\_"),
+        ("[link](http://x)", "\\[link\\]\\(http\\:\u2060\\/\\/x\\)"),
+        ("![img](x.png)", r"\!\[img\]\(x\.png\)"),
+        (":red[alert] $x$ :smile:", r"\:red\[alert\] \$x\$ \:smile\:"),
+        ("<b>#1</b> a|b ~~c~~ `d` \\", r"\<b\>\#1\<\/b\> a\|b \~\~c\~\~ \`d\` \\"),
+        ("www.evil.example a@b.c &lt;", "www\u2060\\.evil\\.example a\\@\u2060b\\.c \\&lt\\;"),
+        ("https://x WWW.y", "https\\:\u2060\\/\\/x WWW\u2060\\.y"),
+        ("- item\n1. one", "\\- item\n1\\. one"),
+    ],
 )
-def test_format_eta(seconds: float | None, text: str) -> None:
-    assert format_eta(seconds) == text
+def test_escape_markdown_keeps_names_as_typed(name: str, escaped: str) -> None:
+    assert escape_markdown(name) == escaped
 
 
-def test_epoch_points_counts_rows_with_a_loss() -> None:
-    view = RunView(run_id="r", status="training", history=[{"loss": 1.0}, {"loss": None}, {}])
-    assert epoch_points(view) == 1
-    assert view.active and not RunView(run_id="r", status="finished").active
+def test_escape_markdown_escapes_every_ascii_punctuation_and_nothing_else() -> None:
+    import string
+
+    text = string.printable + "é字"
+    escaped = escape_markdown(text)
+    for char in string.punctuation:
+        assert "\\" + char in escaped
+    assert escaped.replace("\\", "").replace(WORD_JOINER, "") == text.replace("\\", "")
 
 
-def test_unfreeze_options_list_built_layers_recommended_first() -> None:
-    from core.model.spec import ModelSpec, SurgeryOp
-    from ui.model_facts import layer_rows
-    from ui.train_widgets import unfreeze_layer_options
+def test_image_upload_types_are_the_engine_suffixes() -> None:
+    from core.predict.batch import IMAGE_SUFFIXES
 
-    all_rows = layer_rows("mobilenet_v2", 96)
-    names = [row["name"] for row in all_rows]
-    cut = "block_13_expand_relu"  # only layers up to the cut exist in the built model
-    spec = ModelSpec(input_size=96, weights="none", cut_layer=cut)
-    options = [row["name"] for row in unfreeze_layer_options(spec)]
-    assert set(options) == set(names[: names.index(cut) + 1])
-    flags = [row["recommended"] for row in unfreeze_layer_options(spec)]
-    assert flags[0] and flags == sorted(flags, reverse=True)  # recommended ones first
-    recommended = [name for name, flag in zip(options, flags, strict=True) if flag]
-    # Deepest first within each group: unfreezing from the first option trains the fewest.
-    assert recommended == sorted(recommended, key=names.index, reverse=True)
-
-    replaced = SurgeryOp(action="replace", first="block_12_expand", last="block_12_depthwise")
-    with_surgery = ModelSpec(input_size=96, weights="none", cut_layer=cut, surgery=(replaced,))
-    remaining = {row["name"] for row in unfreeze_layer_options(with_surgery)}
-    assert "block_12_expand" not in remaining and "block_12_depthwise" not in remaining
-    assert "block_12_expand_BN" not in remaining and "block_11_add" in remaining
+    types = image_upload_types()
+    assert {"jpg", "png", "tiff"} <= set(types)
+    assert [f".{kind}" for kind in types] == list(IMAGE_SUFFIXES)

@@ -71,7 +71,7 @@ def test_inspect_data_errors_exit_2_with_a_plain_message(
     allowed.mkdir()
     message = _exit_2(["inspect-data", str(tiny_dataset), "--allowed-root", str(allowed)], capsys)
     assert message == (
-        f"error: The folder {str(tiny_dataset)!r} is outside the allowed folders ({allowed})."
+        f"error: The folder {str(tiny_dataset)!r} is outside the allowed folders ('allowed')."
     )
     archive = tmp_path / "data.zip"
     with zipfile.ZipFile(archive, "w") as handle:

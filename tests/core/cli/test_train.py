@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -12,6 +13,9 @@ import keras
 import pytest
 
 from core.__main__ import main
+from core.cli.train import build_config, register
+from core.data.spec import PHOTO_AUGMENTATION
+from core.spec.run import RunConfig
 from tests.helpers.training import tiny_config, val_metrics_of
 
 REPO = Path(__file__).resolve().parents[3]
@@ -86,3 +90,25 @@ def test_mirrored_strategy_on_two_logical_cpus(tiny_dataset: Path, tmp_path: Pat
     assert json.loads((run_dir / "status.json").read_text())["status"] == "finished"
     log = (run_dir / "log.txt").read_text()
     assert "2 replicas" in log
+
+
+def _parsed(*flags: str) -> RunConfig:
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    return build_config(parser.parse_args(["train", *flags]))
+
+
+def test_defaults_are_the_photo_recipe_and_augment_flags_switch_it(tmp_path: Path) -> None:
+    defaults = _parsed("--data", "photos")
+    assert defaults.data.augmentation == PHOTO_AUGMENTATION and defaults.train.augment_views == 3
+    assert defaults.data.resize_mode == "crop" and defaults.train.epochs == 15
+    assert not _parsed("--data", "photos", "--no-augment").data.augmentation.enabled
+    off = tmp_path / "off.json"  # a config that switched augmentation off ...
+    off.write_text(json.dumps({"data": {"path": "x", "augmentation": {"rotation": 0.0,
+                   "flip_horizontal": False}}}))  # fmt: skip
+    assert not _parsed("--config", str(off)).data.augmentation.enabled
+    # ... is switched back on by --augment; a config's own augmentation is kept as it is.
+    assert _parsed("--config", str(off), "--augment").data.augmentation == PHOTO_AUGMENTATION
+    mine = tmp_path / "mine.json"
+    mine.write_text(json.dumps({"data": {"path": "x", "augmentation": {"zoom": 0.2}}}))
+    assert _parsed("--config", str(mine), "--augment").data.augmentation.zoom == 0.2

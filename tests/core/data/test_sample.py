@@ -1,4 +1,4 @@
-"""The built-in sample dataset: deterministic, cached, clean."""
+"""The built-in sample dataset: deterministic, cached, clean, the shape always visible."""
 
 from __future__ import annotations
 
@@ -6,8 +6,15 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from core.data.sample import SAMPLE_CLASSES, draw_sample, ensure_sample_dataset
+from core.data.sample import (
+    MIN_CONTRAST,
+    SAMPLE_CLASSES,
+    SAMPLE_SIZE,
+    draw_sample,
+    ensure_sample_dataset,
+)
 from core.data.scan import scan_dataset
 
 
@@ -35,7 +42,7 @@ def test_default_sample_scans_clean(tmp_path: Path):
     assert report.classes == sorted(SAMPLE_CLASSES)
     assert report.class_counts() == dict.fromkeys(sorted(SAMPLE_CLASSES), 100)
     assert not report.skipped and not report.warnings
-    assert {(r.width, r.height) for r in report.records} == {(96, 96)}
+    assert {(r.width, r.height) for r in report.records} == {(SAMPLE_SIZE, SAMPLE_SIZE)}
 
 
 def test_colour_alone_does_not_give_the_class():
@@ -46,3 +53,23 @@ def test_colour_alone_does_not_give_the_class():
         for label in SAMPLE_CLASSES
     }
     assert max(means.values()) - min(means.values()) < 25
+
+
+def test_the_shape_stands_out_from_its_background():
+    """The shape's colour is never close to the background's: a person always sees it.
+
+    A corner is background (the shape keeps a margin); the pixels farthest from its colour are
+    the shape's, so they must be about the guaranteed contrast away (without the guarantee,
+    4 of these 60 circles are below the bound).
+    """
+    rng = np.random.default_rng(3)
+    for _ in range(60):
+        pixels = np.asarray(draw_sample("circle", rng), dtype=np.float32)
+        corner = pixels[:6, :6].reshape(-1, 3).mean(axis=0)
+        distance = np.linalg.norm(pixels - corner, axis=-1)
+        assert np.percentile(distance, 95) > MIN_CONTRAST * 0.75
+
+
+def test_unknown_class_is_refused():
+    with pytest.raises(ValueError, match="Unknown sample class 'hexagon'"):
+        draw_sample("hexagon", np.random.default_rng(0))

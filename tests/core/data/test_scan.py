@@ -10,7 +10,7 @@ from PIL import Image
 
 from core.data.scan import resolve_data_folder, scan_dataset
 from core.errors import DataError
-from tests.conftest import hymenoptera_dir, write_image
+from tests.conftest import write_image
 
 
 def test_class_folders_are_classes(tiny_dataset: Path):
@@ -67,10 +67,8 @@ def test_class_missing_from_a_given_split_is_a_warning(tmp_path: Path):
     assert "The val split has no images of class 'dog'." in report.warnings
 
 
-@pytest.mark.skipif(hymenoptera_dir() is None, reason="../shared/datasets/hymenoptera_data absent")
-def test_hymenoptera_counts_match_the_readable_files():
-    root = hymenoptera_dir()
-    assert root is not None
+def test_hymenoptera_counts_match_the_readable_files(hymenoptera: Path):
+    root = hymenoptera
     report = scan_dataset(root)
     assert report.classes == ["ants", "bees"] and report.given_splits
     for split in ("train", "val"):

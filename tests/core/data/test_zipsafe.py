@@ -1,4 +1,4 @@
-"""Zip extraction, safe names and per-class uploads."""
+"""Zip extraction and safe names."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import pytest
 from PIL import Image
 
 from core.data.zipsafe import (
-    add_class_images,
     extract_zip,
     safe_name,
     size_text,
     unwrap_dataset_folder,
+    zip_skips,
 )
 from core.errors import DataError
 
@@ -52,8 +52,11 @@ def test_extract_descends_wrapper_folder_and_skips_symlinks(tmp_path: Path):
         archive.writestr(link, "/etc/passwd")
     root = extract_zip(archive_path, tmp_path / "out")
     assert root == tmp_path / "out" / "my data"
-    assert sorted(p.name for p in root.iterdir()) == ["cats", "dogs"]
+    assert sorted(p.name for p in root.iterdir() if not p.name.startswith(".")) == ["cats", "dogs"]
     assert not (root / "dogs" / "link.png").exists()
+    assert [(s.path, s.reason) for s in zip_skips(root)] == [
+        ("my data/dogs/link.png", "a link inside the zip, not extracted")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -86,24 +89,6 @@ def test_extract_of_only_junk_is_an_error(tmp_path: Path):
         archive.writestr("__MACOSX/._x", b"\x00")
     with pytest.raises(DataError, match="no usable files"):
         extract_zip(archive_path, tmp_path / "out")
-
-
-def test_add_class_images_validates_and_avoids_overwrites(tmp_path: Path):
-    result = add_class_images(
-        tmp_path, " zebra ", [("a.png", _png()), ("a.png", _png((1, 1, 1))), ("x.jpg", b"nope"),
-                              ("../../evil.png", _png()), (".hidden.png", _png())],
-    )  # fmt: skip
-    names = sorted(path.name for path in result.saved)
-    assert names == ["a.png", "a_1.png", "evil.png"]
-    assert all(path.parent == tmp_path / "zebra" for path in result.saved)
-    reasons = dict(result.skipped)
-    assert "not an image" in reasons["x.jpg"] and "hidden" in reasons[".hidden.png"]
-
-
-def test_add_class_images_refuses_bad_class_name(tmp_path: Path):
-    with pytest.raises(DataError):
-        add_class_images(tmp_path, "../up", [("a.png", _png())])
-    assert not any(tmp_path.iterdir())
 
 
 def test_size_text():

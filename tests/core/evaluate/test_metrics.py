@@ -87,7 +87,7 @@ def test_misclassified_sorted_by_confidence(tmp_path: Path) -> None:
 def test_evaluate_run_uses_the_stored_split(tmp_path: Path) -> None:
     run_dir = cat_dog_run(tmp_path)
     result = evaluate_run(run_dir)
-    assert result.split == "test"
+    assert result.split == "test" and result.notes == []  # the dataset did not change
     assert 0 < len(result.paths) < 16
     assert sum(row["support"] for row in result.metrics.per_class) == len(result.paths)
     stored = json.loads((run_dir / "metrics.json").read_text())

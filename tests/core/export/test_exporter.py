@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from core.errors import StudioError
-from core.export.exporter import export_run
+from core.export.exporter import available_formats, export_run
 from core.export.parity import FLOAT_PARITY_GOAL
 from tests.helpers.runs import cat_dog_run
 
@@ -19,9 +20,9 @@ def finished_run(tmp_path: Path) -> Path:
     return cat_dog_run(tmp_path)
 
 
-def test_parity_passes_for_keras_savedmodel_tflite(finished_run: Path, tmp_path: Path) -> None:
+def test_parity_passes_for_every_available_format(finished_run: Path, tmp_path: Path) -> None:
     report = export_run(finished_run, tmp_path / "out", quantise=True)
-    assert set(report.parity) == {"keras", "savedmodel", "tflite"}
+    assert set(report.parity) == set(available_formats()) >= {"keras", "savedmodel", "tflite"}
     for name, diff in report.parity.items():
         assert diff < FLOAT_PARITY_GOAL, name
     assert report.parity_source == "validation images"
@@ -41,15 +42,25 @@ def test_parity_passes_for_keras_savedmodel_tflite(finished_run: Path, tmp_path:
 
 
 def test_missing_dataset_falls_back_to_random_pixels(finished_run: Path, tmp_path: Path) -> None:
-    config_path = finished_run / "config.json"
-    config = json.loads(config_path.read_text())
-    config["data"]["path"] = str(tmp_path / "gone")
-    config_path.write_text(json.dumps(config))
+    shutil.rmtree(tmp_path / "data")  # the dataset the run was trained on is gone
     report = export_run(finished_run, tmp_path / "out", formats=("keras",), make_bundle=False)
     assert report.parity_source == "random pixel images"
     assert report.parity["keras"] < FLOAT_PARITY_GOAL
 
 
+def test_parity_images_come_from_the_stored_split_and_changes_are_warned(
+    finished_run: Path, tmp_path: Path
+) -> None:
+    split = json.loads((finished_run / "split.json").read_text())["splits"]
+    removed = split["val"][0]["path"]
+    (tmp_path / "data" / removed).unlink()
+    report = export_run(finished_run, tmp_path / "out", formats=("keras",), make_bundle=False)
+    assert report.parity_source == "validation images" and report.parity_images == 3
+    changed = [w for w in report.warnings if "changed since this run was trained" in w]
+    assert len(changed) == 1 and f"1 image removed ('{removed}')" in changed[0]
+    assert "1 validation image is missing now and skipped (3 left)." in report.warnings
+
+
 def test_unknown_format_is_refused(finished_run: Path, tmp_path: Path) -> None:
     with pytest.raises(StudioError, match="Unknown export format"):
-        export_run(finished_run, tmp_path / "out", formats=("onnx",))
+        export_run(finished_run, tmp_path / "out", formats=("tfjs",))

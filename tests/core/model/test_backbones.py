@@ -108,7 +108,7 @@ def _check_builds(backbone_id: str) -> None:
     # Every layer feeds the output, so the last layer's params_below is the whole network.
     assert layers[-1].params_below == info.params_no_top
     assert layers[-1].recommended and layers[0].type == "InputLayer"
-    assert any(layer.recommended for layer in layers[1:-1]), "no intermediate cut point"
+    assert any(layer.block_end for layer in layers[1:-1]), "no intermediate cut point"
     keras.backend.clear_session()
 
 

@@ -61,6 +61,11 @@ SPECS = {
     ),
 }
 
+# Fields of Keras's private graph API (core/model/keras_graph.py reads them for the studio); a
+# user's script must not depend on them.
+PRIVATE_KERAS = ("_nodes_by_depth", "_keras_history", "_inbound_nodes", "_outbound_nodes",
+                 "keras.src", ".arguments.fill_in")  # fmt: skip
+
 
 def _run_generated(code: str) -> Any:
     namespace: dict[str, Any] = {"__name__": "generated"}
@@ -74,6 +79,8 @@ def test_generated_script_matches_build_model(name: str) -> None:
     built = build_model(spec, 2)
     code = generate_code(spec, 2)
     ast.parse(code)
+    for private in PRIVATE_KERAS:
+        assert private not in code, f"the generated script uses private Keras API: {private}"
     rebuilt = _run_generated(code)
     assert count_params(rebuilt) == built.param_counts()
     expected = [(layer.name, layer.trainable) for layer in built.feature_extractor.layers]

@@ -1,4 +1,4 @@
-"""Freeze policy arithmetic and the fine-tune helper's errors."""
+"""Freeze policy arithmetic, the fine-tune helper's errors and the layers it can unfreeze."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import pytest
 
 from core.errors import StudioError
 from core.model.builder import build_model, set_trainable_from
-from core.model.freezing import frozen_count
-from core.model.spec import FreezeSpec, ModelSpec
+from core.model.cuts import LayerInfo, list_layers
+from core.model.freezing import frozen_count, unfreeze_candidates
+from core.model.spec import FreezeSpec, ModelSpec, SurgeryOp
 
 
 class _Layer:
@@ -50,3 +51,57 @@ def test_fine_tune_helper_errors_and_counts() -> None:
     assert not built.fully_frozen_extractor
     assert set_trainable_from(built, last_n=0) == 0
     assert built.fully_frozen_extractor
+
+
+def _layer(name: str, position: int, recommended: bool = False) -> LayerInfo:
+    return LayerInfo(name, "Conv2D", [None, 8, 8, 4], 0, 0, position, recommended)
+
+
+# input, then two blocks: block_1 ends at "add_1", block_2 at "add_2" (recommended cuts).
+TOY = [
+    _layer(name, position, name.startswith("add"))
+    for position, name in enumerate(
+        ["input", "conv_1a", "conv_1b", "add_1", "conv_2a", "conv_2b", "add_2", "top"]
+    )
+]
+
+
+def test_unfreeze_candidates_stop_at_the_cut_recommended_first() -> None:
+    names = [layer.name for layer in unfreeze_candidates(TOY, "conv_2b")]
+    # Nothing above the cut; "add_1" (recommended) first, then the rest deepest first.
+    assert names == ["add_1", "conv_2b", "conv_2a", "conv_1b", "conv_1a", "input"]
+
+
+def test_unfreeze_candidates_without_a_cut_use_the_last_layer() -> None:
+    names = [layer.name for layer in unfreeze_candidates(TOY, None)]
+    assert names[:2] == ["add_2", "add_1"] and names[2] == "top" and len(names) == len(TOY)
+    # The cut layer itself is never offered as "recommended" (unfreezing it trains nothing).
+    cut_at_add = [layer.name for layer in unfreeze_candidates(TOY, "add_2")]
+    assert cut_at_add[:2] == ["add_1", "add_2"]
+
+
+def test_unfreeze_candidates_leave_out_replaced_layers_only() -> None:
+    replace = SurgeryOp(action="replace", first="conv_1a", last="conv_1b")
+    insert = SurgeryOp(action="insert_after", first="conv_2a", layer_type="Dropout")
+    names = [layer.name for layer in unfreeze_candidates(TOY, "top", (replace, insert))]
+    assert "conv_1a" not in names and "conv_1b" not in names
+    assert {"conv_2a", "add_1", "input"} <= set(names)
+    unknown = SurgeryOp(action="replace", first="nowhere")  # checked when the model is built
+    assert len(unfreeze_candidates(TOY, "top", (unknown,))) == len(TOY)
+
+
+def test_unfreeze_candidates_of_a_real_backbone() -> None:
+    layers = list_layers("mobilenet_v2", 96)
+    names = [layer.name for layer in layers]
+    cut = "block_13_expand_relu"
+    options = unfreeze_candidates(layers, cut)
+    assert {layer.name for layer in options} == set(names[: names.index(cut) + 1])
+    flags = [layer.block_end for layer in options]
+    assert flags[0] and flags == sorted(flags, reverse=True)
+    recommended = [layer.name for layer in options if layer.block_end]
+    assert recommended == sorted(recommended, key=names.index, reverse=True)
+
+    replaced = SurgeryOp(action="replace", first="block_12_expand", last="block_12_depthwise")
+    remaining = {layer.name for layer in unfreeze_candidates(layers, cut, (replaced,))}
+    assert "block_12_expand" not in remaining and "block_12_depthwise" not in remaining
+    assert "block_12_expand_BN" not in remaining and "block_11_add" in remaining

@@ -1,11 +1,24 @@
-"""Memory guard: the estimate, shrinking the batch, refusing a run that cannot fit."""
+"""Memory guard: the estimate, shrinking the batch, refusing a run that cannot fit, the budget."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import psutil
 import pytest
 
 from core.errors import TrainingError
-from core.train.memory import ModelFootprint, estimate_memory, fit_batch_size, measure_footprint
+from core.settings import Settings
+from core.train.memory import (
+    MB,
+    ModelFootprint,
+    cgroup_memory,
+    estimate_memory,
+    fit_batch_size,
+    measure_footprint,
+    memory_budget,
+    process_memory_mb,
+)
 
 # Roughly MobileNetV2 at 224: 2.3 M weights, ~7 M activation floats per image, 7x7x1280 cut.
 MOBILENET_224 = ModelFootprint(
@@ -73,3 +86,73 @@ def test_footprint_of_a_built_model() -> None:
     assert footprint.params == built.model.count_params()
     assert 0 < footprint.trainable_params < footprint.params
     assert footprint.activation_floats > 32 * 32 * 3
+
+
+def _fake_cgroup(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def test_budget_is_the_cgroup_v2_limit_minus_the_working_set(tmp_path: Path) -> None:
+    root = _fake_cgroup(
+        tmp_path,
+        {
+            "memory.max": f"{1024 * MB}\n",
+            "memory.current": f"{600 * MB}\n",
+            "memory.stat": f"anon 1\ninactive_file {100 * MB}\nactive_file 5\n",
+        },
+    )
+    assert cgroup_memory(root) == (1024 * MB, 500 * MB)  # dropped page cache is not "used"
+    budget = memory_budget(cgroup_root=root)
+    assert budget.source == "the container's memory limit"
+    assert budget.total_mb == 1024
+    assert budget.left_mb == pytest.approx(min(524, psutil.virtual_memory().available / MB), abs=1)
+
+
+def test_budget_reads_cgroup_v1_and_ignores_unlimited_groups(tmp_path: Path) -> None:
+    v1 = _fake_cgroup(
+        tmp_path / "v1",
+        {
+            "memory/memory.limit_in_bytes": str(2048 * MB),
+            "memory/memory.usage_in_bytes": str(1000 * MB),
+            "memory/memory.stat": f"total_inactive_file {200 * MB}\n",
+        },
+    )
+    assert cgroup_memory(v1) == (2048 * MB, 800 * MB)
+    unlimited_v1 = _fake_cgroup(
+        tmp_path / "u1",
+        {
+            "memory/memory.limit_in_bytes": "9223372036854771712",
+            "memory/memory.usage_in_bytes": "5",
+        },
+    )
+    unlimited_v2 = _fake_cgroup(tmp_path / "u2", {"memory.max": "max", "memory.current": "5"})
+    for root in (unlimited_v1, unlimited_v2, tmp_path / "missing"):
+        assert cgroup_memory(root) is None
+        budget = memory_budget(cgroup_root=root)
+        assert budget.source == "this machine"
+        assert budget.total_mb == pytest.approx(psutil.virtual_memory().total / MB)
+
+
+def test_the_environment_override_wins_and_the_refusal_says_what_to_change(
+    tmp_path: Path,
+) -> None:
+    settings = Settings.from_env({"STUDIO_MEMORY_BUDGET_MB": "750"})
+    assert settings.memory_budget_mb == 750 and Settings.from_env({}).memory_budget_mb is None
+    root = _fake_cgroup(tmp_path, {"memory.max": str(10 * MB), "memory.current": str(9 * MB)})
+    budget = memory_budget(settings.memory_budget_mb, cgroup_root=root)  # the cgroup is ignored
+    assert (budget.total_mb, budget.source) == (750, "STUDIO_MEMORY_BUDGET_MB")
+    assert budget.left_mb == pytest.approx(max(0.0, 750 - process_memory_mb()), abs=50)
+    with pytest.raises(TrainingError) as refused:
+        fit_batch_size(
+            MOBILENET_224, 32, budget_mb=750, used_mb=700, cached_images=0,
+            backprop_backbone=True, source=budget.source,
+        )  # fmt: skip
+    message = str(refused.value)
+    assert "only 50 MB of memory is free for it (limit 750 MB from STUDIO_MEMORY_BUDGET_MB)" in (
+        message
+    )
+    assert "To make it fit: use a smaller input size" in message
+    assert "raise STUDIO_MEMORY_BUDGET_MB" in message

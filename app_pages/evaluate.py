@@ -1,0 +1,34 @@
+"""Evaluate: honest metrics of a finished run on images it never trained on."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import common, evaluate, run_picker
+
+access = common.workspace_or_stop()
+common.page_header(
+    "4. Evaluate",
+    "How good is the model really? Measured on held-out images that training never saw.",
+)
+run_dir = run_picker.pick_finished_run("eval_run")
+if run_dir is None:
+    st.stop()
+if not access.is_owner:  # evaluating writes the scores into the run
+    evaluate.show_stored_evaluation(run_dir)
+    st.stop()
+try:  # evaluated by a worker process; this page shows its files
+    job = evaluate.evaluation_job(run_dir)
+    result = evaluate.show_job(run_dir, job) if job is not None else None
+except Exception as error:  # a damaged file, a full disk: a sentence, not a traceback
+    common.show_error(error, "evaluating the run")
+    st.stop()
+if job is None or result is None:
+    if job is not None and job.state in ("failed", "interrupted"):  # e.g. a moved dataset
+        common.page_link("data", label="Check the dataset on the Data page")
+    st.stop()
+evaluate.show_metrics(result)
+evaluate.show_gallery(result)
+evaluate.show_gradcam(job)
+common.page_link("predict", label="Next: try the model on your own images")
+common.page_link("runs", label="Export or download this model (Runs page)")

@@ -1,0 +1,66 @@
+"""Model: backbone, input size, cut point, head, freezing and surgery; summary and code."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import common, session
+from ui.model import facts, head, summary, widgets
+
+common.workspace_or_stop()
+common.page_header(
+    "2. Model",
+    "Reuse a network pretrained on ImageNet as a feature extractor, cut it where you like, and "
+    "put a small classifier (the head) on top. The defaults work well for most datasets.",
+)
+num_classes = summary.class_count()
+
+spec = session.get_model_spec()
+try:
+    with st.container(border=True):
+        st.subheader("Backbone")
+        backbone, weights = widgets.backbone_picker(spec)
+        same = backbone == spec.backbone
+        size = widgets.size_picker(backbone, spec.input_size if same else None)
+    with st.container(border=True):
+        st.subheader("Cut point")
+        with st.spinner("Listing the layers of the backbone..."):
+            layer_names = facts.layer_names(backbone, size)
+        cut = widgets.cut_picker(backbone, size, spec.cut_layer if same else None)
+    with st.expander("Layer surgery (advanced)"):
+        st.caption("Replace a run of backbone layers by one new layer, or insert one.")
+        widgets.surgery_editor(facts.layer_names(backbone, size, up_to=cut))
+    with st.container(border=True):
+        st.subheader("Head and freezing")
+        conv_count, dense_count = head.head_counts(spec.head)
+        with st.form("model_head_form", border=False):
+            head_spec = head.head_fields(spec.head, conv_count, dense_count)
+            freeze = widgets.freeze_fields(spec.freeze, layer_names)
+            pressed = st.form_submit_button(
+                "Use this model", type="primary", icon=":material/check:"
+            )
+except ValueError as error:
+    common.show_error(error)
+    st.stop()
+
+if pressed:
+    summary.confirm(
+        spec,
+        num_classes,
+        backbone=backbone,
+        weights=weights,
+        input_size=size,
+        cut_layer=cut,
+        surgery=widgets.surgery_ops(),
+        head=head_spec,
+        freeze=freeze,
+    )
+
+if session.model_confirmed():
+    try:
+        summary.show_summary(num_classes)
+    except Exception as error:  # shown as a plain sentence
+        common.show_error(error, "summarizing the model")
+    common.page_link("train", label="Next: train", icon=":material/arrow_forward:")
+else:
+    st.info("Press **Use this model** to check the model and see its summary.")

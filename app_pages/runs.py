@@ -1,0 +1,28 @@
+"""Runs: every run of this workspace; compare several, re-run, delete, download and export."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import common, runs
+
+common.workspace_or_stop()
+common.page_header(
+    "Runs",
+    "All runs of this workspace: compare them, run one again, download or delete it.",
+)
+runs.show_share()
+records, damaged = runs.load_records()
+if not records and not damaged:
+    st.info("No runs yet in this workspace.", icon=":material/info:")
+    common.page_link("train", label="Go to Train")
+    st.stop()
+runs.show_table(records, damaged)
+if not records:
+    st.stop()
+try:
+    runs.show_comparison(records)
+    st.divider()
+    runs.show_actions(records)
+except Exception as error:
+    common.show_error(error, "working on the run")

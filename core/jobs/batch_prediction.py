@@ -1,0 +1,158 @@
+"""The ``predict_batch`` job kind: classify every image of an uploaded zip, in chunks, to a CSV.
+
+The page saves the upload into the job folder at submission (``JobRunner.submit(...,
+files={"upload.zip": file})``); ``check_batch`` then counts its images from the zip's
+directory alone (nothing is extracted or decoded in the web process) and refuses a zip with
+more than ``Settings.max_batch_images`` images with a plain sentence. The worker extracts the
+zip safely (``core.data.zipsafe``), predicts ``CHUNK`` images at a time so memory stays flat
+whatever the count, appends each chunk to ``predictions.csv`` and deletes the upload.
+
+Parameters: ``zip`` (file name in the job folder, default ``upload.zip``), ``k`` (top classes,
+default 3), ``threshold`` (below it the answer is "not sure", default 0), and the model: the
+job's run when it has one, else ``model`` = ``{"file": "model.keras", "classes": [...] or
+None, "resize_mode": "stretch"}`` (an uploaded ``.keras`` saved in the job folder, loaded
+with ``safe_mode``) or ``{"imagenet": "mobilenet_v2"}``.
+
+The result: ``images``, ``errors`` (rows that could not be decoded), ``csv`` (file name in the
+job folder), ``rows`` (the first ``PREVIEW_ROWS`` rows: file, predicted, confidence, top_k,
+error), ``model`` (its source name).
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from core.data.zipsafe import is_junk
+from core.errors import DataError, StudioError
+from core.jobs.context import JobContext
+from core.predict.batch import IMAGE_SUFFIXES
+from core.settings import Settings
+
+ZIP_FILE = "upload.zip"
+CSV_FILE = "predictions.csv"
+CSV_FIELDS = ("file", "predicted", "confidence", "top_k", "error")
+CHUNK = 64
+PREVIEW_ROWS = 500
+
+
+def count_zip_images(path: Path) -> int:
+    """Image files listed in a zip's directory (OS litter and folders left out).
+
+    Raises:
+        DataError: the file is not a zip.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [info.filename for info in archive.infolist() if not info.is_dir()]
+    except (zipfile.BadZipFile, OSError) as error:
+        raise DataError("The upload is not a valid zip file.") from error
+    return sum(
+        1
+        for name in names
+        if PurePosixPath(name.replace("\\", "/")).suffix.lower() in IMAGE_SUFFIXES
+        and not any(is_junk(part) for part in PurePosixPath(name.replace("\\", "/")).parts)
+    )
+
+
+def _file_in(folder: Path, name: object) -> Path:
+    """``folder/name`` for a plain file name (parameters never point outside the job)."""
+    if not isinstance(name, str) or not name or Path(name).name != name:
+        raise StudioError("A batch prediction file must be a plain file name.")
+    return folder / name
+
+
+def check_batch(folder: Path, params: dict[str, Any], settings: Settings) -> None:
+    """Refuses, before queuing, a missing zip, a zip without images or one with too many.
+
+    An uploaded model file is checked against the model caps too (``check_keras_archive``:
+    input side and parameters, read from the archive without building it).
+
+    Raises:
+        DataError: with the count and the cap when there are too many images.
+        ModelFileError: the uploaded model is not a Keras archive or is above a cap.
+    """
+    from core.predict.model_file import check_keras_archive
+
+    path = _file_in(folder, params.get("zip", ZIP_FILE))
+    if not path.is_file():
+        raise DataError("No zip file was given for the batch prediction.")
+    count = count_zip_images(path)
+    if count == 0:
+        raise DataError("The zip file holds no images (jpg, png, bmp, gif, webp or tiff).")
+    cap = settings.max_batch_images
+    if count > cap:
+        raise DataError(
+            f"The zip holds {count:,} images, but one batch may have at most {cap:,}. "
+            "Split it into smaller zips."
+        )
+    model = params.get("model")
+    if isinstance(model, dict) and "file" in model:
+        model_path = _file_in(folder, model["file"])
+        if not model_path.is_file():
+            raise DataError("The model file for the batch prediction is missing.")
+        check_keras_archive(model_path, settings.max_model_input, settings.max_model_params)
+
+
+def _load_predictor(context: JobContext) -> Any:
+    """The model to predict with: the job's run, an uploaded file, or an ImageNet network."""
+    from core.predict.predictor import Predictor
+
+    if context.request.run_id is not None:
+        return Predictor.from_run(context.run_dir())
+    model = context.params.get("model") or {}
+    if "imagenet" in model:
+        from core.predict.imagenet import imagenet_predictor
+
+        return imagenet_predictor(str(model["imagenet"]))
+    if "file" in model:
+        return Predictor.from_model_file(
+            _file_in(context.folder, model["file"]),
+            classes=model.get("classes"),
+            resize_mode=str(model.get("resize_mode", "stretch")),
+        )
+    raise StudioError("Choose a model for the batch prediction (a run, a file or ImageNet).")
+
+
+def run_predict_batch(context: JobContext) -> dict[str, Any]:
+    """Predicts every image of the uploaded zip; see the module docstring."""
+    from core.data.zipsafe import extract_zip
+    from core.predict.batch import image_files, prediction_rows
+
+    params = context.params
+    upload = _file_in(context.folder, params.get("zip", ZIP_FILE))
+    check_batch(context.folder, params, context.settings)
+    extracted = context.folder / "extracted"
+    try:
+        context.report(0.02, "Unpacking the zip.")
+        root = extract_zip(upload, extracted)
+        files = image_files([root])
+        context.report(0.05, f"Loading the model for {len(files)} images.")
+        predictor = _load_predictor(context)
+        k, threshold = int(params.get("k", 3)), float(params.get("threshold", 0.0))
+        preview: list[dict[str, Any]] = []
+        errors = 0
+        with open(context.folder / CSV_FILE, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
+            writer.writeheader()
+            for start in range(0, len(files), CHUNK):
+                chunk = [(str(p.relative_to(root)), p) for p in files[start : start + CHUNK]]
+                rows = prediction_rows(predictor, chunk, k, threshold)
+                writer.writerows(rows)
+                errors += sum(1 for row in rows if row["error"])
+                preview.extend(rows[: PREVIEW_ROWS - len(preview)])
+                context.report(0.05 + 0.95 * min(start + CHUNK, len(files)) / len(files))
+    finally:
+        shutil.rmtree(extracted, ignore_errors=True)
+        upload.unlink(missing_ok=True)
+    context.report(1.0, f"Classified {len(files)} images ({errors} could not be read).")
+    return {
+        "images": len(files),
+        "errors": errors,
+        "csv": CSV_FILE,
+        "rows": preview,
+        "model": predictor.source,
+    }

@@ -1,0 +1,358 @@
+"""The one API pages use for heavy work: ``JobRunner`` (training, export, evaluation, batch).
+
+Heavy work never runs in the web server: the runner writes a job folder (``core.jobs.request``),
+queues it in the cross-process registry (``core.jobs.registry``; at most ``Settings.max_jobs``
+run at once, the rest wait in order) and an executor (``core.jobs.executor``; by default a
+fresh local process per job) runs ``core.jobs.worker``, which writes everything to disk. Pages
+only read those files, by polling::
+
+    runner = get_runner()
+    run_id = runner.submit_training(store, config)      # creates the run, queues its training
+    snapshot = runner.snapshot(store, run_id)           # RunSnapshot: status, epoch, losses...
+    runner.stop(store, run_id)                          # Stop after the current batch
+    runner.resume(store, run_id)                        # an interrupted or stopped run
+
+    job_id = runner.submit("export", store, run_id, {"formats": ["keras"]})
+    job_id = runner.submit("evaluate", store, run_id)
+    job_id = runner.submit("predict_batch", store, run_id, {"k": 3}, files={"upload.zip": f})
+    status = runner.job_status(store, job_id, run_id)   # JobStatus; .result once finished
+    status = runner.latest_job(store, run_id, "evaluate")  # re-attach after a reload
+    runner.cancel(store, job_id, run_id)                # drop or end a job of any kind
+
+Results for the pages: ``core.jobs.evaluation.load_evaluation(status.folder)`` (an
+``EvalResult``) and ``status.result["gradcam"]``; ``core.jobs.exporting.report_from_result``
+(an ``ExportReport``); ``status.result["rows"]`` and ``status.folder / status.result["csv"]``
+of a batch prediction. ``train`` jobs are started with ``submit_training`` and ``resume``,
+not ``submit``. Parameters come from page code, never straight from a visitor.
+
+Every call first settles the queue (``tick``): workers that died are reaped (their run reads
+``interrupted`` with a plain message) and queued jobs start when slots are free. So a page
+that polls keeps the queue moving even if a worker was killed, and a restarted server
+re-attaches: a live worker keeps its run, a dead one's run becomes interrupted. Submitting a
+kind that is "one per run" (train, export, evaluate) while one is queued or running returns
+the existing job's id, so two Resume clicks start one job. ``StudioError`` carries a plain
+sentence for the page in every refusal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from core.errors import StudioError
+from core.jobs.executor import Executor, LocalProcessExecutor
+from core.jobs.kinds import get_kind
+from core.jobs.registry import JobEntry, JobRegistry, RegistryState
+from core.jobs.request import (
+    JOBS_FOLDER,
+    REQUEST_FILE,
+    STOP_FILE,
+    JobRequest,
+    absolute_settings,
+    job_folder,
+    new_job_id,
+    validate_job_id,
+    write_state,
+    write_upload,
+)
+from core.jobs.scheduler import mark_queued, settle
+from core.jobs.snapshot import JobStatus, RunSnapshot, read_job_status, read_run_snapshot
+from core.settings import Settings
+from core.spec.run import RunConfig
+from core.store.disk import check_disk_room
+from core.store.runs import RunStore
+
+RESUMABLE = ("interrupted", "stopped")
+
+
+def _workspace(store: RunStore) -> str:
+    return str(store.root.resolve())
+
+
+class JobRunner:
+    """Submits, watches and stops heavy jobs; reads their results (see the module docstring).
+
+    Args:
+        settings: runs folder (the registry lives in it), job cap and the settings passed to
+            workers (default ``Settings.from_env()``).
+        executor: where workers run (default ``LocalProcessExecutor``).
+    """
+
+    def __init__(self, settings: Settings | None = None, executor: Executor | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self.executor: Executor = executor or LocalProcessExecutor()
+        self.registry = JobRegistry(self.settings.runs_dir)
+
+    # --- training -------------------------------------------------------------------------
+    def submit_training(self, store: RunStore, config: RunConfig) -> str:
+        """Creates a run for ``config`` in ``store`` and queues its training; returns the run id.
+
+        Raises:
+            DiskFullError: no disk space is left under the cap (nothing is created).
+        """
+        check_disk_room(self.settings, "training")
+        run_id = store.create(config)
+        store.append_log(run_id, f"config: {config.to_json(indent=None)}")
+        self._submit("train", store, run_id, {"resume": False}, None, check_disk=False)
+        return run_id
+
+    def resume(self, store: RunStore, run_id: str) -> str:
+        """Continues an interrupted or stopped run from its last checkpoint; returns the job id.
+
+        While the run already has a queued or running training job, that job's id is returned
+        (nothing new starts).
+
+        Raises:
+            StudioError: the run is finished, failed, or not in this workspace.
+        """
+        store.path(run_id)
+        with self.registry.locked() as state:
+            settle(state, self.executor, self.settings.max_jobs)
+            existing = state.for_run("train", _workspace(store), run_id)
+            if existing is not None:
+                return existing.job_id
+            status = store.status(run_id)
+            if status not in RESUMABLE:
+                raise StudioError(
+                    f"Only an interrupted or stopped run can be resumed; this one is {status}."
+                )
+            store.append_log(run_id, "resume requested")
+            return self._submit("train", store, run_id, {"resume": True}, None, check_disk=True)
+
+    def stop(self, store: RunStore, run_id: str) -> None:
+        """Stops the run's training: after the current batch, or at once while it is queued."""
+        run_dir = store.path(run_id)
+        with self.registry.locked() as state:
+            settle(state, self.executor, self.settings.max_jobs)
+            entry = state.for_run("train", _workspace(store), run_id)
+            if entry is None:
+                return  # not training (any more)
+            if entry.state == "running":
+                (run_dir / STOP_FILE).touch()  # the worker checks it every batch
+                return
+            state.remove(entry.job_id)
+            store.update_status(run_id, status="stopped", error=None)
+            store.append_log(run_id, "stopped while queued")
+            write_state(Path(entry.folder), state="stopped", ended=time.time())
+
+    def snapshot(self, store: RunStore, run_id: str) -> RunSnapshot:
+        """Everything the Train page shows about the run (settles the queue first).
+
+        Raises:
+            RunNotFoundError: the run is not in this workspace.
+        """
+        store.path(run_id)
+        with self.registry.locked() as state:
+            settle(state, self.executor, self.settings.max_jobs)
+            entry = state.for_run("train", _workspace(store), run_id)
+            position = state.position(entry.job_id) if entry else None
+        return read_run_snapshot(store, run_id, entry, position)
+
+    # --- any kind -------------------------------------------------------------------------
+    def submit(
+        self,
+        kind: str,
+        store: RunStore,
+        run_id: str | None = None,
+        params: dict[str, Any] | None = None,
+        files: dict[str, bytes | IO[bytes]] | None = None,
+    ) -> str:
+        """Queues a job of ``kind`` (``core.jobs.kinds``); returns its job id.
+
+        Args:
+            kind: "export", "evaluate" or "predict_batch" (training goes through
+                ``submit_training`` and ``resume``, which check the run's state).
+            store: the visitor's workspace.
+            run_id: the run it works on (required unless the kind works without one).
+            params: the kind's parameters (JSON types; see the kind's module).
+            files: uploads to put into the job folder first, by plain file name.
+
+        Raises:
+            StudioError: unknown kind, missing run, the kind's check refused the input, or no
+                disk space is left under the cap (``DiskFullError``).
+        """
+        if kind == "train":
+            raise ValueError("Start training with submit_training() or resume().")
+        return self._submit(kind, store, run_id, params, files, check_disk=True)
+
+    def _submit(
+        self,
+        kind: str,
+        store: RunStore,
+        run_id: str | None,
+        params: dict[str, Any] | None,
+        files: dict[str, bytes | IO[bytes]] | None,
+        check_disk: bool,
+    ) -> str:
+        spec = get_kind(kind)
+        if spec.needs_run and run_id is None:
+            raise StudioError(f"A {spec.label} needs a run.")
+        if run_id is not None:
+            store.path(run_id)
+        job_id = new_job_id(kind)
+        folder = job_folder(store.root.resolve(), run_id, job_id)
+        folder.mkdir(parents=True)
+        try:
+            for name, data in (files or {}).items():
+                write_upload(folder, name, data)
+            if spec.check is not None:
+                spec.check(folder, params or {}, self.settings)
+            if check_disk and spec.disk_action is not None:  # the uploads above count too
+                check_disk_room(self.settings, spec.disk_action)
+            with self.registry.locked() as state:
+                return self._enqueue(state, kind, store, run_id, job_id, params or {})
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+
+    def _enqueue(
+        self,
+        state: RegistryState,
+        kind: str,
+        store: RunStore,
+        run_id: str | None,
+        job_id: str,
+        params: dict[str, Any],
+    ) -> str:
+        """Adds the job under the lock (or returns the run's existing job of this kind)."""
+        spec = get_kind(kind)
+        workspace = _workspace(store)
+        settle(state, self.executor, self.settings.max_jobs)
+        if spec.one_per_run and run_id is not None:
+            existing = state.for_run(kind, workspace, run_id)
+            if existing is not None:
+                shutil.rmtree(job_folder(workspace, run_id, job_id), ignore_errors=True)
+                return existing.job_id
+        request = JobRequest(
+            job_id, kind, workspace, run_id, params, absolute_settings(self.settings),
+            self.executor.name, time.time(),
+        )  # fmt: skip
+        request.save()
+        write_state(request.folder, state="queued", submitted=request.submitted)
+        if spec.owns_run_status and run_id is not None:
+            (store.path(run_id) / STOP_FILE).unlink(missing_ok=True)  # an old Stop is done
+            mark_queued(store, run_id, job_id)
+        state.add(
+            JobEntry(
+                job_id, kind, workspace, run_id, str(request.folder),
+                executor=self.executor.name, submitted=request.submitted,
+            )
+        )  # fmt: skip
+        settle(state, self.executor, self.settings.max_jobs)
+        return job_id
+
+    def cancel(self, store: RunStore, job_id: str, run_id: str | None = None) -> None:
+        """Cancels a job of any kind; it reads ``stopped``.
+
+        A training job stops as ``stop`` does (after the current batch); another kind is
+        dropped from the queue, or its worker is ended at once.
+        """
+        status = self.job_status(store, job_id, run_id)
+        if status.kind == "train" and status.run_id is not None:
+            self.stop(store, status.run_id)
+            return
+        with self.registry.locked() as state:
+            entry = state.remove(job_id)
+            if entry is None:
+                return
+            (status.folder / STOP_FILE).touch()
+            if entry.state == "running" and entry.handle is not None:
+                self.executor.kill(entry.handle)
+            write_state(status.folder, state="stopped", ended=time.time())
+
+    def job_status(self, store: RunStore, job_id: str, run_id: str | None = None) -> JobStatus:
+        """The job's state, progress, message, error and (once finished) result.
+
+        Raises:
+            StudioError: there is no such job in this workspace (and run).
+        """
+        folder = job_folder(store.root.resolve(), run_id, validate_job_id(job_id))
+        if not (folder / REQUEST_FILE).is_file():
+            raise StudioError("There is no such job in this workspace.")
+        request = JobRequest.load(folder)
+        with self.registry.locked() as state:
+            settle(state, self.executor, self.settings.max_jobs)
+            entry = state.get(job_id)
+            position = state.position(job_id)
+        return read_job_status(folder, job_id, request.kind, run_id, entry, position)
+
+    def job_result(self, store: RunStore, job_id: str, run_id: str | None = None) -> dict[str, Any]:
+        """The result of a finished job.
+
+        Raises:
+            StudioError: the job has not finished; the message says why (its error, if any).
+        """
+        status = self.job_status(store, job_id, run_id)
+        if status.result is None:
+            raise StudioError(status.error or f"This job has not finished (it is {status.state}).")
+        return status.result
+
+    def latest_job(self, store: RunStore, run_id: str | None, kind: str) -> JobStatus | None:
+        """The newest job of ``kind`` of the run (or workspace): re-attach after a reload."""
+        base = store.root if run_id is None else store.path(run_id)
+        folder = base / JOBS_FOLDER
+        names = sorted(p.name for p in folder.glob(f"{kind}-*")) if folder.is_dir() else []
+        for name in reversed(names):
+            with contextlib.suppress(StudioError):
+                return self.job_status(store, name, run_id)
+        return None
+
+    def active_jobs(self) -> list[JobEntry]:
+        """Queued and running jobs of every workspace, in queue order (after a tick)."""
+        self.tick()
+        return self.registry.entries()
+
+    def tick(self) -> None:
+        """Settles the queue: reaps dead workers and launches queued jobs into free slots."""
+        with self.registry.locked() as state:
+            settle(state, self.executor, self.settings.max_jobs)
+
+    # --- waiting (CLI, benches, tests) ---------------------------------------------------
+    def wait_for_run(
+        self, store: RunStore, run_id: str, timeout_s: float = 600.0, poll_s: float = 0.25
+    ) -> RunSnapshot:
+        """Polls until the run is no longer active or ``timeout_s`` passed; the last snapshot."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            snapshot = self.snapshot(store, run_id)
+            if not snapshot.active or time.monotonic() > deadline:
+                return snapshot
+            time.sleep(poll_s)
+
+    def wait_for_job(
+        self,
+        store: RunStore,
+        job_id: str,
+        run_id: str | None = None,
+        timeout_s: float = 600.0,
+        poll_s: float = 0.25,
+    ) -> JobStatus:
+        """Polls until the job ended or ``timeout_s`` passed; returns the last status."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            status = self.job_status(store, job_id, run_id)
+            if status.done or time.monotonic() > deadline:
+                return status
+            time.sleep(poll_s)
+
+
+_runner_lock = threading.Lock()
+_runners: dict[Settings, JobRunner] = {}
+
+
+def get_runner(settings: Settings | None = None) -> JobRunner:
+    """The web process's runner for ``settings`` (default: ``Settings.from_env()`` now).
+
+    One runner per settings value, made on first use: a process whose ``STUDIO_*`` folders
+    change (the page tests give each test its own) gets a runner, registry and workers that
+    use the current folders, never those of the first caller.
+    """
+    key = settings or Settings.from_env()
+    with _runner_lock:
+        if key not in _runners:
+            _runners[key] = JobRunner(key)
+        return _runners[key]

@@ -1,0 +1,135 @@
+"""Queue discipline, run under the registry lock: reap dead workers, launch queued jobs.
+
+``settle`` is called by every process that touches the queue: the web server on each poll
+(``JobRunner.tick``), a worker's heartbeat, and a worker as it ends. So a finished job frees its
+slot at once, and a killed worker (kill -9, out-of-memory kill, a machine reboot) is noticed by
+the next poll and never blocks the queue:
+
+1. a running entry whose process is gone is removed; its job reads ``interrupted`` and, when it
+   was training a run that still says it is active, the run reads ``interrupted`` with a plain
+   message (``Resume`` continues from the last finished epoch);
+2. queued entries are launched, in order, while fewer than ``max_jobs`` run;
+3. queued runs get a fresh heartbeat, so ``effective_status`` keeps reading them as queued.
+
+A queued run's ``status.json`` names the job (``job``) and the queue as its owner rather than a
+process; the process that last refreshed it is its ``pid``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from core.atomic import write_json_atomic
+from core.errors import StudioError
+from core.jobs.executor import Executor
+from core.jobs.registry import JobEntry, RegistryState
+from core.jobs.request import FINAL_JOB_STATES, read_state, write_state
+from core.store.runs import ACTIVE_STATUSES, HOST, RunStore
+
+QUEUE_OWNER = "job-queue"
+QUEUED_REFRESH_S = 10.0
+LOST_RUN_MESSAGE = (
+    "The training process stopped unexpectedly (it was ended from outside or ran out of "
+    "memory). Press Resume to continue from the last finished epoch."
+)
+LOST_JOB_MESSAGE = "The job's process stopped unexpectedly (ended from outside or out of memory)."
+
+
+def settle(state: RegistryState, executor: Executor, max_jobs: int) -> list[JobEntry]:
+    """Reaps dead workers, launches queued jobs into free slots, refreshes queued runs.
+
+    Returns:
+        The entries that were reaped (their process was gone).
+    """
+    lost = reap(state, executor)
+    launch_queued(state, executor, max_jobs)
+    keep_queued_alive(state)
+    return lost
+
+
+def reap(state: RegistryState, executor: Executor) -> list[JobEntry]:
+    """Removes running entries of ``executor`` whose worker is gone; marks them interrupted."""
+    lost = []
+    for entry in state.running():
+        if entry.executor != executor.name or executor.is_alive(entry.handle or {}):
+            continue
+        state.remove(entry.job_id)
+        mark_lost(entry)
+        lost.append(entry)
+    return lost
+
+
+def mark_lost(entry: JobEntry) -> None:
+    """Marks a job whose worker vanished (and the run it was training) as interrupted."""
+    folder = Path(entry.folder)
+    with contextlib.suppress(OSError):
+        if folder.is_dir() and read_state(folder).get("state") not in FINAL_JOB_STATES:
+            write_state(folder, state="interrupted", error=LOST_JOB_MESSAGE, ended=time.time())
+    if entry.run_id is None:
+        return
+    store = RunStore(entry.workspace)
+    with contextlib.suppress(OSError, StudioError):
+        info = store.read_status(entry.run_id)
+        if info.get("status") in ACTIVE_STATUSES and info.get("job") == entry.job_id:
+            store.update_status(entry.run_id, status="interrupted", error=LOST_RUN_MESSAGE)
+            store.append_log(entry.run_id, f"worker of job {entry.job_id} is gone: interrupted")
+
+
+def launch_queued(state: RegistryState, executor: Executor, max_jobs: int) -> None:
+    """Launches queued entries of ``executor``, first in line first, while slots are free."""
+    for entry in state.queued():
+        if len(state.running()) >= max_jobs:
+            return
+        if entry.executor != executor.name:
+            continue  # another executor's job: its own processes launch it
+        try:
+            handle = executor.launch(Path(entry.folder))
+        except (OSError, StudioError) as error:
+            state.remove(entry.job_id)
+            with contextlib.suppress(OSError):
+                write_state(
+                    Path(entry.folder),
+                    state="failed",
+                    error=f"The job could not be started ({error}).",
+                    ended=time.time(),
+                )
+            continue
+        state.mark_running(entry, handle, time.time())
+
+
+def mark_queued(store: RunStore, run_id: str, job_id: str) -> None:
+    """Writes the run's ``status.json`` as queued for ``job_id`` (owned by the queue)."""
+    info = store.read_status(run_id)
+    info.update(
+        status="queued",
+        error=None,
+        job=job_id,
+        owner=QUEUE_OWNER,
+        pid=os.getpid(),
+        host=HOST,
+        heartbeat=time.time(),
+    )
+    write_json_atomic(store.path(run_id) / "status.json", info)
+
+
+def keep_queued_alive(state: RegistryState, now: float | None = None) -> None:
+    """Refreshes the heartbeat of queued runs so they do not read as interrupted."""
+    now = time.time() if now is None else now
+    for entry in state.queued():
+        if entry.run_id is None:
+            continue
+        store = RunStore(entry.workspace)
+        with contextlib.suppress(OSError, StudioError):
+            info: dict[str, Any] = store.read_status(entry.run_id)
+            if info.get("job") != entry.job_id or info.get("status") != "queued":
+                continue
+            heartbeat, pid = info.get("heartbeat"), info.get("pid")
+            fresh = isinstance(heartbeat, int | float) and now - heartbeat < QUEUED_REFRESH_S
+            if not fresh or not isinstance(pid, int) or not psutil.pid_exists(pid):
+                mark_queued(store, entry.run_id, entry.job_id)

@@ -1,0 +1,7 @@
+"""AppTest fixtures for the UI tests that run the app (e.g. the Keras guard)."""
+
+from __future__ import annotations
+
+from tests.helpers.apptest import new_app, studio_env
+
+__all__ = ["new_app", "studio_env"]  # pytest finds fixtures by name in a conftest

@@ -1,0 +1,50 @@
+"""The web process's model cache: least recently used first, bounded by count and by MB."""
+
+from __future__ import annotations
+
+from ui.run_picker import ModelCache, parameter_mb
+
+
+def _sizes(models: dict[str, float]):  # size_mb of the stand-in "models" (plain strings)
+    return lambda model: models[model]
+
+
+def test_count_bound_drops_the_least_recently_used() -> None:
+    cache, loads = ModelCache(), []
+    sizes = {name: 1.0 for name in "abcd"}
+
+    def get(name: str) -> str:
+        def load() -> str:
+            loads.append(name)
+            return name
+
+        return cache.get(name, load, max_models=2, max_mb=100, size_mb=_sizes(sizes))
+
+    assert [get(n) for n in ("a", "b", "a", "c")] == ["a", "b", "a", "c"]
+    assert cache.keys() == ["a", "c"]  # "b" was the least recently used
+    assert loads == ["a", "b", "c"]  # the second "a" came from the cache
+    get("b")
+    assert loads[-1] == "b" and cache.keys() == ["c", "b"]
+
+
+def test_memory_bound_keeps_at_most_max_mb_but_always_the_newest() -> None:
+    cache = ModelCache()
+    sizes = {"small": 30.0, "medium": 60.0, "huge": 500.0}
+    for name in ("small", "medium"):
+        cache.get(name, str(name).strip, max_models=10, max_mb=100, size_mb=_sizes(sizes))
+    assert cache.keys() == ["small", "medium"] and cache.total_mb() == 90.0
+    cache.get("huge", lambda: "huge", max_models=10, max_mb=100, size_mb=_sizes(sizes))
+    assert cache.keys() == ["huge"]  # above the bound alone, but the page asked for it
+
+
+def test_parameter_mb_counts_float32_parameters() -> None:
+    import keras
+
+    model = keras.Sequential([keras.Input((256,)), keras.layers.Dense(1024)])
+
+    class Loaded:  # what the cache holds: anything with a .model
+        pass
+
+    loaded = Loaded()
+    loaded.model = model  # type: ignore[attr-defined]
+    assert parameter_mb(loaded) == (256 * 1024 + 1024) * 4 / 2**20

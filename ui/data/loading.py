@@ -1,0 +1,220 @@
+"""Turns a folder of images into the session's dataset (scan, split, store).
+
+Used by the Home page (sample dataset), the Data page (every source) and a re-run from the Runs
+page (the run's own ``DataSpec``). Engine modules are imported inside the functions, so
+importing this file stays cheap.
+
+Uploads (a zip, images per class) go into a new folder of the workspace
+(``core.store.workspace.new_upload_dir``: owners only, it is the workspace's first write) and
+fit the disk cap before anything is written (``core.store.disk``). A new upload that loads
+replaces the workspace's previous uploads (``core.store.uploads.replace_uploads``); one that
+does not load is removed, so the previous dataset stays usable.
+
+Every dataset that becomes the session's (``session.set_data``) is also recorded in the owner's
+workspace (``core.store.datasets``), so a reload re-attaches it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ui import session
+
+if TYPE_CHECKING:
+    from core.data.report import SkippedFile
+    from core.data.spec import AugmentSpec, DataSpec
+
+
+def sample_folder() -> Path:
+    """Returns where the generated sample dataset is kept (shared, read-only for visitors)."""
+    from core.store.datasets import sample_root
+
+    return sample_root(session.get_settings())
+
+
+def upload_folder(kind: str) -> Path:
+    """Returns a new folder for an upload of this workspace, e.g. ``<data>/<ws>/zip-<time>``.
+
+    Raises:
+        ReadOnlyError: this session holds a read-only link.
+    """
+    from core.store.workspace import new_upload_dir
+
+    return new_upload_dir(session.get_settings(), session.get_run_store(), kind)
+
+
+def load_dataset(
+    path: str, *, source: str, skipped: list[SkippedFile] | None = None
+) -> session.DataState:
+    """Scans ``path``, splits it with the default settings and makes it the session's dataset.
+
+    Args:
+        path: Folder with one sub-folder per class (or train/val/test folders).
+        source: Short description for the status panels ("Sample dataset", "Zip: pets.zip").
+        skipped: files refused before they reached the folder (e.g. uploads that are not
+            images), listed with the scan's skipped files.
+
+    Returns:
+        The stored ``DataState``.
+
+    Raises:
+        DataError: if the folder holds no usable dataset (message for the user).
+    """
+    from core.data.spec import DataSpec
+
+    return load_data_spec(DataSpec(path=str(path)), source=source, skipped=skipped)
+
+
+def load_data_spec(
+    spec: DataSpec, *, source: str, skipped: list[SkippedFile] | None = None
+) -> session.DataState:
+    """Scans ``spec.path``, splits it with ``spec``'s settings and makes it the session's dataset.
+
+    The spec is stored as given, so a re-run trains on exactly the settings of its run.
+
+    Args:
+        spec: Where the images are and how to split, resize and augment them.
+        source: Short description for the status panels.
+        skipped: files refused before they reached the folder (listed as skipped too).
+
+    Raises:
+        DataError: if the folder holds no usable dataset (message for the user).
+    """
+    state = session.make_data_state(spec, source, skipped)
+    session.set_data(state)  # also recorded in the workspace, for a reload
+    return state
+
+
+def resplit(
+    state: session.DataState,
+    *,
+    val_ratio: float,
+    test_ratio: float,
+    seed: int,
+    resize_mode: str,
+    augmentation: AugmentSpec,
+) -> session.DataState:
+    """Applies new split/augmentation settings to the loaded dataset without rescanning it."""
+    from dataclasses import replace
+
+    from core.data.splits import split_dataset
+
+    spec = replace(
+        state.spec,
+        val_ratio=val_ratio,
+        test_ratio=test_ratio,
+        seed=seed,
+        resize_mode=resize_mode,
+        augmentation=augmentation,
+    )
+    split = split_dataset(state.report, val_ratio, test_ratio, seed)
+    new_state = session.DataState(spec=spec, report=state.report, split=split, source=state.source)
+    session.set_data(new_state)
+    return new_state
+
+
+def load_sample() -> session.DataState:
+    """Generates (or reuses) the sample dataset and makes it the session's dataset."""
+    from core.data.sample import ensure_sample_dataset
+
+    folder = ensure_sample_dataset(sample_folder())
+    return load_dataset(str(folder), source="Sample dataset")
+
+
+def load_zip(upload: Any) -> session.DataState:
+    """Extracts an uploaded zip safely into this workspace's data folder and loads it.
+
+    Args:
+        upload: The ``UploadedFile`` (any binary file object with a ``name``).
+
+    Raises:
+        ReadOnlyError: a read-only link. DiskFullError: no room under the disk cap.
+        DataError: an unsafe or too large zip, or no usable dataset in it.
+    """
+    from core.data.zipsafe import extract_zip
+    from core.store.disk import upload_limits
+
+    folder = upload_folder("zip")  # refuses a read-only link first
+    limits = upload_limits(session.get_settings())  # the zip must also fit under the disk cap
+    source = f"Zip: {getattr(upload, 'name', 'upload')}"
+    return _load_upload(
+        folder, lambda: load_dataset(str(extract_zip(upload, folder, limits)), source=source)
+    )
+
+
+def _load_upload(folder: Path, load: Callable[[], session.DataState]) -> session.DataState:
+    """Runs ``load`` on a new upload folder: replaces older uploads, or removes the new one."""
+    from core.store.uploads import remove_upload, replace_uploads
+
+    settings, store = session.get_settings(), session.get_run_store()
+    try:
+        state = load()
+    except Exception:
+        remove_upload(settings, store, folder)  # the previous dataset stays usable
+        raise
+    replace_uploads(settings, store, keep=Path(state.spec.path))
+    return state
+
+
+def load_class_uploads(uploads: list[tuple[str, list[Any]]]) -> session.DataState:
+    """Writes images uploaded class by class into a new folder and loads it.
+
+    Class and file names come from the visitor, so both go through ``safe_name`` (no path
+    separators, no traversal, no reserved names) before touching the disk, and each file is
+    decoded before it is written (``core.data.class_images``); refused files are listed under
+    the skipped files with their reason.
+
+    Args:
+        uploads: (class name, uploaded files) pairs.
+
+    Raises:
+        DataError: on an unsafe or duplicate class name, or a class without usable images.
+        ReadOnlyError: a read-only link. DiskFullError: no room under the disk cap.
+    """
+    from core.data.zipsafe import safe_name
+    from core.errors import DataError
+    from core.store.disk import check_disk_room
+
+    names = [safe_name(name.strip()) for name, _ in uploads]
+    if len({name.lower() for name in names}) != len(names):
+        raise DataError("Two classes have the same name; give every class its own name.")
+    for name, (_, files) in zip(names, uploads, strict=True):
+        if not files:
+            raise DataError(f"Class '{name}' has no images; add at least one.")
+    root = upload_folder("upload")  # refuses a read-only link first
+    needed = sum(len(upload.getvalue()) for _, files in uploads for upload in files)
+    check_disk_room(session.get_settings(), "this upload", needed_bytes=needed)
+    source = f"Uploaded images ({len(names)} classes)"
+    return _load_upload(root, lambda: _write_classes(root, names, uploads, source))
+
+
+def _write_classes(
+    root: Path, names: list[str], uploads: list[tuple[str, list[Any]]], source: str
+) -> session.DataState:
+    """Writes each class's decodable images into ``root`` and loads the result."""
+    from core.data.class_images import add_class_images
+    from core.data.report import SkippedFile
+    from core.errors import DataError
+
+    skipped: list[SkippedFile] = []
+    for name, (_, files) in zip(names, uploads, strict=True):
+        pairs = [(str(getattr(f, "name", f"image_{i}")), f.getvalue()) for i, f in enumerate(files)]
+        added = add_class_images(root, name, pairs)
+        skipped += [SkippedFile(f"{name}/{file}", reason) for file, reason in added.skipped]
+        if not added.saved:
+            file, reason = added.skipped[0]
+            raise DataError(
+                f"None of the images of class '{name}' can be used (e.g. '{file}': {reason})."
+            )
+    return load_dataset(str(root), source=source, skipped=skipped)
+
+
+def load_server_folder(path: str) -> session.DataState:
+    """Loads a server folder, refused unless it lies inside the allowed roots."""
+    from core.data.scan import resolve_data_folder
+
+    roots = session.get_settings().folder_source_roots
+    folder = resolve_data_folder(path, roots)
+    return load_dataset(str(folder), source=f"Server folder: {folder.name}")

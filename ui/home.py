@@ -1,0 +1,129 @@
+"""The Home page's parts: the one-click demo, the steps, the sample shortcut, the status.
+
+The demo (``start_demo``) trains the built-in sample with ``core.spec.recipes.demo_config``
+through the job runner, exactly as the Train page's Start would (same owner, disk and
+validation checks), and opens the Train page on the live run, whose result card links to
+Evaluate and Predict.
+
+The Home page must stay fast: nothing here imports TensorFlow or an engine module at import time
+(bench/app_startup.py measures it).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import common, session
+
+STEPS = (
+    ("data", "Bring images in folders, one folder per class (a zip, uploads, or the sample)."),
+    ("model", "Pick a pretrained backbone, where to cut it, the head to put on top."),
+    ("train", "Train with live loss and accuracy curves; stop any time."),
+    ("evaluate", "See accuracy, the confusion matrix and the mistakes on held-out images."),
+    ("predict", "Classify new images and download the trained model."),
+)
+
+
+def show_steps() -> None:
+    """The numbered steps of the studio, one line each."""
+    for number, (page, text) in enumerate(STEPS, start=1):
+        title = common.PAGES[page][1]
+        st.markdown(f"**{number}. {title}** — {text}")
+
+
+DEMO_NEEDS_WEIGHTS = (
+    "The demo needs MobileNetV2's ImageNet weights, and this server has neither the file nor "
+    "internet access to download it. To get them, put Keras's file '{file}' in the server's "
+    "weights folder (the folder named by STUDIO_WEIGHTS_DIR), or let the server reach the "
+    "internet once. Meanwhile, load the sample dataset below and train it step by step."
+)
+
+
+def demo_recipe() -> str:
+    """The demo's recipe in one sentence, shown under the button (``core.spec.recipes``)."""
+    from core.spec.recipes import DEMO_RECIPE
+
+    return DEMO_RECIPE
+
+
+def start_demo() -> None:
+    """Loads the sample, submits the demo run and switches to the Train page to watch it.
+
+    Errors (a read-only link, no weights, a full disk, a full queue) are said in one plain
+    sentence on Home, and nothing is started.
+    """
+    from core.data.checks import check_validation_split
+    from core.data.sample import ensure_sample_dataset
+    from core.jobs.runner import get_runner
+    from core.model.backbones import get_backbone
+    from core.model.weights import weights_available
+    from core.spec.recipes import DEMO_RUN_NAME, demo_config
+    from core.store.access import require_owner
+    from ui.data.loading import load_data_spec, sample_folder
+
+    try:
+        store = session.get_run_store()
+        require_owner(store, "starting the demo")
+        if not weights_available("mobilenet_v2").ok:
+            file = get_backbone("mobilenet_v2").weights_file
+            st.warning(DEMO_NEEDS_WEIGHTS.format(file=file), icon=":material/cloud_off:")
+            return
+        with st.status("Preparing the demo...", expanded=False) as status:
+            config = demo_config(str(ensure_sample_dataset(sample_folder())))
+            status.update(label="Scanning the sample...")
+            data = load_data_spec(config.data, source="Sample dataset (demo)")
+            check_validation_split(data.report, data.split, config.data.val_ratio)
+            # The session's choices become the demo's: Model and Train show what ran.
+            session.set_model_spec(config.model)
+            session.set_train_config(config.train)
+            session.set_run_name(DEMO_RUN_NAME)
+            status.update(label="Queuing the run...")
+            run_id = get_runner(session.get_settings()).submit_training(store, config)
+            status.update(label="Demo started", state="complete")
+    except Exception as error:
+        common.show_error(error, "starting the demo")
+        return
+    session.set_current_run(run_id)
+    common.switch_page("train")
+
+
+def load_sample_dataset() -> None:
+    """Generates (or reuses) the sample dataset, loads it, and goes to the Data page."""
+    from ui.data.loading import load_dataset, sample_folder  # engine imports only on click
+
+    try:
+        with st.status("Preparing the sample dataset...", expanded=False) as status:
+            from core.data.sample import ensure_sample_dataset
+
+            folder = ensure_sample_dataset(sample_folder())
+            status.update(label="Scanning the images...")
+            load_dataset(str(folder), source="Sample dataset")
+            status.update(label="Sample dataset loaded", state="complete")
+    except Exception as error:
+        common.show_error(error, "loading the sample dataset")
+        return
+    common.switch_page("data")
+
+
+def show_status() -> None:
+    """Shows what this session has done so far, with links to the next step."""
+    summary = session.status_summary()
+    data_text = (
+        f"{summary['data']}: {summary['images']} images, {summary['classes']} classes"
+        if summary["data"]
+        else "not loaded"
+    )
+    columns = st.columns(3)
+    data_text = common.escape_markdown(data_text)  # the source can name the user's zip
+    columns[0].metric("Data", "ready" if summary["data"] else "missing", help=data_text)
+    columns[0].caption(data_text)
+    columns[1].metric("Model", summary["model"] or "default", help="Chosen on the Model page")
+    columns[1].caption("confirmed" if summary["model"] else "not confirmed yet")
+    columns[2].metric("Run", "watching" if summary["run"] else "none")
+    columns[2].caption(summary["run"] or "no run started in this session")
+    if not summary["data"]:
+        common.page_link("data", label="Next: load data")
+    elif not summary["model"]:
+        common.page_link("model", label="Next: choose a model")
+    else:
+        common.page_link("train", label="Next: train")

@@ -1,0 +1,99 @@
+"""Heavy jobs as the pages show them: submit through the runner, poll while they work.
+
+Export, evaluation and batch prediction run in worker processes (``core.jobs.runner``); a page
+submits one, keeps nothing but its id, and shows ``watch`` while it is queued or running: a
+fragment that reads the job's status every second and reruns the whole page once the job
+ended, so the page then shows the result from the job's files.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+from ui import common, session
+
+if TYPE_CHECKING:
+    from core.jobs.runner import JobRunner
+    from core.jobs.snapshot import JobStatus
+
+POLL_S = 1.0
+
+
+def runner() -> JobRunner:
+    """The web process's job runner for this deployment's settings."""
+    from core.jobs.runner import get_runner
+
+    return get_runner(session.get_settings())
+
+
+def submit(
+    kind: str,
+    run_id: str | None,
+    params: dict[str, Any] | None = None,
+    files: dict[str, Any] | None = None,
+) -> str:
+    """Queues a job of ``kind`` for this workspace (owner only); returns its id.
+
+    Raises:
+        ReadOnlyError: a read-only link. StudioError: the kind's check refused the input.
+    """
+    from core.store.access import require_owner
+
+    store = session.get_run_store()
+    require_owner(store, f"starting a {kind.replace('_', ' ')}")
+    return runner().submit(kind, store, run_id, params, files)
+
+
+def status(job_id: str, run_id: str | None) -> JobStatus | None:
+    """The job's status, or None when it is not (any more) in this workspace."""
+    try:
+        return runner().job_status(session.get_run_store(), job_id, run_id)
+    except ValueError:
+        return None
+
+
+def latest(run_id: str | None, kind: str) -> JobStatus | None:
+    """The newest job of ``kind`` of the run (re-attach after a reload), or None."""
+    try:
+        return runner().latest_job(session.get_run_store(), run_id, kind)
+    except ValueError:
+        return None
+
+
+def show_progress(job: JobStatus, label: str) -> None:
+    """The queue position, the worker starting, or a progress bar with the job's message."""
+    if job.state == "queued" and job.queue_position:
+        st.info(
+            f"{label}: waiting in the queue (position {job.queue_position}). The server runs "
+            f"{session.get_settings().max_jobs} heavy job(s) at a time; this one starts by "
+            "itself. You can leave this page.",
+            icon=":material/hourglass_top:",
+        )
+    elif job.state == "queued":
+        st.info(f"{label}: starting a worker process...", icon=":material/hourglass_top:")
+    else:
+        text = common.escape_markdown(job.message or f"{label}...")
+        st.progress(min(max(job.progress, 0.0), 1.0), text=text)
+
+
+def show_ended(job: JobStatus, label: str) -> None:
+    """A job that failed, was stopped or lost its worker: one plain sentence."""
+    if job.state == "stopped":
+        st.warning(f"{label} was cancelled.")
+    elif job.state in ("failed", "interrupted"):
+        st.error(common.escape_markdown(job.error or f"{label} failed."), icon=":material/error:")
+
+
+@st.fragment(run_every=POLL_S)
+def watch(job_id: str, run_id: str | None, label: str, key: str) -> None:
+    """Polls a queued or running job every second; reruns the page once it ended."""
+    job = status(job_id, run_id)
+    if job is None or job.done:
+        st.rerun(scope="app")
+        return
+    show_progress(job, label)
+    if st.button("Cancel", key=f"{key}_cancel", icon=":material/cancel:"):
+        runner().cancel(session.get_run_store(), job_id, run_id)
+        st.rerun(scope="app")

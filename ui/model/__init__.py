@@ -1,0 +1,1 @@
+"""Widgets and helpers of the Model page (backbone, cut, head, freezing, summary)."""

@@ -1,0 +1,83 @@
+"""The Model page's check and summary: build the chosen model once, then show what it holds."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+from ui import common, session
+from ui.model import facts
+
+if TYPE_CHECKING:
+    from core.model.spec import ModelSpec
+
+ASSUMED_CLASSES = 2  # until a dataset is loaded
+
+
+def class_count() -> int:
+    """Classes of the loaded dataset; says the summary assumes 2 when none is loaded yet."""
+    data = session.get_data()
+    if data is not None:
+        return len(data.report.classes)
+    common.require("data")
+    st.caption(f"Until a dataset is loaded, the summary assumes {ASSUMED_CLASSES} classes.")
+    return ASSUMED_CLASSES
+
+
+def confirm(spec: ModelSpec, num_classes: int, **choices: Any) -> None:
+    """Builds ``spec`` with ``choices`` once to check it, then makes it the session's model.
+
+    Args:
+        spec: The session's current model.
+        num_classes: Classes of the output layer.
+        **choices: ``ModelSpec`` fields chosen on the page (backbone, cut_layer, head...).
+    """
+    try:
+        chosen = replace(spec, **choices)
+        if chosen.weights == "imagenet" and not _weights_ok(chosen.backbone):
+            return  # refused before Start, with the file to provide (not after a failed run)
+        with st.status("Building the model to check it...", expanded=False) as status:
+            facts.model_summary(chosen.to_json(), num_classes)
+            status.update(label="Model checked", state="complete")
+    except Exception as error:
+        common.show_error(error, "building the model")
+    else:
+        session.set_model_spec(chosen)
+        st.toast("Model saved for training.")
+
+
+def _weights_ok(backbone: str) -> bool:
+    """False (with an error) when the ImageNet weights can be neither found nor downloaded."""
+    from core.model.weights import weights_available
+
+    availability = weights_available(backbone)
+    if not availability.ok:
+        st.error(
+            "Not saved: " + common.escape_markdown(availability.message), icon=":material/block:"
+        )
+    return availability.ok
+
+
+def show_summary(num_classes: int) -> None:
+    """The confirmed model's counts, layer table and Python code (with a download)."""
+    spec = session.get_model_spec()
+    summary = facts.model_summary(spec.to_json(), num_classes)
+    counts = summary["counts"]
+    st.subheader("Summary")
+    cols = st.columns(3)
+    cols[0].metric("Parameters", f"{counts['total']:,}")
+    cols[1].metric("Trainable", f"{counts['trainable']:,}")
+    cols[2].metric("Frozen (non-trainable)", f"{counts['non_trainable']:,}")
+    st.dataframe(summary["rows"], hide_index=True, width="stretch", height=320, key="model_summary")
+    with st.expander("Show as Python code"):
+        code = facts.python_code(spec.to_json(), num_classes)
+        st.code(code, language="python")
+        st.download_button(
+            "Download model.py",
+            code,
+            file_name="model.py",
+            mime="text/x-python",
+            key="model_code_download",
+        )

@@ -1,0 +1,303 @@
+"""The Runs page's parts: the run list, the comparison, and the actions on one run.
+
+Table rows, the overlay chart and the config diff come from ``core.evaluate.compare``; the export
+with its parity check is an ``export`` job in a worker process (``ui.jobs``), polled while it
+works and shown from its result afterwards (also after a reload). Only runs of the visitor's
+own workspace are listed. Re-run, delete and export are the owner's (``core.store.access``): a
+read-only link (``?view=``) sees the runs and downloads models and existing export bundles,
+nothing more.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from ui import common, jobs, session
+from ui.data import loading
+from ui.model import widgets as model_widgets
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from core.export.report import ExportReport
+    from core.store.access import WorkspaceAccess
+    from core.store.runs import RunRecord
+
+CURVE_METRICS = ("val_accuracy", "accuracy", "val_loss", "loss")
+
+
+def load_records() -> tuple[list[RunRecord], list[str]]:
+    """Every readable run of this workspace (newest first), and the ids of damaged ones."""
+    from core.errors import StudioError
+
+    store = session.get_run_store()
+    records, damaged = [], []
+    for run_id in reversed(store.run_ids()):
+        try:
+            records.append(store.load(run_id))
+        except StudioError:  # e.g. an unreadable config.json: named, not listed
+            damaged.append(run_id)
+    return records, damaged
+
+
+def label_of(record: RunRecord) -> str:
+    """The run's name (or id) and status, for pickers (shown as plain text)."""
+    return f"{record.config.name or record.run_id} ({record.status})"
+
+
+COMPACT_COLUMNS = ("label", "best val accuracy", "test accuracy")
+
+
+def show_table(records: list[RunRecord], damaged: list[str]) -> None:
+    """One row per run; a note naming the run folders that cannot be read.
+
+    Three narrow columns by default, so the table fits a phone without scrolling sideways; a
+    toggle shows every column (dataset, backbone, cut, head, epochs, time).
+    """
+    from core.evaluate.compare import runs_table
+
+    rows = [
+        {"label": label_of(record), **row}
+        for record, row in zip(records, runs_table(records), strict=True)
+    ]
+    every = st.toggle("Show every column", value=False, key="runs_all_columns")
+    st.dataframe(
+        rows,
+        hide_index=True,
+        key="runs_list",
+        column_order=None if every else COMPACT_COLUMNS,
+        column_config={
+            # Pixel widths that add up to less than a phone's 360-pixel column.
+            "label": st.column_config.TextColumn("Run", width=180),
+            "best val accuracy": st.column_config.NumberColumn(
+                "val acc", format="percent", width=70
+            ),
+            "test accuracy": st.column_config.NumberColumn("test acc", format="percent", width=70),
+        },
+    )
+    if damaged:  # run ids are the server's names, but shown as text all the same
+        st.caption(f"Not listed (damaged run folder): {common.escape_markdown(', '.join(damaged))}")
+
+
+def show_comparison(records: list[RunRecord]) -> None:
+    """Overlay curves and the highlighted config diff of the chosen runs."""
+    import pandas as pd
+
+    from core.evaluate.compare import config_diff, overlay_figure
+
+    by_id = {record.run_id: record for record in records}
+    chosen = st.multiselect(
+        "Compare runs",
+        list(by_id),
+        default=list(by_id)[:2],
+        format_func=lambda run_id: label_of(by_id[run_id]),
+        key="runs_compare",
+    )
+    if not chosen:
+        return
+    metric = st.selectbox("Curve", CURVE_METRICS, key="runs_metric")
+    selected = [by_id[run_id] for run_id in chosen]
+    st.plotly_chart(overlay_figure(selected, str(metric)), key="runs_overlay")
+    rows = config_diff({label_of(record): record.config.to_dict() for record in selected})
+    table = pd.DataFrame(rows).astype({"changed": bool})
+    only_changed = st.toggle("Only settings that differ", value=True, key="runs_only_changed")
+    if only_changed:
+        table = table[table["changed"]]
+    styled = table.style.apply(
+        lambda row: ["background-color: #fff3b0" if row["changed"] else "" for _ in row], axis=1
+    )
+    st.dataframe(styled, hide_index=True, key="runs_diff")
+
+
+def rerun(record: RunRecord) -> None:
+    """Loads the run's exact data, model and training settings and name; opens Train.
+
+    Nothing is rebuilt from defaults: the run's own ``RunConfig`` parts go into the session, so
+    Start on the Train page writes the same ``config.json``.
+
+    Raises:
+        ReadOnlyError: a read-only link.
+    """
+    from core.store.access import require_owner
+
+    require_owner(session.workspace_access(), "re-running a run")
+    config = record.config
+    loading.load_data_spec(config.data, source=f"Dataset of run {config.name or record.run_id}")
+    session.set_model_spec(config.model)
+    model_widgets.set_surgery_ops(config.model.surgery)  # the Model page edits the same steps
+    session.set_train_config(config.train)
+    session.set_run_name(config.name)
+    session.set_current_run(None)
+    common.switch_page("train")
+
+
+def bundle_path(record: RunRecord) -> Path:
+    """Where the run's export bundle is (or would be) kept."""
+    from core.store.workspace import export_dir
+
+    folder = export_dir(session.get_settings(), session.get_run_store(), record.run_id)
+    return folder / f"{record.path.name}_export.zip"
+
+
+def export(record: RunRecord, formats: list[str], quantise: bool) -> str:
+    """Queues the run's export with a parity check (owner only); returns the job id.
+
+    The export runs in a worker process (TensorFlow's memory leaves with it); the runner
+    refuses it when the disk cap leaves no room.
+
+    Raises:
+        ReadOnlyError: a read-only link. DiskFullError: no room under the disk cap.
+    """
+    from core.store.access import require_owner
+
+    require_owner(session.workspace_access(), "exporting a model")
+    return jobs.submit("export", record.run_id, {"formats": formats, "quantise": quantise})
+
+
+def show_export(record: RunRecord) -> None:
+    """The export form, the running export (polled) and the last export's report."""
+    from core.export.exporter import EXPORT_FORMATS
+    from core.jobs.exporting import report_from_result
+
+    with st.form("runs_export_form"):
+        formats = st.multiselect("Formats", EXPORT_FORMATS, default=list(EXPORT_FORMATS))
+        quantise = st.checkbox("Also a quantised TFLite model (about 4x smaller)")
+        go = st.form_submit_button("Export and check", icon=":material/package_2:")
+    if go:
+        export(record, formats, quantise)
+    job = jobs.latest(record.run_id, "export")  # also after a reload: the newest export
+    if job is None:
+        return
+    if not job.done:
+        st.caption("Exporting and checking each file against the app, in a separate process.")
+        jobs.watch(job.job_id, record.run_id, "Export", "runs_export")
+    elif job.state == "finished" and job.result is not None:
+        show_export_report(report_from_result(job.result))
+    else:
+        jobs.show_ended(job, "The export")
+
+
+def show_export_report(report: ExportReport) -> None:
+    """The parity table, the quantised model's agreement, warnings and the bundle download."""
+    st.write(f"Checked on {report.parity_images} {report.parity_source}:")
+    st.dataframe(
+        [
+            {"format": name, "max |Δp| vs app": f"{diff:.2e}"}
+            for name, diff in report.parity.items()
+        ],
+        hide_index=True,
+        key="runs_parity",
+    )
+    if report.quantised:
+        q = report.quantised
+        st.caption(
+            f"Quantised TFLite: accuracy {q['accuracy']} (float {q['float_accuracy']}), "
+            f"same top-1 answer on {q['top1_agreement']:.0%} of the images."
+        )
+    for warning in report.warnings:
+        st.warning(common.escape_markdown(warning))
+    if report.bundle and report.bundle.is_file():
+        download_bundle(report.bundle)
+
+
+def download_bundle(bundle: Path) -> None:
+    """The download button of an export bundle."""
+    st.download_button(
+        "Download the export bundle (.zip)",
+        bundle.read_bytes,  # read when clicked: no bundle is held in memory per rerun
+        bundle.name,
+        "application/zip",
+        key="runs_bundle_download",
+    )
+
+
+def show_actions(records: list[RunRecord]) -> None:
+    """Actions on one run: download for everyone; export, re-run and delete for the owner."""
+    access = session.workspace_access()
+    by_id = {record.run_id: record for record in records}
+    run_id = st.selectbox(
+        "Run", list(by_id), format_func=lambda rid: label_of(by_id[rid]), key="runs_action_run"
+    )
+    record = by_id[str(run_id)]
+    download, again, delete = st.columns(3)
+    if record.has_model:
+        download.download_button(
+            "Download model (.keras)",
+            record.paths["model"].read_bytes,  # read when clicked
+            f"{record.run_id}.keras",
+            key="runs_keras_download",
+        )
+    else:
+        download.caption("No trained model in this run.")
+    if not access.is_owner:
+        st.caption(
+            "This is a read-only link: you can look at the runs and download their models. "
+            "Only the owner link (with ws= in the address) can re-run, delete or export."
+        )
+        if bundle_path(record).is_file():  # an export the owner already made
+            download_bundle(bundle_path(record))
+        return
+    if again.button("Re-run with these settings", key="runs_rerun"):
+        rerun(record)
+    confirm = delete.checkbox("I really want to delete it", key="runs_delete_confirm")
+    if delete.button("Delete run", disabled=not confirm, key="runs_delete"):
+        delete_run(access, record.run_id)
+    if record.has_model:
+        with st.expander("Export (Keras, SavedModel, TFLite) with a parity check"):
+            show_export(record)
+
+
+def delete_run(access: WorkspaceAccess, run_id: str) -> None:
+    """Deletes a run (owner only) and its export bundle, then reloads the page."""
+    from core.store.access import require_owner
+    from core.store.disk import remove_orphan_exports
+
+    require_owner(access, "deleting a run")
+    access.store.delete(run_id)
+    remove_orphan_exports(session.get_settings())
+    if session.current_run_id() == run_id:
+        session.set_current_run(None)
+    st.rerun()
+
+
+def show_share() -> None:
+    """The owner's read-only link for this workspace: made on demand, renewable."""
+    from core.store.workspace import read_marker, view_token
+
+    access = session.workspace_access()
+    if not access.is_owner:
+        return
+    with st.expander("Share a read-only link", icon=":material/share:"):
+        st.write(
+            "Whoever opens the read-only link sees this workspace's runs, charts and metrics "
+            "and can download the models; they cannot train, re-run, delete, export or upload."
+        )
+        st.warning(
+            "The address in your browser (with ws=) is the owner link: whoever has it can "
+            "change and delete everything here. Share the read-only link instead.",
+            icon=":material/key:",
+        )
+        current = read_marker(access.store.root).get("view")
+        owner_token = session.workspace_token() or None
+        if isinstance(current, str):
+            st.code(share_link(current), language=None, wrap_lines=True)
+            if st.button(
+                "Renew the read-only link",
+                key="runs_share_renew",
+                help="Makes a new read-only link; the old one stops working.",
+            ):
+                view_token(session.get_settings(), owner_token, renew=True)
+                st.rerun()
+        elif st.button("Make a read-only link", key="runs_share_make"):
+            view_token(session.get_settings(), owner_token)
+            st.rerun()
+
+
+def share_link(view: str) -> str:
+    """The read-only link: this page's address (when the browser told it) with ``?view=``."""
+    from urllib.parse import urlencode
+
+    base = st.context.url or ""
+    return f"{base}?{urlencode({session.VIEW_PARAM: view})}"

@@ -1,0 +1,79 @@
+"""What the Train page shows about one run: its ``RunSnapshot``, read through the job runner.
+
+The run trains in a worker process (``core.jobs.runner``); everything the page shows comes from
+the run folder, so a reload, a second tab or a restarted server read the same thing. This
+module holds the page's small, Streamlit-free helpers: reading the snapshot, the result card's
+numbers, and the ETA and chart captions.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.jobs.runner import JobRunner
+    from core.jobs.snapshot import RunSnapshot
+    from core.settings import Settings
+    from core.store.runs import RunStore
+
+MAX_LOG_LINES = 200
+# The result card: (metrics.json key, label); validation first, then the untouched test split.
+RESULT_METRICS = (
+    ("val_accuracy", "Val accuracy"),
+    ("val_loss", "Val loss"),
+    ("test_accuracy", "Test accuracy"),
+    ("test_loss", "Test loss"),
+)
+
+
+def runner(settings: Settings) -> JobRunner:
+    """The web process's job runner for these settings."""
+    from core.jobs.runner import get_runner
+
+    return get_runner(settings)
+
+
+def load_snapshot(run_id: str, store: RunStore, settings: Settings) -> RunSnapshot:
+    """Returns the run's snapshot (the queue is settled first: a dead worker reads interrupted).
+
+    Raises:
+        RunNotFoundError: the run is not in this workspace (or the id is malformed).
+    """
+    return runner(settings).snapshot(store, run_id)
+
+
+def result_values(snapshot: RunSnapshot) -> dict[str, float | None]:
+    """The result card's numbers: ``metrics.json`` first, else the last epoch's row.
+
+    ``metrics.json`` holds the final weights' scores on the validation and test splits; a run
+    stopped before its final evaluation only has the history's validation scores.
+    """
+    last = snapshot.history[-1] if snapshot.history else {}
+    values: dict[str, float | None] = {}
+    for key, _ in RESULT_METRICS:
+        value = snapshot.metrics.get(key, last.get(key))
+        values[key] = float(value) if isinstance(value, int | float) else None
+    return values
+
+
+def format_eta(seconds: float | None) -> str:
+    """Formats an ETA in seconds as "1 min 05 s" (or "estimating..." when unknown)."""
+    if seconds is None or seconds < 0:
+        return "estimating..."
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+def epoch_points(snapshot: RunSnapshot) -> int:
+    """Returns how many epochs have a point on the chart (rows with a training loss)."""
+    return sum(1 for row in snapshot.history if row.get("loss") is not None)
+
+
+def log_lines(snapshot: RunSnapshot) -> list[str]:
+    """The run's last ``MAX_LOG_LINES`` events, oldest first."""
+    return list(snapshot.events)[-MAX_LOG_LINES:]
+
+
+def chart_signature(snapshot: RunSnapshot) -> tuple[Any, ...]:
+    """What makes the chart change, other than new per-batch points."""
+    return (snapshot.run_id, len(snapshot.history), snapshot.status)
