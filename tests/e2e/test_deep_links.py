@@ -60,7 +60,7 @@ def test_deep_link_after_restart_shows_the_menu_and_keeps_the_run(
         wait_idle(page)
         assert _menu(page) == MENU  # the navigation titles, not app/data/evaluate...
         chosen = page.locator('[data-testid="stMultiSelect"]').get_by_text("bookmarked (finished)")
-        assert chosen.first.is_visible()  # the bookmarked run, in the comparison picker
+        chosen.first.wait_for(state="visible")  # the bookmarked run, in the comparison picker
         page.locator('[data-testid="stSidebarNav"] a', has_text="Data").first.click()
         page.get_by_role("heading", name="1. Data").wait_for()
         wait_idle(page)

@@ -45,7 +45,7 @@ def test_upload_train_export_batch_then_another_visitor_trains(
     flow.wait_finished(visitor_a, timeout_s=600)
     journey.export_with_parity(visitor_a, timeout_s=600)
     journey.predict_batch(visitor_a, batch, timeout_s=600)
-    assert visitor_a.get_by_text("6 images classified").is_visible()
+    visitor_a.get_by_text("6 images classified").wait_for(state="visible", timeout=60_000)
 
     visitor_b = new_tab(browser)
     journey.sample_run(visitor_b, studio_server.url, SIZE, epochs=1, timeout_s=600)
