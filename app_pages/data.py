@@ -1,11 +1,11 @@
-"""Data: choose where the images come from, check the report, set the split and augmentation."""
+"""Data: choose where the images come from, check the report, split, duplicates, augmentation."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from ui import common, session
-from ui.data import sources, widgets
+from ui.data import duplicates, sources, widgets
 
 common.workspace_or_stop()
 common.page_header(
@@ -23,6 +23,8 @@ if state is None:
     st.stop()
 widgets.show_report(state)
 state = widgets.split_form(state)
+with st.container(border=True):
+    duplicates.section(state)
 widgets.augmentation_section(state)
 st.divider()
 common.page_link("model", label="Next: choose a model", icon=":material/arrow_forward:")

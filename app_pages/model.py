@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import common, session
-from ui.model import facts, head, summary, widgets
+from ui.model import advisor, facts, head, summary, widgets
 
 common.workspace_or_stop()
 common.page_header(
@@ -27,6 +27,7 @@ try:
         with st.spinner("Listing the layers of the backbone..."):
             layer_names = facts.layer_names(backbone, size)
         cut = widgets.cut_picker(backbone, size, spec.cut_layer if same else None)
+        advisor.section(backbone, size, weights, cut)
     with st.expander("Layer surgery (advanced)"):
         st.caption("Replace a run of backbone layers by one new layer, or insert one.")
         widgets.surgery_editor(facts.layer_names(backbone, size, up_to=cut))

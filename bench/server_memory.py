@@ -18,7 +18,10 @@ before/after comparison. Run from the repository root and read the JSON it print
 
     python bench/server_memory.py                       # the defaults of the issue (224 px)
     python bench/server_memory.py --size 96 --epochs 1 --per-class 20 --cycles 2  # smoke run
-    python bench/server_memory.py --app-dir /path/to/old/checkout
+    python bench/server_memory.py --app-dir /path/to/old/checkout --budget-mb 20000
+
+(``--budget-mb`` lifts the old code's fixed 2,700 MB budget, which otherwise refuses visitor B's
+run once visitor A's export has grown the server: that refusal is the bug, not a number.)
 """
 
 from __future__ import annotations
@@ -94,6 +97,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     env = {"STUDIO_DEFAULT_WEIGHTS": args.weights, "STUDIO_MAX_JOBS": "1"}
+    if args.budget_mb:  # the old code's fixed budget refuses visitor B after A's export
+        env["STUDIO_MEMORY_BUDGET_MB"] = str(args.budget_mb)
     app_dir = Path(args.app_dir).resolve() if args.app_dir else None
     result: dict[str, Any] = {
         "app_dir": str(app_dir or REPO_ROOT),
@@ -111,14 +116,19 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             flow.open_home(page_a, server.url)
             result["rss_after_home_mb"] = at_rest(server)
             result["visitor_a_s"] = visitor_a(page_a, server, args, Path(tmp))
+            result["rss_after_visitor_a_mb"] = at_rest(server)
             start = time.perf_counter()
             journey.sample_run(new_page(browser), server.url, 96, args.epochs, args.timeout)
             result["visitor_b_train_s"] = round(time.perf_counter() - start, 1)
             rest = [at_rest(server)]
-            for _ in range(args.cycles - 1):
-                journey.train_again(page_a, timeout_s=args.timeout)
-                journey.export_with_parity(page_a, timeout_s=args.timeout)
-                rest.append(at_rest(server))
+            try:
+                for _ in range(args.cycles - 1):
+                    journey.train_again(page_a, timeout_s=args.timeout)
+                    journey.export_with_parity(page_a, timeout_s=args.timeout)
+                    rest.append(at_rest(server))
+            except Exception as error:  # report what was measured, and where it stopped
+                result["cycles_stopped"] = f"{type(error).__name__}: {str(error).splitlines()[0]}"
+                result["rss_when_stopped_mb"] = at_rest(server)
             result["server_vmhwm_mb"] = proc_status_mb(server.process.pid, "VmHWM")
             browser.close()
     result["rss_at_rest_after_journey_mb"] = rest[0]
@@ -140,6 +150,9 @@ def main() -> None:
     parser.add_argument("--cycles", type=int, default=3, help="train + export cycles of A")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per step")
     parser.add_argument("--app-dir", default="", help="checkout to serve (default: this one)")
+    parser.add_argument(
+        "--budget-mb", type=int, default=0, help="STUDIO_MEMORY_BUDGET_MB for the server (0: unset)"
+    )
     args = parser.parse_args()
     args.per_class = args.per_class or None
     if args.weights == "imagenet":

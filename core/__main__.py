@@ -19,6 +19,7 @@ CLI_MODULES = (
     "core.cli.train",
     "core.cli.evaluate",
     "core.cli.analyse",
+    "core.cli.sweep",
 )
 
 

@@ -74,6 +74,11 @@ class Settings(ConfigMixin):
             1075 MB at 8 (27 s); 32 was no faster than 16. Lower it on a tight server.
         mlflow_tracking_uri: when set, every run is also tracked in MLflow at this URI
             (``core.train.tracking``; needs ``requirements-extra.txt``).
+        ray_address: when set (``ray://…``, ``host:port`` or ``auto``), each job runs as a Ray
+            task on that cluster instead of a local process (``core.jobs.ray_executor``; needs
+            ``requirements-cluster.txt``). Every node must see the same ``runs_dir`` path.
+        ray_job_cpus, ray_job_gpus, ray_job_memory_mb: what each job asks the cluster for
+            (memory None = no reservation).
     """
 
     runs_dir: str = "runs"
@@ -93,6 +98,10 @@ class Settings(ConfigMixin):
     max_cached_models: int = 4
     max_cached_model_mb: float = 512.0
     mlflow_tracking_uri: str | None = None
+    ray_address: str | None = None
+    ray_job_cpus: float = 1.0
+    ray_job_gpus: float = 0.0
+    ray_job_memory_mb: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.max_jobs, int) or self.max_jobs < 1:
@@ -114,11 +123,13 @@ class Settings(ConfigMixin):
                 raise ValueError(f"The {label} must be at least 1, got {value}.")
         for name in (
             "disk_cap_mb", "memory_budget_mb", "heartbeat_stale_s", "workspace_idle_s",
-            "max_cached_model_mb",
+            "max_cached_model_mb", "ray_job_cpus", "ray_job_memory_mb",
         ):  # fmt: skip
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"Setting {name} must be positive, got {value}.")
+        if self.ray_job_gpus < 0:
+            raise ValueError(f"Setting ray_job_gpus must be 0 or more, got {self.ray_job_gpus}.")
         for name in ("runs_dir", "cache_dir", "data_dir"):
             if not str(getattr(self, name)).strip():
                 raise ValueError(f"Setting {name} must name a folder.")
@@ -133,8 +144,10 @@ class Settings(ConfigMixin):
         ``STUDIO_MEMORY_BUDGET_MB``, ``STUDIO_HEARTBEAT_STALE_S``, ``STUDIO_WORKSPACE_IDLE_S``,
         ``STUDIO_EXTRACT_BATCH_SIZE``, ``STUDIO_MAX_BATCH_IMAGES``, ``STUDIO_MAX_MODEL_INPUT``,
         ``STUDIO_MAX_MODEL_PARAMS``, ``STUDIO_MAX_CACHED_MODELS``,
-        ``STUDIO_MAX_CACHED_MODEL_MB``, ``STUDIO_MLFLOW_TRACKING_URI``. An unset or empty
-        ``STUDIO_MEMORY_BUDGET_MB`` means "measure what is free" (see ``memory_budget_mb``).
+        ``STUDIO_MAX_CACHED_MODEL_MB``, ``STUDIO_MLFLOW_TRACKING_URI``, ``STUDIO_RAY_ADDRESS``,
+        ``STUDIO_RAY_JOB_CPUS``, ``STUDIO_RAY_JOB_GPUS``, ``STUDIO_RAY_JOB_MEMORY_MB``. An
+        unset or empty ``STUDIO_MEMORY_BUDGET_MB`` means "measure what is free" (see
+        ``memory_budget_mb``).
 
         Raises:
             ValueError: when a variable holds a value that cannot be used.
@@ -157,6 +170,10 @@ class Settings(ConfigMixin):
             ("STUDIO_MAX_CACHED_MODELS", "max_cached_models", int),
             ("STUDIO_MAX_CACHED_MODEL_MB", "max_cached_model_mb", float),
             ("STUDIO_MLFLOW_TRACKING_URI", "mlflow_tracking_uri", str),
+            ("STUDIO_RAY_ADDRESS", "ray_address", str),
+            ("STUDIO_RAY_JOB_CPUS", "ray_job_cpus", float),
+            ("STUDIO_RAY_JOB_GPUS", "ray_job_gpus", float),
+            ("STUDIO_RAY_JOB_MEMORY_MB", "ray_job_memory_mb", float),
         ):
             raw = env.get(key)
             if raw is None or raw.strip() == "":

@@ -71,6 +71,9 @@ def show_progress(job: JobStatus, label: str) -> None:
             "itself. You can leave this page.",
             icon=":material/hourglass_top:",
         )
+    elif job.state == "queued" and session.get_settings().ray_address:
+        # Launched on the Ray cluster, not started yet: Ray holds it until a node is free.
+        st.info(f"{label}: waiting for a cluster slot...", icon=":material/hourglass_top:")
     elif job.state == "queued":
         st.info(f"{label}: starting a worker process...", icon=":material/hourglass_top:")
     else:

@@ -8,6 +8,10 @@ from the job folder. An uploaded ``.keras`` file is checked against the model ca
 archive alone (``check_keras_archive``) before it is built, then loaded with
 ``safe_mode=True``; it is cached by the hash of its bytes, so only someone with the very same
 file reaches it. Images are decoded by the same function as in training (``core.data.images``).
+
+"Not sure" works in the run's calibrated probabilities (a ``temperature`` in ``labels.json``,
+said on the page) and a class's own threshold counts when it is higher than the page's
+(``Predictor.threshold_for``), for single images as for the batch job.
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ class ModelChoice:
         load: returns the (cached) predictor; single images only.
         key: identifies the model (cache and batch job keys).
         run_id: the run, for a run's model. params, files: the batch job's model part.
+        temperature: the calibration temperature (1.0: not calibrated).
+        class_thresholds: per class, its own least probability to be answered.
     """
 
     source: str
@@ -52,12 +58,15 @@ class ModelChoice:
     run_id: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
+    temperature: float = 1.0
+    class_thresholds: dict[str, float] = field(default_factory=dict)
 
 
 def _from_predictor(predictor: Predictor, key: tuple[Any, ...], **batch: Any) -> ModelChoice:
     return ModelChoice(
         predictor.source, list(predictor.classes), predictor.input_size, predictor.resize_mode,
-        lambda: predictor, key, **batch,
+        lambda: predictor, key, temperature=predictor.temperature,
+        class_thresholds=dict(predictor.class_thresholds), **batch,
     )  # fmt: skip
 
 
@@ -88,7 +97,23 @@ def run_model(run_dir: Any) -> ModelChoice:
         load=lambda: run_picker.run_predictor(run_dir),
         key=("run", run_dir.name),
         run_id=run_dir.name,
+        temperature=_number(labels.get("temperature"), 1.0),
+        class_thresholds=_class_thresholds(labels.get("class_thresholds")),
     )
+
+
+def _number(value: Any, default: float) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _class_thresholds(value: Any) -> dict[str, float]:
+    """The per-class thresholds of a ``labels.json`` (what the predictor will apply)."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(name): _number(p, 0.0) for name, p in value.items()}
 
 
 def uploaded_model() -> ModelChoice | None:
@@ -152,12 +177,24 @@ def imagenet_model() -> ModelChoice | None:
 
 
 def describe(choice: ModelChoice) -> None:
-    """One line about the model: where it comes from, its classes and input."""
+    """One line about the model (source, classes, input), and whether it is calibrated."""
     st.caption(
         f"{common.escape_markdown(choice.source)}: {len(choice.classes)} classes, "
         f"input {choice.input_size}x{choice.input_size} "
         f"({common.escape_markdown(choice.resize_mode)})."
     )
+    if choice.temperature != 1.0:
+        st.caption(
+            f"Calibrated (temperature {choice.temperature:.2f}, fitted on the validation "
+            "images): the percentages are calibrated probabilities, so 'not sure' below 80% "
+            "means the model is right about 80% of the time or less at that confidence."
+        )
+    own = {name: p for name, p in choice.class_thresholds.items() if p > 0}
+    if own:
+        listed = ", ".join(f"{common.escape_markdown(n)} {p:.0%}" for n, p in sorted(own.items()))
+        st.caption(
+            f"Classes with their own 'not sure' threshold (the higher one counts): {listed}."
+        )
 
 
 def answer_options(choice: ModelChoice) -> tuple[int, float]:
@@ -215,12 +252,26 @@ def show_single(predictor: Predictor, files: list[Any], k: int, threshold: float
             shown.thumbnail((320, 320))
             picture.image(shown, caption=name, width="stretch")  # captions render Markdown
             top = predictor.top_k(probabilities, k)[0]
-            best_name, best_p = common.escape_markdown(top[0][0]), top[0][1]
-            if best_p < threshold:
-                chart.warning(f"Not sure: the best guess, {best_name}, is only {best_p:.0%}.")
-            else:
-                chart.success(f"**{best_name}** ({best_p:.1%})")
-            chart.plotly_chart(top_k_figure(top, threshold), key=f"predict_bar_{index}")
+            needed = predictor.threshold_for(top[0][0], threshold)  # a class may ask for more
+            show_verdict(chart, common.escape_markdown(top[0][0]), top[0][1], needed, threshold)
+            chart.plotly_chart(top_k_figure(top, needed), key=f"predict_bar_{index}")
+
+
+def show_verdict(where: Any, name: str, probability: float, needed: float, asked: float) -> None:
+    """The answer, or "not sure" when the best probability is under the class's threshold.
+
+    Args:
+        where: the column to write into.
+        name: the best class, already escaped.
+        probability: its (calibrated) probability.
+        needed: the threshold that applies (``Predictor.threshold_for``).
+        asked: the page's threshold (to say when a class's own one is higher).
+    """
+    if probability >= needed:
+        where.success(f"**{name}** ({probability:.1%})")
+        return
+    own = f" (this class needs {needed:.0%})" if needed > asked else ""
+    where.warning(f"Not sure: the best guess, {name}, is only {probability:.0%}{own}.")
 
 
 def batch_job(choice: ModelChoice, archive: Any, k: int, threshold: float) -> str | None:

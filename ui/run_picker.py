@@ -3,8 +3,9 @@
 Single-image prediction runs in the web process, so the loaded models it keeps are bounded:
 ``ModelCache`` holds at most ``Settings.max_cached_models`` models and at most
 ``Settings.max_cached_model_mb`` MB of parameters, dropping the least recently used first. A
-run's model is cached once per file version (path + mtime) and shared by every session; a
-session keeps only the cache key, never the model, so a dropped model really leaves memory.
+run's model is cached once per version of its files (model.keras and labels.json) and shared
+by every session; a session keeps only the cache key, never the model, so a dropped model
+really leaves memory.
 """
 
 from __future__ import annotations
@@ -113,10 +114,13 @@ def run_predictor(run_dir: Path) -> Predictor:
     """
     from core.predict.predictor import Predictor
 
-    model_file = run_dir / MODEL_FILE
-    mtime = model_file.stat().st_mtime if model_file.is_file() else 0.0
+    # labels.json is part of the key: storing a calibration temperature changes predictions.
+    mtimes = tuple(
+        path.stat().st_mtime if path.is_file() else 0.0
+        for path in (run_dir / MODEL_FILE, run_dir / "labels.json")
+    )
     predictor: Predictor = cached_model(
-        ("run", str(run_dir.resolve()), mtime), lambda: Predictor.from_run(run_dir)
+        ("run", str(run_dir.resolve()), mtimes), lambda: Predictor.from_run(run_dir)
     )
     return predictor
 

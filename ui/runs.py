@@ -247,6 +247,32 @@ def show_actions(records: list[RunRecord]) -> None:
     if record.has_model:
         with st.expander("Export (Keras, SavedModel, TFLite) with a parity check"):
             show_export(record)
+    with st.expander("Sweep: this run's settings with other backbones, cuts and heads"):
+        show_sweep(record)
+
+
+def show_sweep(record: RunRecord) -> None:
+    """A form that starts one run per backbone x cut x head (``core.jobs.sweep``)."""
+    from core.jobs.sweep import DEFAULT_CUT, HEAD_PRESETS, sweep_configs
+    from core.model.backbones import list_backbones
+
+    model = record.config.model
+    with st.form("runs_sweep_form"):
+        ids = [info.id for info in list_backbones()]
+        backbones = st.multiselect("Backbones", ids, default=[model.backbone], key="sweep_bb")
+        cuts = st.text_input(
+            "Cut layers (comma-separated; 'default' = the last feature map)",
+            model.cut_layer or DEFAULT_CUT, key="sweep_cuts",
+        )  # fmt: skip
+        heads = st.multiselect("Heads", list(HEAD_PRESETS), default=["linear"], key="sweep_heads")
+        if not st.form_submit_button("Start sweep", icon=":material/play_arrow:"):
+            return
+    names = [cut.strip() for cut in cuts.split(",") if cut.strip()]
+    configs = sweep_configs(record.config, backbones, names, heads)
+    store = session.get_run_store()
+    for config in configs:  # runs of one backbone and cut share their cached features
+        jobs.runner().submit_training(store, config)
+    st.success(f"{len(configs)} runs started; the table above compares them as they end.")
 
 
 def delete_run(access: WorkspaceAccess, run_id: str) -> None:

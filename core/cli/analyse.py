@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -212,20 +213,22 @@ def advise_cut_command(args: argparse.Namespace) -> int:
         data, args.backbone, input_size=args.input_size, weights=args.weights,
         extra_cuts=tuple(args.cut),
     )  # fmt: skip
-    if args.html:
+
+    def figure() -> Any:
         from core.evaluate.analysis_charts import cut_advice_figure
 
-        _write_html(cut_advice_figure(advice.to_dict()["rows"], advice.seconds), args.html)
-    if args.json:
-        print(json.dumps(advice.to_dict(), indent=2))
-        return 0
-    for row in advice.rows:
-        mark = "*" if row.chosen else " "
-        shape = "x".join(str(dim) for dim in row.shape)
-        print(f" {mark} {row.cut:<28} {shape:<12} {row.val_accuracy:.3f}")
-    print(advice.sentence())
-    print(f"{advice.seconds:.1f} s ({advice.pass_seconds:.1f} s for the one pass).")
-    return 0
+        return cut_advice_figure(advice.to_dict()["rows"], advice.seconds)
+
+    def lines() -> list[str]:
+        rows = [
+            f" {'*' if row.chosen else ' '} {row.cut:<28} "
+            f"{'x'.join(str(dim) for dim in row.shape):<12} {row.val_accuracy:.3f}"
+            for row in advice.rows
+        ]
+        pass_s = f"{advice.seconds:.1f} s ({advice.pass_seconds:.1f} s for the one pass)."
+        return [*rows, advice.sentence(), pass_s]
+
+    return _report(args, advice.to_dict(), figure, lines)
 
 
 def learning_curve_command(args: argparse.Namespace) -> int:
@@ -233,22 +236,31 @@ def learning_curve_command(args: argparse.Namespace) -> int:
     from core.evaluate.learning_curve import run_learning_curve
 
     curve = run_learning_curve(resolve_run(args.run, args.workspace), repeats=args.repeats)
-    if args.html:
+
+    def figure() -> Any:
         from core.evaluate.analysis_charts import learning_curve_figure
 
-        _write_html(learning_curve_figure(curve.to_dict()["points"], curve.scored_on), args.html)
-    if args.json:
-        print(json.dumps(curve.to_dict(), indent=2))
-        return 0
-    for point in curve.points:
-        print(
+        return learning_curve_figure(curve.to_dict()["points"], curve.scored_on)
+
+    def lines() -> list[str]:
+        rows = [
             f"  {point.fraction:>4.0%}  {point.images:>6} images  accuracy {point.accuracy:.3f}"
             f" ± {point.accuracy_sd:.3f}"
-        )
-    print(curve.verdict)
+            for point in curve.points
+        ]
+        return [*rows, curve.verdict]
+
+    return _report(args, curve.to_dict(), figure, lines)
+
+
+def _report(
+    args: argparse.Namespace,
+    payload: dict[str, Any],
+    figure: Callable[[], Any],
+    lines: Callable[[], list[str]],
+) -> int:
+    """Writes ``--html`` (the figure), then prints ``--json`` (the payload) or the text lines."""
+    if args.html:
+        Path(args.html).write_text(figure().to_html(), encoding="utf-8")
+    print(json.dumps(payload, indent=2) if args.json else "\n".join(lines()))
     return 0
-
-
-def _write_html(figure: Any, path: str) -> None:
-    """Writes a Plotly figure as a standalone HTML file (``--html``)."""
-    Path(path).write_text(figure.to_html(), encoding="utf-8")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 import traceback
@@ -50,7 +49,10 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--fine-tune-epochs", type=int, help="epochs of the fine-tune phase")
     parser.add_argument(
-        "--strategy", choices=("default", "mirrored", "multi_worker"), help="tf.distribute"
+        "--strategy",
+        choices=("default", "mirrored", "multi_worker"),
+        help="tf.distribute: 'mirrored' = every device of this machine; 'multi_worker' is "
+        "refused (Keras 3 lacks it; scale out with Ray, see README 'Scale out')",
     )
     parser.add_argument(
         "--augment",
@@ -174,19 +176,6 @@ class TerminalEvents(TrainingEvents):
         self._bar(fraction, f"{self._label} epoch {epoch}/{epochs}{eta}")
 
 
-def _worker_out(out: Path, strategy: str) -> Path:
-    """Non-chief workers of a multi-worker run write to their own sub-folder."""
-    if strategy != "multi_worker":
-        return out
-    task = json.loads(os.environ.get("TF_CONFIG") or "{}").get("task", {})
-    index = int(task.get("index", 0))
-    return (
-        out
-        if task.get("type", "worker") in ("chief", "worker") and index == 0
-        else (out / f"worker-{task.get('type')}-{index}")
-    )
-
-
 def handle_train(args: argparse.Namespace) -> int:
     """Runs the ``train`` command; returns the exit code."""
     from core.settings import Settings
@@ -202,9 +191,7 @@ def handle_train(args: argparse.Namespace) -> int:
         config = store.load(run_id).config
     else:
         config = build_config(args)
-        store = RunStore(
-            _worker_out(out, config.train.strategy), stale_s=settings.heartbeat_stale_s
-        )
+        store = RunStore(out, stale_s=settings.heartbeat_stale_s)
         run_id = store.create(config)
         store.append_log(run_id, f"config: {config.to_json(indent=None)}")
     from core.train.callbacks import explain_error

@@ -3,6 +3,12 @@
 Every exported model file is reloaded from disk and run on the same batch as the in-app model
 (up to ``PARITY_IMAGES`` held-out images, or seeded random pixels when the dataset is gone); a
 largest absolute probability difference above ``FLOAT_PARITY_GOAL`` becomes a warning.
+
+"The in-app model" is the run's ``model.keras`` as the app's ``Predictor`` loads it: the model
+the Predict and Evaluate pages use. The model that trained lived in another worker process and
+is gone by export time, so the ``keras`` row compares two loads of the same file (it catches a
+broken copy or loader, not a save that lost something). That the saved file reproduces the
+trained in-memory model is shown by ``tests/core/export/test_parity_real_run.py``.
 """
 
 from __future__ import annotations

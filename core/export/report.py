@@ -13,7 +13,8 @@ class ExportReport:
 
     out_dir: Path
     files: list[str]
-    parity: dict[str, float]  # artifact format -> max |Δp| against the in-app model
+    # artifact format -> max |Δp| against the in-app model (the run's model.keras, loaded)
+    parity: dict[str, float]
     parity_images: int
     parity_source: str  # "validation images", "test images" or "random pixel images"
     quantised: dict[str, Any] | None = None

@@ -9,14 +9,15 @@ to an executor of the same name to ask about the job.
 
 ``LocalProcessExecutor`` (the default, name "local") runs each job in a FRESH Python process:
 TensorFlow's memory is returned to the OS when the job ends, RNG seeds are per job, and the
-worker is the leader of its own session, so it survives a restart of the web server. A cluster
-executor (Ray: ``ray.remote(worker.main).remote(request_path)``, handle = task id) only has to
-implement the same three methods and be listed in ``executor_named``.
+worker is the leader of its own session, so it survives a restart of the web server.
+``core.jobs.ray_executor.RayExecutor`` (name "ray") runs each job on a Ray cluster instead;
+``executor_for`` picks it when ``Settings.ray_address`` is set.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import signal
 import socket
@@ -30,6 +31,7 @@ import psutil
 
 from core.errors import StudioError
 from core.jobs.request import LOG_FILE, REQUEST_FILE
+from core.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HOST = socket.gethostname()
@@ -128,15 +130,21 @@ class LocalProcessExecutor:
             os.killpg(int(handle["pid"]), signal.SIGTERM)
 
 
-_EXECUTORS: dict[str, type[LocalProcessExecutor]] = {"local": LocalProcessExecutor}
-
-
 def executor_named(name: str) -> Executor:
     """A new executor of the kind ``name`` (as stored with a job).
 
     Raises:
         StudioError: no executor of that name exists here.
     """
-    if name not in _EXECUTORS:
-        raise StudioError(f"Jobs of the '{name}' executor cannot be run here.")
-    return _EXECUTORS[name]()
+    if name == "local":
+        return LocalProcessExecutor()
+    if name == "ray":
+        # Imported by name: the Ray executor's module uses the worker, which uses this module.
+        module = importlib.import_module("core.jobs.ray_executor")
+        return module.RayExecutor()  # type: ignore[no-any-return]
+    raise StudioError(f"Jobs of the '{name}' executor cannot be run here.")
+
+
+def executor_for(settings: Settings) -> Executor:
+    """The executor new jobs use: Ray when ``settings.ray_address`` is set, else local."""
+    return executor_named("ray" if settings.ray_address else "local")

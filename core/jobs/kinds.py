@@ -6,6 +6,8 @@
 - ``evaluate``: metrics, mistakes, Grad-CAM (``core.jobs.evaluation``); one per run.
 - ``predict_batch``: a zip of images to a CSV (``core.jobs.batch_prediction``); a run is
   optional (the model may be an uploaded file or ImageNet) and any number may queue.
+- ``dataset_duplicates``, ``advise_cut``: near-duplicates and leaks of the Data page's dataset,
+  and linear-probe accuracy per cut (``core.jobs.dataset_jobs``); no run, any number.
 
 "One per run": submitting the kind again for a run while one is queued or running returns the
 existing job (two Resume clicks start one job). A kind's ``check`` runs in the web process at
@@ -21,8 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import StudioError
+from core.jobs.analysis import check_analysis, run_analysis
 from core.jobs.batch_prediction import check_batch, run_predict_batch
 from core.jobs.context import JobContext
+from core.jobs.dataset_jobs import run_advise_cut, run_dataset_duplicates
 from core.jobs.evaluation import run_evaluate
 from core.jobs.exporting import run_export
 from core.jobs.training import run_train
@@ -59,9 +63,16 @@ KINDS: dict[str, JobKind] = {
     "train": JobKind(run_train, "training", owns_run_status=True, disk_action="training"),
     "export": JobKind(run_export, "export", disk_action="this export"),
     "evaluate": JobKind(run_evaluate, "evaluation"),
+    "analyse": JobKind(run_analysis, "analysis", check=check_analysis),
     "predict_batch": JobKind(
         run_predict_batch, "batch prediction", needs_run=False, one_per_run=False,
         check=check_batch, disk_action="this batch prediction",
+    ),
+    "dataset_duplicates": JobKind(
+        run_dataset_duplicates, "duplicates check", needs_run=False, one_per_run=False
+    ),
+    "advise_cut": JobKind(
+        run_advise_cut, "cut-point comparison", needs_run=False, one_per_run=False
     ),
 }  # fmt: skip
 

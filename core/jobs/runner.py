@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from core.errors import StudioError
-from core.jobs.executor import Executor, LocalProcessExecutor
+from core.jobs.executor import Executor, executor_for
 from core.jobs.kinds import get_kind
 from core.jobs.registry import JobEntry, JobRegistry, RegistryState
 from core.jobs.request import (
@@ -79,12 +79,13 @@ class JobRunner:
     Args:
         settings: runs folder (the registry lives in it), job cap and the settings passed to
             workers (default ``Settings.from_env()``).
-        executor: where workers run (default ``LocalProcessExecutor``).
+        executor: where workers run (default ``executor_for(settings)``: a local process, or
+            a Ray actor when ``settings.ray_address`` is set).
     """
 
     def __init__(self, settings: Settings | None = None, executor: Executor | None = None) -> None:
         self.settings = settings or Settings.from_env()
-        self.executor: Executor = executor or LocalProcessExecutor()
+        self.executor: Executor = executor or executor_for(self.settings)
         self.registry = JobRegistry(self.settings.runs_dir)
 
     # --- training -------------------------------------------------------------------------

@@ -15,7 +15,14 @@ from core.data.spec import DataSpec
 from core.model.spec import ModelSpec
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
-STRATEGIES = ("default", "mirrored", "multi_worker")
+STRATEGIES = ("default", "mirrored")
+MULTI_WORKER_REFUSAL = (
+    "The multi_worker strategy is not supported: Keras 3 does not support TensorFlow's "
+    "MultiWorkerMirroredStrategy (keras-team/keras#20585), so a run cannot train across "
+    "machines in one fit. Use 'mirrored' for all devices of one machine, or scale out with "
+    "Ray (set STUDIO_RAY_ADDRESS): runs, sweeps and feature extraction then spread over the "
+    'cluster (README, "Scale out").'
+)
 
 
 def _check_count(name: str, value: int, minimum: int, maximum: int = 100_000) -> None:
@@ -77,8 +84,8 @@ class TrainConfig(ConfigMixin):
         class_weights: weight the loss so rare classes count as much as common ones.
         seed: same seed, same data order and initial weights, same metrics.
         fine_tune: optional second phase (see ``FineTuneSpec``).
-        strategy: "default" (one device), "mirrored" (all local devices) or "multi_worker"
-            (several machines described by the ``TF_CONFIG`` environment variable).
+        strategy: "default" (one device) or "mirrored" (all local devices). "multi_worker" is
+            refused with ``MULTI_WORKER_REFUSAL``: scale out with Ray instead.
         cache_features: compute a frozen backbone's output once and train the head on it.
         augment_views: with augmentation on and caching possible, cache this many augmented
             views of each training image; 0 trains end-to-end instead. The default 3 is the
@@ -111,6 +118,8 @@ class TrainConfig(ConfigMixin):
             raise ValueError(
                 f"Unknown optimizer '{self.optimizer}'; choose one of {', '.join(OPTIMIZERS)}."
             )
+        if self.strategy == "multi_worker":
+            raise ValueError(MULTI_WORKER_REFUSAL)
         if self.strategy not in STRATEGIES:
             raise ValueError(
                 f"Unknown strategy '{self.strategy}'; choose one of {', '.join(STRATEGIES)}."

@@ -89,12 +89,22 @@ def effective_status(info: dict[str, Any], run_dir: Path, stale_s: float) -> str
     if info.get("owner") == PROCESS_OWNER:
         return "interrupted"  # this process owns it but no longer works on it
     pid = info.get("pid")
-    if info.get("host") == HOST and (not isinstance(pid, int) or not psutil.pid_exists(pid)):
+    if info.get("host") == HOST and not _pid_running(pid):
         return "interrupted"
     heartbeat = info.get("heartbeat")
     if not isinstance(heartbeat, int | float) or time.time() - heartbeat > stale_s:
         return "interrupted"
     return status
+
+
+def _pid_running(pid: object) -> bool:
+    """True while process ``pid`` exists and is not a zombie (a dead child not yet reaped)."""
+    if not isinstance(pid, int):
+        return False
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def read_run_config(path: Path) -> RunConfig:
@@ -125,6 +135,12 @@ def _upgrade_config(data: Any) -> Any:
         section = data["data"]
         if "resize_mode" not in section:  # the default was "stretch" before "crop"
             data = {**data, "data": {**section, "resize_mode": "stretch"}}
+    if isinstance(data, dict) and isinstance(data.get("train"), dict):
+        train = data["train"]
+        # "multi_worker" is refused for new runs (Keras 3 cannot train with it); a run folder
+        # from before still opens, as what it can be re-run as.
+        if train.get("strategy") == "multi_worker":
+            data = {**data, "train": {**train, "strategy": "default"}}
     return data
 
 

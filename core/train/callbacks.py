@@ -20,7 +20,7 @@ import numpy as np
 
 from core.atomic import write_via_temp
 from core.errors import StudioError, TrainingError
-from core.spec.run import TrainConfig
+from core.spec.run import MULTI_WORKER_REFUSAL, STRATEGIES, TrainConfig
 from core.store.runs import RunStore
 from core.train.events import TrainingEvents
 from core.train.phase_data import PhaseData
@@ -151,19 +151,22 @@ class RunCallback(keras.callbacks.Callback):
 def make_strategy(name: str) -> Any:
     """Returns the ``tf.distribute`` strategy for ``TrainConfig.strategy``.
 
-    "mirrored" uses every local device (tested with 2 logical CPUs). "multi_worker" reads the
-    cluster from ``TF_CONFIG``; it runs as a one-worker cluster, but with Keras 3.15 a real
-    two-worker cluster fails inside ``model.fit`` (Keras reduces a sample batch with
-    ``strategy.reduce``, which the collective all-reduce strategy refuses), so treat it as
-    experimental.
+    "mirrored" uses every local device (tested with 2 logical CPUs). There is no multi-worker
+    strategy: Keras 3 does not support ``MultiWorkerMirroredStrategy`` (keras-team/keras#20585),
+    so ``TrainConfig`` refuses "multi_worker" and points to the Ray path
+    (``core.jobs.ray_executor``).
+
+    Raises:
+        ValueError: "multi_worker" (``MULTI_WORKER_REFUSAL``) or an unknown name.
     """
     import tensorflow as tf
 
+    if name == "multi_worker":
+        raise ValueError(MULTI_WORKER_REFUSAL)
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
-    if name == "multi_worker":
-        # Reads the cluster from the TF_CONFIG environment variable.
-        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name != "default":
+        raise ValueError(f"Unknown strategy '{name}'; choose one of {', '.join(STRATEGIES)}.")
     return tf.distribute.get_strategy()
 
 

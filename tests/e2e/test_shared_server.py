@@ -50,6 +50,8 @@ def test_three_sessions_queue_finish_and_stay_isolated(
         tab.get_by_text(f"Queued: position {position} in the queue").wait_for()
     assert len(set(run_ids)) == 3
 
+    # The first run is training while the others wait: the load is real when Home opens.
+    assert flow.wait_training(tabs[0]) < epochs[0]
     home = new_tab(browser)  # the server stays responsive under load
     flow.open_home(home, studio_server.url)
 

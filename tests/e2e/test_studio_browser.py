@@ -1,10 +1,11 @@
 """The studio in a real browser: sample data -> MobileNetV2 -> 2 epochs with live curves.
 
-Training must survive page switches and a browser reload (the run id in the URL re-attaches
-the new session to the job). The trained run is then evaluated (confusion-matrix heatmap),
-tried on a generated image (top-k bar chart) and its ``.keras`` downloaded from the Runs page:
-the file loads with ``safe_mode=True`` and predicts the class the app showed. Screenshots of
-every page go to docs/screenshots/.
+Training must survive page switches and a browser reload (the run id in the URL re-attaches the new
+session to the job): each test first sees the run training (Stop and a working status on the
+progress bar), then leaves, and after coming back sees it get past that epoch or finish. The
+trained run is then evaluated (confusion-matrix heatmap), tried on a generated image (top-k bar
+chart) and its ``.keras`` downloaded from the Runs page: the file loads with ``safe_mode=True`` and
+predicts the class the app showed. Screenshots of every page go to docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -47,11 +48,14 @@ def test_train_two_epochs_through_page_switches(
     flow.shot(page, "model")
     run_id = flow.start_training(page, EPOCHS)
 
+    done_before = flow.wait_training(page)  # the worker is at work on it (Stop, its status)
+    assert done_before < EPOCHS
     flow.nav(page, "Data")  # leave while training ...
     page.get_by_role("heading", name="1. Data").wait_for()
     assert url_param(page, "ws") == token and url_param(page, "run") == run_id
-    flow.nav(page, "Train")  # ... and come back: the same run, still going or finished
+    flow.nav(page, "Train")  # ... and come back: the same run, gone on or finished
     page.get_by_role("heading", name=f"Run {run_id}").wait_for()
+    flow.wait_past_epoch(page, done_before)
 
     flow.wait_finished(page)
     assert flow.chart_epochs(page) == EPOCHS
@@ -111,9 +115,12 @@ def test_reload_during_training_reattaches(page: Any, studio_server: StudioServe
     run_id = flow.start_training(page, EPOCHS)
     page.get_by_role("heading", name=f"Run {run_id}").wait_for()
 
+    done_before = flow.wait_training(page)  # still training right before the reload
+    assert done_before < EPOCHS
     page.reload()  # a new Streamlit session: only the URL remembers the run
     page.get_by_role("heading", name=f"Run {run_id}").wait_for()
     assert url_param(page, "run") == run_id
+    flow.wait_past_epoch(page, done_before)  # the re-attached page follows the same run on
     flow.wait_finished(page)
     assert flow.chart_epochs(page) == EPOCHS
     assert flow.chart_markers(page) >= 2 * EPOCHS

@@ -46,6 +46,7 @@ def test_killed_worker_reads_interrupted_and_resume_finishes(
     server_pid = studio_server.process.pid if studio_server.process else None
 
     worker = training_worker(studio_server)
+    assert flow.wait_training(tab, timeout_s=30) < EPOCHS  # killed mid-run, not after it
     worker.send_signal(signal.SIGKILL)
     worker.wait(timeout=30)
 
@@ -78,6 +79,8 @@ def test_server_crash_keeps_the_worker_and_a_restart_reattaches(
         assert workspace
         tab.get_by_text(re.compile(r"Epochs on the chart: [1-9]")).wait_for(timeout=300_000)
         worker = training_worker(server)
+        done_before = flow.wait_training(tab, timeout_s=30)  # the crash comes mid-run
+        assert done_before < EPOCHS
         server.crash()  # the server only: the worker is in its own process session
     finally:
         server.stop()
@@ -87,6 +90,7 @@ def test_server_crash_keeps_the_worker_and_a_restart_reattaches(
     try:
         tab.goto(f"{restarted.url}/train?ws={workspace.group(1)}&run={run_id}")
         tab.get_by_role("heading", name=f"Run {run_id}").wait_for()
+        flow.wait_past_epoch(tab, done_before)
         flow.wait_finished(tab, timeout_s=600)  # the same worker finished the run
         assert flow.chart_epochs(tab) == EPOCHS
         assert tab.get_by_text("This run was interrupted").count() == 0

@@ -129,6 +129,73 @@ def wait_finished(page: Any, timeout_s: float = 300.0) -> None:
     wait_idle(page)
 
 
+# The Train page's progress bar of an active run: "training: training the head — epoch 1/2 —
+# about 20 s left" (status, phase, epochs done / total); "queued" runs show no bar.
+_PROGRESS = re.compile(r"^(?P<status>[a-z-]+): .*epoch (?P<done>\d+)/(?P<total>\d+)")
+# Statuses of a run whose worker is at work on it (``core.store.runs.ACTIVE_STATUSES`` minus
+# "queued"): its backbone features, its head epochs or its fine-tuning epochs.
+WORKING_STATUSES = ("training", "extracting", "fine-tuning")
+_LIVE_STATE = """() => {
+    const main = document.querySelector('[data-testid="stMain"]');
+    const stop = main?.querySelector('.st-key-train_stop button');
+    const bar = main?.querySelector('[data-testid="stProgress"]');
+    const finished = [...(main?.querySelectorAll('[data-testid="stAlert"]') ?? [])]
+        .some((alert) => alert.innerText.includes('Training finished.'));
+    return {stop: !!stop && stop.offsetParent !== null, text: bar ? bar.innerText : '',
+            finished: finished};
+}"""
+
+
+def live_state(page: Any) -> tuple[str | None, int | None, bool, bool]:
+    """What the Train page shows of the watched run, read in one go.
+
+    Returns:
+        ``(status, epochs done, Stop visible, "Training finished." shown)``; status and epochs
+        are None without a progress bar (a queued run, or one that is over).
+    """
+    state = page.evaluate(_LIVE_STATE)
+    match = _PROGRESS.match(str(state["text"]).strip())
+    status = match.group("status") if match else None
+    done = int(match.group("done")) if match else None
+    return status, done, bool(state["stop"]), bool(state["finished"])
+
+
+def wait_training(page: Any, timeout_s: float = 300.0) -> int:
+    """Waits until the watched run's worker is at work on it; returns its epochs done.
+
+    "At work" is what the page shows: the Stop button and a progress bar whose status is one
+    of ``WORKING_STATUSES`` (not "queued"). Called right before a test leaves the page, it
+    proves the run was still training when the page switched.
+
+    Raises:
+        AssertionError: the run was over before it was seen training (make it longer), or
+            it never started within ``timeout_s``.
+    """
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        status, done, stop, finished = live_state(page)
+        if stop and status in WORKING_STATUSES and done is not None:
+            return done
+        if finished:
+            raise AssertionError("the run finished before the test saw it training")
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the run was not seen training within {timeout_s} s")
+
+
+def wait_past_epoch(page: Any, done_before: int, timeout_s: float = 300.0) -> None:
+    """Waits until the watched run shows more than ``done_before`` epochs done, or finished.
+
+    After a page switch or a reload this proves the run went on (it was not left stalled).
+    """
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        status, done, _, finished = live_state(page)
+        if finished or (status in WORKING_STATUSES and done is not None and done > done_before):
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError(f"the run did not get past epoch {done_before} within {timeout_s} s")
+
+
 def chart_epochs(page: Any) -> int:
     """Epochs drawn on the training chart (the page's "Epochs on the chart: N" caption)."""
     text = page.get_by_text(re.compile(r"Epochs on the chart: \d+")).first.inner_text()

@@ -8,14 +8,17 @@ input) are refused with a sentence, and this process's memory does not jump whil
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.helpers.analysis import colour_dataset
 from tests.helpers.apptest import no_exception, texts
 from tests.helpers.eval_pages import png_bytes, workspace_with_run
+from tests.helpers.trained_runs import trained_workspace
 
 pytestmark = pytest.mark.apptest
 PAGE = "app_pages/predict.py"
@@ -40,6 +43,50 @@ def test_upload_images_gives_top_k_charts(new_app: Callable, tmp_path: Path) -> 
     assert len(app.get("plotly_chart")) == 1  # one chart for the good image
     assert any("bad.png" in text for text in texts(app, "error"))  # a sentence for the bad one
     assert texts(app, "success") or texts(app, "warning")
+
+
+# The verdict of one image: "**red** (97.3%)" or "Not sure: the best guess, red, is only 40%."
+_VERDICT = re.compile(
+    r"^(?:\*\*(?P<sure>.+)\*\* \((?P<high>[\d.]+)%\)"
+    r"|Not sure: the best guess, (?P<unsure>.+?), is only (?P<low>\d+)%)"
+)
+
+
+def _verdict(app) -> tuple[str, float, float]:  # AppTest
+    """The one verdict on the page: (class, percent shown, rounding step of that percent)."""
+    shown = texts(app, "success") + texts(app, "warning")
+    assert len(shown) == 1, shown
+    match = _VERDICT.match(shown[0])
+    assert match, shown[0]
+    if match.group("sure"):
+        return match.group("sure"), float(match.group("high")), 0.1
+    return match.group("unsure"), float(match.group("low")), 1.0
+
+
+def test_the_class_shown_is_the_predictors_top_class(new_app: Callable, tmp_path: Path) -> None:
+    """Each image's answer is ``Predictor``'s top class and probability for the same bytes."""
+    from core.predict.predictor import Predictor
+
+    data, _ = colour_dataset(tmp_path / "data", per_class=12)
+    token, run_id, run_dir = trained_workspace(data, epochs=4)
+    predictor = Predictor.from_run(run_dir)  # core's own answer, loaded apart from the page
+    app = new_app(ws=token, run=run_id).run()
+    app.switch_page(PAGE).run()
+    answers = []
+    # A clear red, a clear blue and a purple between them (a less certain answer).
+    for index, color in enumerate(((210, 30, 30), (30, 30, 210), (130, 40, 130))):
+        image = png_bytes(color, size=32)
+        # Found again after each run: a widget read before a run keeps its old value.
+        uploader = next(u for u in app.get("file_uploader") if u.label == "Images")
+        uploader.set_value([(f"photo{index}.png", image, "image/png")])
+        app.run()
+        no_exception(app)
+        name, percent, step = _verdict(app)
+        (best, probability), *_ = predictor.top_k(predictor.predict_sources([image]), 1)[0]
+        assert name == best, (color, name, best)
+        assert abs(percent - 100 * probability) <= step / 2 + 1e-6, (color, percent, probability)
+        answers.append(name)
+    assert answers[:2] == ["red", "blue"]  # both classes were answered, not one repeated
 
 
 def _zip(images: dict[str, bytes]) -> bytes:

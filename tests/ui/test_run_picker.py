@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from ui.run_picker import ModelCache, parameter_mb
+import json
+import os
+import time
+from pathlib import Path
+
+from tests.helpers.runs import cat_dog_run
+from ui.run_picker import ModelCache, parameter_mb, run_predictor
 
 
 def _sizes(models: dict[str, float]):  # size_mb of the stand-in "models" (plain strings)
@@ -48,3 +54,18 @@ def test_parameter_mb_counts_float32_parameters() -> None:
     loaded = Loaded()
     loaded.model = model  # type: ignore[attr-defined]
     assert parameter_mb(loaded) == (256 * 1024 + 1024) * 4 / 2**20
+
+
+def test_storing_a_temperature_gives_a_new_predictor(tmp_path: Path) -> None:
+    """labels.json is part of the cache key: a stored calibration changes what Predict shows."""
+    run_dir = cat_dog_run(tmp_path)
+    first = run_predictor(run_dir)
+    assert run_predictor(run_dir) is first  # cached
+    labels_file = run_dir / "labels.json"
+    labels = json.loads(labels_file.read_text())
+    labels_file.write_text(json.dumps({**labels, "temperature": 2.0}))
+    later = time.time() + 5  # a new mtime even on coarse-grained file systems
+    os.utime(labels_file, (later, later))
+    second = run_predictor(run_dir)
+    assert second is not first
+    assert second.temperature == 2.0 and first.temperature == 1.0

@@ -218,6 +218,7 @@ def show_result(snapshot: RunSnapshot) -> None:
 
     with st.container(border=True):
         show_status_line(snapshot)
+        show_recipe(snapshot.run_id)
         values = result_values(snapshot)
         columns = st.columns(len(RESULT_METRICS) + 1)
         columns[0].metric("Epochs done", snapshot.epoch)
@@ -238,6 +239,18 @@ def show_result(snapshot: RunSnapshot) -> None:
             common.page_link("predict", label="Try it on new images")
         with links[2]:
             common.page_link("runs", label="All runs")
+
+
+def show_recipe(run_id: str) -> None:
+    """Which recipe the run trained with, read from its own ``config.json``."""
+    from core.store.runs import read_run_config
+    from ui.train.recipe import recipe_caption
+
+    try:
+        config = read_run_config(session.get_run_store().path(run_id) / "config.json")
+    except (OSError, ValueError):  # an unreadable config: the card shows the metrics anyway
+        return
+    st.caption(recipe_caption(config))
 
 
 def resume(run_id: str) -> None:

@@ -1,13 +1,15 @@
-"""``python -m core train``: flags, config file, errors, mirrored strategy on 2 logical CPUs."""
+"""``python -m core train``: flags, config file, errors, mirrored strategy, ``--resume``."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import keras
 import pytest
@@ -16,7 +18,10 @@ from core.__main__ import main
 from core.cli.train import build_config, register
 from core.data.spec import PHOTO_AUGMENTATION
 from core.spec.run import RunConfig
-from tests.helpers.training import tiny_config, val_metrics_of
+from core.store.runs import RunStore
+from core.train.events import TrainingEvents
+from core.train.trainer import run_training
+from tests.helpers.training import tiny_config, tiny_settings, val_metrics_of
 
 REPO = Path(__file__).resolve().parents[3]
 TINY_FLAGS = ["--backbone", "mobilenet_v2", "--input-size", "32", "--cut", "Conv1_relu",
@@ -112,3 +117,52 @@ def test_defaults_are_the_photo_recipe_and_augment_flags_switch_it(tmp_path: Pat
     mine = tmp_path / "mine.json"
     mine.write_text(json.dumps({"data": {"path": "x", "augmentation": {"zoom": 0.2}}}))
     assert _parsed("--config", str(mine), "--augment").data.augmentation.zoom == 0.2
+
+
+class StopAfterFirstEpoch(TrainingEvents):
+    """Presses Stop as soon as the first epoch has ended."""
+
+    def __init__(self) -> None:
+        self.epochs: list[int] = []
+
+    def epoch(self, row: dict[str, Any]) -> None:
+        self.epochs.append(int(row["epoch"]))
+
+    def should_stop(self) -> bool:
+        return bool(self.epochs)
+
+
+def test_resume_from_the_command_line_continues_after_the_checkpoint(
+    tiny_dataset: Path, tmp_path: Path
+) -> None:
+    config = tiny_config(tiny_dataset, epochs=4, cache_features=False)
+    store = RunStore(tmp_path / "runs")
+    run_id = store.create(config)
+    run_training(config, store, run_id, StopAfterFirstEpoch(), settings=tiny_settings(tmp_path))
+    assert store.load(run_id).status == "stopped"
+    before = store.load(run_id).history
+    done = int(store.read_status(run_id)["last_epoch"])
+    assert 1 <= done < 4 and [row["epoch"] for row in before] == list(range(1, done + 1))
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "STUDIO_CACHE_DIR": str(tmp_path / "c"),
+           "STUDIO_MEMORY_BUDGET_MB": "1000000"}  # fmt: skip
+    command = ["-m", "core", "train", "--resume", run_id, "--out", str(tmp_path / "runs")]
+    result = subprocess.run(
+        [sys.executable, *command, "--quiet"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert Path(result.stdout.strip().splitlines()[-1]) == store.path(run_id)
+    line = f"Resuming after epoch {done} (the optimizer state starts fresh)."
+    assert line in result.stderr and line in store.load(run_id).paths["log"].read_text()
+    # Only the epochs after the checkpoint ran in the resumed process ...
+    trained = [int(word) for word in re.findall(r"epoch (\d+) \(head\)", result.stderr)]
+    assert trained == list(range(done + 1, 5))
+    # ... and the history keeps the earlier epochs exactly as they were measured.
+    after = store.load(run_id)
+    assert after.status == "finished" and [row["epoch"] for row in after.history] == [1, 2, 3, 4]
+    assert after.history[:done] == before

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import re
-import shutil
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -14,9 +11,8 @@ from PIL import Image
 
 from core.export.exporter import export_run
 from core.predict.predictor import Predictor
+from tests.helpers.readme_snippet import run_readme_snippet
 from tests.helpers.runs import cat_dog_run
-
-SNIPPET = re.compile(r"```python\n(.*?)```", re.DOTALL)
 
 
 def _set_resize_mode(run_dir: Path, resize_mode: str) -> None:
@@ -47,18 +43,6 @@ def _photos(folder: Path) -> list[Path]:
     return paths
 
 
-def _run_readme_snippet(bundle: Path, photo: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Executes the README's code block in the bundle folder on ``photo``; returns its names."""
-    readme = (bundle / "README.md").read_text(encoding="utf-8")
-    blocks = SNIPPET.findall(readme)
-    assert len(blocks) == 1, "the README should hold exactly one Python block"
-    shutil.copy(photo, bundle / "photo.jpg")  # the name the snippet uses; PIL reads the content
-    monkeypatch.chdir(bundle)
-    namespace: dict[str, Any] = {"__name__": "readme_snippet"}
-    exec(compile(blocks[0], "README.md", "exec"), namespace)
-    return namespace
-
-
 @pytest.mark.parametrize("resize_mode", ["crop", "pad", "stretch"])
 def test_readme_snippet_matches_the_app(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, resize_mode: str
@@ -73,7 +57,7 @@ def test_readme_snippet_matches_the_app(
     expected = app.predict_sources(photos)
     got = []
     for photo in photos:
-        namespace = _run_readme_snippet(bundle, photo, monkeypatch)
+        namespace = run_readme_snippet(bundle, photo, monkeypatch)
         got.append(np.asarray(namespace["probabilities"]))
         assert namespace["classes"] == ["cat", "dog"]
     difference = np.abs(np.stack(got) - expected).max()

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from core.errors import StudioError
@@ -87,6 +88,24 @@ def test_run_of_a_dead_process_reads_interrupted_with_its_last_epoch(tmp_path: P
     store.delete(run_id)  # an interrupted run can be deleted
 
 
+def test_run_of_an_unreaped_dead_child_reads_interrupted(tmp_path: Path) -> None:
+    """A worker that died but was not yet reaped (a zombie) still has a pid; it works on nothing."""
+    store = _store(tmp_path)
+    run_id = store.create(named_config("x"))
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 30
+    while psutil.Process(child.pid).status() != psutil.STATUS_ZOMBIE:  # exited, not waited for
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    info = {"status": "training", "pid": child.pid, "host": HOST, "owner": "other",
+            "heartbeat": time.time()}  # fmt: skip
+    (store.path(run_id) / "status.json").write_text(json.dumps(info))
+    try:
+        assert store.status(run_id) == "interrupted"
+    finally:
+        child.wait()
+
+
 def test_live_other_process_with_fresh_heartbeat_stays_active(tmp_path: Path) -> None:
     import json
     import os
@@ -124,10 +143,12 @@ def test_record_config_is_typed_and_older_run_folders_still_load(tmp_path: Path)
     written = json.loads(config_file.read_text())
     assert written["data"]["resize_mode"] == "crop"  # today's default is stored explicitly
     del written["data"]["resize_mode"]  # as written before the setting existed
+    written["train"]["strategy"] = "multi_worker"  # refused for new runs since
     config_file.write_text(json.dumps(written))
     record = store.load(run_id)
     assert isinstance(record.config, RunConfig)
     assert record.config.data.resize_mode == "stretch"  # what those runs really used
+    assert record.config.train.strategy == "default"
     assert record.config.train.total_epochs == 4
 
 

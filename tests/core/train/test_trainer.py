@@ -1,4 +1,5 @@
-"""Trainer: cached vs end-to-end, determinism, cache reuse, stop, NaN, bad file, fine-tune."""
+"""Trainer: cached vs end-to-end, determinism, cache reuse, stop, NaN, bad file, fine-tune,
+no test split."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import keras
 import numpy as np
 import pytest
 
+from core.data.images import load_image_array
 from core.errors import TrainingError
 from core.spec.run import FineTuneSpec, RunConfig
 from core.store.runs import RunStore
@@ -162,3 +164,28 @@ def test_augmentation_caches_views_or_falls_back_to_end_to_end(
     store, run_id, metrics = train(tmp_path, no_views)
     assert metrics["cached_features"] is False
     assert "training end-to-end" in store.load(run_id).paths["log"].read_text()
+
+
+@pytest.mark.parametrize("cache_features", [True, False], ids=["cached", "end_to_end"])
+def test_no_test_split_trains_end_to_end_and_scores_validation_only(
+    tiny_dataset: Path, tmp_path: Path, cache_features: bool
+) -> None:
+    from dataclasses import replace
+
+    base = tiny_config(tiny_dataset, cache_features=cache_features)
+    config = replace(base, data=replace(base.data, test_ratio=0.0))
+    store, run_id, metrics = train(tmp_path, config)
+    record = store.load(run_id)
+    assert record.status == "finished" and record.has_model and metrics["epochs_run"] == 2
+    split = json.loads((record.path / "split.json").read_text())["splits"]
+    assert {name: len(rows) for name, rows in split.items()} == {"train": 12, "val": 4, "test": 0}
+    assert metrics["val_count"] == 4
+    assert not [key for key in metrics if key.startswith("test_")] and "per_class" not in metrics
+    # The saved model gives the validation accuracy the run reported, on the stored images.
+    model = keras.saving.load_model(record.path / "model.keras", safe_mode=True)
+    root = Path(json.loads((record.path / "split.json").read_text())["root"])
+    classes = json.loads((record.path / "labels.json").read_text())["classes"]
+    images = np.stack([load_image_array(root / row["path"], 32) for row in split["val"]])
+    labels = np.array([classes.index(row["label"]) for row in split["val"]])
+    accuracy = float((model.predict(images, verbose=0).argmax(axis=1) == labels).mean())
+    assert accuracy == metrics["val_accuracy"]

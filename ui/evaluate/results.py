@@ -1,4 +1,4 @@
-"""The Evaluate page's parts: the evaluation of a run, its metrics, mistakes and Grad-CAM.
+"""The evaluation of a run on the Evaluate page: its metrics, mistakes and Grad-CAM.
 
 The evaluation is an ``evaluate`` job in a worker process (``ui.jobs``): the held-out split's
 predictions, metrics and Grad-CAM heatmaps of a few images (the most confident mistakes first)
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from ui import common, jobs, session
+from ui.evaluate import confusion
 
 if TYPE_CHECKING:
     from core.evaluate.metrics import EvalResult
@@ -75,7 +76,7 @@ def show_job(run_dir: Path, job: JobStatus) -> EvalResult | None:
 
 
 def show_metrics(result: EvalResult) -> None:
-    """Headline numbers, per-class table, confusion matrices and binary curves."""
+    """Headline numbers, per-class table, confusion matrices (counts: clickable), binary curves."""
     from core.evaluate.charts import confusion_figure, pr_figure, roc_figure
 
     metrics = result.metrics
@@ -89,11 +90,17 @@ def show_metrics(result: EvalResult) -> None:
     right.metric(f"Images ({result.split})", len(result.paths))
     st.dataframe(metrics.per_class, hide_index=True, key="eval_table")
     counts, shares = st.tabs(["Confusion matrix (counts)", "Confusion matrix (row %)"])
-    counts.plotly_chart(confusion_figure(metrics.confusion, metrics.classes), key="eval_cm")
+    clicked = counts.plotly_chart(
+        confusion.clickable_figure(metrics.confusion, metrics.classes),
+        key="eval_cm",
+        on_select="rerun",
+        selection_mode="points",
+    )
     shares.plotly_chart(
         confusion_figure(metrics.confusion_normalised, metrics.classes, normalised=True),
         key="eval_cm_norm",
     )
+    confusion.show_cell(result, clicked)
     if metrics.roc is not None and metrics.pr is not None:
         roc, pr = st.columns(2)
         roc.plotly_chart(roc_figure(metrics.roc, metrics.classes[1]), key="eval_roc")

@@ -1,0 +1,139 @@
+"""``python -m core sweep``: train every backbone x cut x head combination, then compare them.
+
+Examples::
+
+    python -m core sweep --data ../shared/datasets/hymenoptera_data \\
+        --backbones mobilenet_v2 efficientnet_b0 --cuts default --heads linear mlp --epochs 5
+    STUDIO_RAY_ADDRESS=auto STUDIO_MAX_JOBS=8 python -m core sweep --config run.json \\
+        --backbones mobilenet_v2 --cuts default block_13_expand_relu --heads linear max mlp
+
+Each combination is one run submitted through the job runner, sharing cached features with the
+runs of the same backbone and cut (``core.jobs.sweep``). The runs land in the shared workspace
+(or ``--workspace TOKEN``), where the Runs page compares them; the command prints the
+comparison (``--json`` for JSON) once all ended.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from typing import Any
+
+from core.cli.train import build_config
+from core.jobs.sweep import (
+    DEFAULT_CUT,
+    HEAD_PRESETS,
+    METRIC_KEYS,
+    compare_runs,
+    precompute_on_cluster,
+    sweep_configs,
+)
+
+# Flags shared with ``train``, passed to its ``build_config`` for the base config.
+_TRAIN_FLAGS = (
+    "config", "data", "epochs", "weights", "input_size", "batch_size", "seed", "augment",
+)  # fmt: skip
+
+
+def register(subparsers: Any) -> None:
+    """Adds the ``sweep`` sub-command."""
+    parser = subparsers.add_parser(
+        "sweep",
+        help="train backbone x cut x head combinations and compare them",
+        description="Launch one run per combination (sharing cached features) and compare.",
+    )
+    parser.add_argument("--config", help="base run config JSON (data, model, train)")
+    parser.add_argument("--data", help="dataset folder (one sub-folder per class)")
+    parser.add_argument("--backbones", nargs="+", required=True, help="backbone ids")
+    parser.add_argument(
+        "--cuts",
+        nargs="+",
+        default=[DEFAULT_CUT],
+        help="cut layers, tried on every backbone ('default' = its last feature map)",
+    )
+    parser.add_argument(
+        "--heads", nargs="+", choices=sorted(HEAD_PRESETS), help="head presets (default: config's)"
+    )
+    parser.add_argument("--epochs", type=int, help="epochs of the head phase")
+    parser.add_argument("--weights", choices=("imagenet", "none"), help="backbone weights")
+    parser.add_argument("--input-size", type=int, help="square input side in pixels")
+    parser.add_argument("--batch-size", type=int, help="images per step")
+    parser.add_argument("--seed", type=int, help="random seed (the same for every run)")
+    parser.add_argument("--augment", action=argparse.BooleanOptionalAction, help="augmentation")
+    parser.add_argument("--workspace", help="workspace token (default: the shared workspace)")
+    parser.add_argument("--no-wait", action="store_true", help="submit and exit")
+    parser.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    parser.set_defaults(handler=handle_sweep)
+
+
+def configs_from_args(args: argparse.Namespace) -> list[Any]:
+    """One validated ``RunConfig`` per combination of the flags, grouped by (backbone, cut).
+
+    Raises:
+        ValueError: a flag or the base config is not valid (the message names it).
+    """
+    base_args = argparse.Namespace(
+        **{name: getattr(args, name, None) for name in _TRAIN_FLAGS},
+        backbone=None, cut=None, learning_rate=None, fine_tune_from=None,
+        fine_tune_epochs=None, strategy=None, name=None,
+    )  # fmt: skip
+    return sweep_configs(build_config(base_args), args.backbones, args.cuts, args.heads or [None])
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def handle_sweep(args: argparse.Namespace) -> int:
+    """Runs the ``sweep`` command; returns the exit code."""
+    from core.jobs.runner import JobRunner
+    from core.settings import Settings
+    from core.store.workspace import workspace_store
+
+    configs = configs_from_args(args)
+    settings = Settings.from_env()
+    store = workspace_store(dataclasses.replace(settings, shared_workspace=True), args.workspace)
+    if settings.ray_address:
+        precompute_on_cluster(configs, settings, _say)
+    runner = JobRunner(settings)
+    run_ids = [runner.submit_training(store, config) for config in configs]
+    print(f"{len(run_ids)} runs submitted ({runner.executor.name} executor).", file=sys.stderr)
+    if args.no_wait:
+        print("\n".join(run_ids))
+        return 0
+    _wait(runner, store, run_ids)
+    rows = compare_runs(store, run_ids)
+    print(json.dumps(rows, indent=2) if args.json else format_table(rows))
+    return 0 if all(row["status"] == "finished" for row in rows) else 1
+
+
+def _wait(runner: Any, store: Any, run_ids: list[str], poll_s: float = 2.0) -> None:
+    """Polls every run (which also keeps the queue moving) until none is active."""
+    while True:
+        active = [run_id for run_id in run_ids if runner.snapshot(store, run_id).active]
+        if not active:
+            return
+        print(f"\r{len(run_ids) - len(active)}/{len(run_ids)} runs ended", end="", file=sys.stderr)
+        time.sleep(poll_s)
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """The comparison as an aligned text table."""
+    columns = ("run_id", "backbone", "cut", "head", "status", *METRIC_KEYS)
+    cells = [[_cell(row.get(column)) for column in columns] for row in rows]
+    widths = [
+        max([len(column), *(len(line[index]) for line in cells)])
+        for index, column in enumerate(columns)
+    ]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in cells]
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return "-" if value is None else str(value)

@@ -1,0 +1,131 @@
+"""A real two-node Ray cluster (``ray.cluster_utils.Cluster``, 1 CPU per node): runs and features.
+
+Slow (a cluster start and TensorFlow in several Ray workers), run in CI. Without Ray the tests
+skip, and fail under CI, where ``requirements-cluster.txt`` is installed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from core.data.spec import AugmentSpec
+from core.jobs.runner import JobRunner
+from core.model.spec import ModelSpec
+from core.settings import Settings
+from core.store.runs import RunStore
+from tests.conftest import unavailable, weights_dir
+from tests.helpers.training import tiny_config
+
+pytestmark = pytest.mark.slow
+TIMEOUT_S = 300.0
+NODE_OPTIONS: dict[str, Any] = {"num_cpus": 1, "object_store_memory": 100 * 1024 * 1024}
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    """A head node and a second node, 1 CPU each, with this process connected to them."""
+    try:
+        import ray
+        from ray.cluster_utils import Cluster
+    except ImportError:
+        unavailable("Ray is not installed (pip install -r requirements-cluster.txt)")
+    folder, before = weights_dir(), os.environ.get("STUDIO_WEIGHTS_DIR")
+    if folder is not None:  # passed on to the workers (``worker_env``), as on a real cluster
+        os.environ["STUDIO_WEIGHTS_DIR"] = str(folder)
+    nodes = Cluster(
+        initialize_head=True, head_node_args={**NODE_OPTIONS, "include_dashboard": False}
+    )
+    nodes.add_node(**NODE_OPTIONS)
+    nodes.wait_for_nodes()
+    try:
+        yield nodes
+    finally:
+        ray.shutdown()
+        nodes.shutdown()
+        if before is None:
+            os.environ.pop("STUDIO_WEIGHTS_DIR", None)
+
+
+def _settings(tmp_path: Path, cluster: Any) -> Settings:
+    return Settings(
+        runs_dir=str(tmp_path / "runs"), cache_dir=str(tmp_path / "cache"),
+        memory_budget_mb=1e6, ray_address=cluster.address, ray_job_cpus=1.0,
+    )  # fmt: skip
+
+
+def test_a_run_trains_as_a_ray_job_on_features_the_cluster_cached(
+    cluster: Any, tiny_dataset: Path, tmp_path: Path
+) -> None:
+    from core.train.ray_features import cache_run_features
+
+    settings = _settings(tmp_path, cluster)
+    config = tiny_config(tiny_dataset, epochs=1)
+    config = dataclasses.replace(
+        config, data=dataclasses.replace(config.data, augmentation=AugmentSpec())
+    )
+    cached = cache_run_features(config, settings, actors=2, batch_size=4)
+    assert cached["parts"] == {"train": "extracted", "val": "extracted", "test": "extracted"}
+    assert len(cached["nodes"]) == 2  # one extraction actor on each node
+
+    runner = JobRunner(settings)
+    assert runner.executor.name == "ray"  # picked because ray_address is set
+    store = RunStore(tmp_path / "runs" / "ws", stale_s=settings.heartbeat_stale_s)
+    run_id = runner.submit_training(store, config)
+    snapshot = runner.wait_for_run(store, run_id, TIMEOUT_S)
+
+    log = (store.path(run_id) / "log.txt").read_text()
+    assert snapshot.status == "finished", (snapshot.error, log)
+    assert "Features loaded from the cache" in log  # the cluster's extraction was used
+    job = next((store.path(run_id) / "jobs").iterdir())
+    assert f"runs {job.name}" in (job / "worker.log").read_text()
+    assert not runner.executor.is_alive({"name": job.name})  # the job's actor ended itself
+
+    # Batch prediction with the trained model, across both nodes, gives the local rows.
+    from core.jobs.ray_prediction import predict_rows_ray
+    from core.predict.batch import prediction_rows
+    from core.predict.predictor import Predictor
+
+    (tiny_dataset / "broken.png").write_bytes(b"not an image")
+    sources = [(path.name, str(path)) for path in sorted(tiny_dataset.rglob("*.png"))]
+    on_cluster = predict_rows_ray(store.path(run_id), sources, k=2, batch_size=4, actors=2)
+    local = prediction_rows(Predictor.from_run(store.path(run_id)), sources, k=2)
+    assert [row["error"] != "" for row in on_cluster] == [row["error"] != "" for row in local]
+    assert [row["predicted"] for row in on_cluster] == [row["predicted"] for row in local]
+    for remote_row, local_row in zip(on_cluster, local, strict=True):
+        if local_row["confidence"] is not None:
+            assert abs(remote_row["confidence"] - local_row["confidence"]) < 1e-6
+
+
+def test_hymenoptera_features_across_both_nodes_match_one_machine(
+    cluster: Any, hymenoptera: Path, local_weights: Path, tmp_path: Path
+) -> None:
+    import keras
+
+    from core.model.builder import build_model
+    from core.train.features import extract_features
+    from core.train.ray_features import extract_features_ray
+
+    items = [
+        (str(path), label)
+        for label, name in enumerate(("ants", "bees"))
+        for path in sorted((hymenoptera / "train" / name).iterdir())[:20]
+    ]
+    spec = ModelSpec(backbone="mobilenet_v2", input_size=160, weights="imagenet")
+    ray_result = extract_features_ray(
+        spec, items, resize_mode="crop", seed=0, batch_size=8, actors=2,
+        address=cluster.address,
+    )  # fmt: skip
+    assert len(ray_result.nodes) == 2
+
+    keras.utils.set_random_seed(0)
+    extractor = build_model(spec, 2).feature_extractor
+    local, _ = extract_features(extractor, items, image_size=160, resize_mode="crop", batch_size=8)
+    assert ray_result.features.shape == local.shape == (40, 5, 5, 1280)
+    assert float(np.abs(ray_result.features - local).max()) < 1e-6

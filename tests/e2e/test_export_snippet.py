@@ -1,0 +1,104 @@
+"""The export bundle downloaded from the browser: its README's code gives the app's answers (#14).
+
+A visitor trains the one-click demo (a strong model: its probabilities move with every pixel,
+which a random-weight model's do not), exports it on the Runs page (the Keras file only: the
+snippet loads ``model.keras``), downloads the bundle zip through the browser, unzips it and runs
+the README's Python block on real, non-square photos. Its probabilities must match the studio's
+own predictor on the run folder (< 1e-4) and the percentage the Predict page shows.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from core.predict.predictor import Predictor
+from tests.conftest import unavailable
+from tests.helpers import e2e_flow as flow
+from tests.helpers.e2e_page import query_param
+from tests.helpers.e2e_server import StudioServer
+from tests.helpers.readme_snippet import run_readme_snippet
+
+pytestmark = pytest.mark.e2e
+HYMENOPTERA = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "hymenoptera_data"
+OTHER_FORMATS = ("savedmodel", "tflite", "onnx")
+
+
+def keep_only_keras(page: Any) -> None:
+    """Runs page: removes every format but "keras" from the export form's multiselect."""
+    form = page.locator('[data-testid="stForm"]', has_text="Export and check")
+    for name in OTHER_FORMATS:
+        form.get_by_role("button", name=f"Remove {name}", exact=True).first.click()
+    chosen = form.locator('[data-testid="stMultiSelect"] [data-tag]').all_inner_texts()
+    assert [text.strip() for text in chosen] == ["keras"], chosen
+
+
+def export_and_download(page: Any, dest: Path) -> Path:
+    """Runs page: exports the watched run as a Keras file and downloads the bundle zip."""
+    flow.nav(page, "Runs")
+    start = page.get_by_role("button", name="Export and check")
+    if not start.is_visible():  # the expander is closed
+        page.get_by_text("Export (Keras, SavedModel, TFLite) with a parity check").click()
+        flow.wait_idle(page)
+    keep_only_keras(page)
+    start.click()
+    button = page.get_by_role("button", name="Download the export bundle (.zip)")
+    button.wait_for(timeout=300_000)
+    flow.wait_idle(page)
+    with page.expect_download(timeout=120_000) as info:
+        button.click()
+    archive = dest / info.value.suggested_filename
+    info.value.save_as(str(archive))
+    return archive
+
+
+def run_folder(server: StudioServer, run_id: str) -> Path:
+    """The run's folder in the server's runs directory (inside its workspace)."""
+    return next(path.parent for path in (server.work_dir / "runs").rglob(f"{run_id}/config.json"))
+
+
+def test_the_downloaded_bundles_snippet_matches_the_app(
+    page: Any, studio_server: StudioServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not HYMENOPTERA.is_dir():
+        unavailable(f"{HYMENOPTERA} is missing")
+    photos = sorted((HYMENOPTERA / "val" / "bees").glob("*.jpg"))[:3]
+    flow.open_home(page, studio_server.url)
+    page.get_by_role("button", name="Train the demo").click()
+    flow.wait_finished(page, timeout_s=300)
+    run_id = str(query_param(page.url, "run"))
+    archive = export_and_download(page, tmp_path)
+
+    bundle = tmp_path / "bundle"
+    with zipfile.ZipFile(archive) as unpacked:
+        unpacked.extractall(bundle)
+    snippet = []
+    for photo in photos:
+        names = run_readme_snippet(bundle, photo, monkeypatch)
+        snippet.append(np.asarray(names["probabilities"]))
+    app = Predictor.from_run(run_folder(studio_server, run_id))
+    expected = app.predict_sources(photos)
+    assert names["classes"] == app.classes
+    assert np.abs(np.stack(snippet) - expected).max() < 1e-4
+    assert np.ptp(expected, axis=0).max() > 1e-3  # the answers differ from photo to photo
+    # The bound can fail: a plain stretch of the photo (the old README) moves the answers.
+    size = app.input_size
+    stretched = [np.asarray(stretched_image(photo, size), "float32") for photo in photos]
+    assert np.abs(app.predict_arrays(np.stack(stretched)) - expected).max() > 1e-4
+
+    shown_class, shown_percent = flow.predict_upload(page, photos[0])
+    best = int(np.argmax(snippet[0]))
+    assert shown_class == names["classes"][best]
+    assert abs(shown_percent - 100 * snippet[0][best]) <= 0.051  # shown with one decimal
+
+
+def stretched_image(photo: Path, size: int) -> Any:
+    """The photo stretched to ``size`` × ``size`` with PIL's default filter (no crop)."""
+    from PIL import Image
+
+    with Image.open(photo) as image:
+        return image.convert("RGB").resize((size, size))

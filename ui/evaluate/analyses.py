@@ -1,0 +1,158 @@
+"""The run analyses on the Evaluate page, each an ``analyse`` job in a worker process.
+
+``panel`` is the one pattern: a button queues the analysis (``core.jobs.analysis``), the page
+polls it while it works (``ui.jobs.watch``) and shows its result from ``result.json`` once it
+finished, also after a reload (the newest job of that analysis is found on disk). One analysis
+of a run runs at a time. The learning curve ("would more images help?") and calibration
+(temperature scaling, "Store this temperature") are shown here; the label-error gallery is in
+``ui.evaluate.label_fixes``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+from ui import common, jobs, session
+
+if TYPE_CHECKING:
+    from core.jobs.snapshot import JobStatus
+
+KIND = "analyse"
+LABELS = {
+    "label_issues": "Finding likely label errors",
+    "learning_curve": "Drawing the learning curve",
+    "calibrate": "Calibrating",
+}
+
+
+def analysis_of(folder: Path) -> str | None:
+    """The analysis an ``analyse`` job folder runs (None when its request is unreadable)."""
+    from core.errors import StudioError
+    from core.jobs.request import JobRequest
+
+    try:
+        name = JobRequest.load(folder).params.get("analysis")
+    except StudioError:
+        return None
+    return name if isinstance(name, str) else None
+
+
+def latest(run_id: str, analysis: str) -> JobStatus | None:
+    """The newest job of ``analysis`` of the run (re-attach after a reload), or None."""
+    from core.jobs.request import JOBS_FOLDER
+
+    folder = session.get_run_store().path(run_id) / JOBS_FOLDER
+    names = sorted(p.name for p in folder.glob(f"{KIND}-*")) if folder.is_dir() else []
+    for name in reversed(names):
+        if analysis_of(folder / name) == analysis:
+            return jobs.status(name, run_id)
+    return None
+
+
+def start(run_id: str, analysis: str, **params: Any) -> bool:
+    """Queues ``analysis`` of the run; False (with a note) while another analysis runs."""
+    job_id = jobs.submit(KIND, run_id, {"analysis": analysis, **params})
+    job = jobs.status(job_id, run_id)
+    if job is not None and analysis_of(job.folder) != analysis:  # one analysis at a time
+        st.info(
+            "Another analysis of this run is working; start this one when it has finished.",
+            icon=":material/hourglass_top:",
+        )
+        return False
+    return True
+
+
+def panel(run_id: str, analysis: str, button: str, key: str) -> JobStatus | None:
+    """The start button, the running job or why it ended; returns the job once it finished."""
+    job = latest(run_id, analysis)
+    if job is not None and not job.done:
+        jobs.watch(job.job_id, run_id, LABELS[analysis], key)
+        return None
+    if st.button(button if job is None else f"{button} again", key=f"{key}_start"):
+        try:
+            if start(run_id, analysis):
+                st.rerun()
+        except Exception as error:  # e.g. a read-only link or a full disk: one sentence
+            common.show_error(error, LABELS[analysis].lower())
+        return None
+    if job is None:
+        return None
+    if job.state != "finished" or job.result is None:
+        jobs.show_ended(job, LABELS[analysis])
+        return None
+    return job
+
+
+def show_learning_curve(run_dir: Path) -> None:
+    """Probe accuracy at 25/50/75/100 % of the training images, and the verdict sentence."""
+    from core.evaluate.analysis_charts import learning_curve_figure
+
+    st.subheader("Would more images help?")
+    st.caption(
+        "A simple head is trained on the cached features of 25, 50, 75 and 100 % of the "
+        "training images and scored on the validation images: if accuracy still climbs at "
+        "the end, more images of the same kind should help."
+    )
+    job = panel(run_dir.name, "learning_curve", "Draw the learning curve", "eval_curve")
+    if job is None or job.result is None:
+        return
+    result = job.result
+    figure = learning_curve_figure(result["points"], str(result.get("scored_on", "val")))
+    st.plotly_chart(figure, key="eval_curve_chart")
+    st.info(common.escape_markdown(result["verdict"]), icon=":material/insights:")
+
+
+def show_calibration(run_dir: Path) -> None:
+    """ECE before and after temperature scaling, the reliability chart, "Store" the result."""
+    st.subheader("Calibrated confidence")
+    st.caption(
+        "Is a 90 % answer right 90 % of the time? Temperature scaling, fitted on the "
+        "validation images, corrects over-confidence without changing any answer. Stored in "
+        'the run, it makes Predict\'s "not sure" threshold and the export use calibrated '
+        "probabilities."
+    )
+    job = panel(run_dir.name, "calibrate", "Measure calibration", "eval_calibrate")
+    if job is None or job.result is None:
+        return
+    result = job.result
+    st.dataframe(
+        [
+            {"split": name, "images": split["images"], "ECE before": split["ece_before"],
+             "ECE after": split["ece_after"]}
+            for name, split in result["splits"].items()
+        ],
+        hide_index=True,
+        key="eval_calibration_table",
+    )  # fmt: skip
+    temperature = float(result["temperature"])
+    if result.get("stored"):
+        st.success(f"Temperature {temperature:.2f} is stored in this run.")
+        return
+    _show_reliability(job.folder / str(result.get("probabilities_file", "")), temperature)
+    if st.button(f"Store temperature {temperature:.2f}", key="eval_calibrate_store"):
+        try:
+            if start(run_dir.name, "calibrate", store=True):
+                st.rerun()
+        except Exception as error:
+            common.show_error(error, "storing the temperature")
+
+
+def _show_reliability(path: Path, temperature: float) -> None:
+    """The reliability chart from the validation probabilities the job saved (if readable)."""
+    import numpy as np
+
+    from core.evaluate.analysis_charts import reliability_figure
+    from core.jobs.request import read_json
+
+    saved = read_json(path, {}) if path.is_file() else {}
+    if not isinstance(saved, dict) or not saved.get("labels"):
+        return
+    figure = reliability_figure(
+        np.asarray(saved["probabilities"], dtype=np.float64),
+        np.asarray(saved["labels"], dtype=np.int64),
+        temperature,
+    )
+    st.plotly_chart(figure, key="eval_reliability_chart")

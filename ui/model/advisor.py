@@ -1,0 +1,129 @@
+"""The Model page's cut-point advisor: compare the recommended cuts on the visitor's own data.
+
+"Compare cut points on my data" queues an ``advise_cut`` job (``core.jobs.dataset_jobs``): in
+a worker process, the Data page's training and validation images go through the chosen
+backbone ONCE, and a linear head scores every recommended cut on the validation images. The
+page shows the chart with the time it took, and "Use this cut" sets the cut picker to the best
+cut. The job is found again by its parameters (dataset, split, backbone, size, weights), so a
+reload re-attaches, and a result for another backbone or size is never shown as this one's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from ui import common, jobs, session
+
+KIND = "advise_cut"
+RECOMMENDED_TOGGLE = "model_rec"  # ui.model.widgets.cut_picker's "recommended only" toggle
+
+
+def cut_key(backbone: str, size: int) -> str:
+    """The session key of ``ui.model.widgets.cut_picker``'s select box for this backbone/size."""
+    return f"model_cut_{backbone}_{size}"
+
+
+def advice_params(
+    data: session.DataState, backbone: str, size: int, weights: str
+) -> dict[str, Any]:
+    """The job's parameters: what the advice depends on, and nothing else."""
+    spec = data.spec
+    dataset = {
+        "path": spec.path, "val_ratio": spec.val_ratio, "test_ratio": spec.test_ratio,
+        "seed": spec.seed, "resize_mode": spec.resize_mode,
+    }  # fmt: skip
+    return {"data": dataset, "backbone": backbone, "input_size": size, "weights": weights}
+
+
+def section(backbone: str, size: int, weights: str, cut: str) -> None:
+    """The advisor under the cut picker: its button, progress, chart and "Use this cut"."""
+    from core.jobs.dataset_jobs import find_job
+
+    st.markdown("**Which cut suits your images?**")
+    data = session.get_data()
+    if data is None:
+        st.caption("Load a dataset on the Data page to compare the cut points on it.")
+        return
+    if not session.is_owner():
+        st.caption("Comparing cut points is for the workspace's owner.")
+        return
+    st.caption(
+        "Scores each recommended cut with a simple linear head on your validation images, "
+        "from one pass of your images through the backbone (in a background process)."
+    )
+    params = advice_params(data, backbone, size, weights)
+    job = find_job(jobs.runner(), session.get_run_store(), KIND, params)
+    if job is None:
+        _compare_button(params, "Compare cut points on my data")
+    elif not job.done:
+        jobs.watch(job.job_id, None, "Comparing cut points", "model_advise")
+    elif job.state != "finished" or job.result is None:
+        jobs.show_ended(job, "The cut-point comparison")
+        _compare_button(params, "Compare again")
+    else:
+        show_advice(job.result, backbone, size, cut)
+
+
+def _compare_button(params: dict[str, Any], label: str) -> None:
+    if st.button(label, key="model_advise", icon=":material/bar_chart:"):
+        try:
+            jobs.submit(KIND, None, params)
+        except ValueError as error:
+            common.show_error(error, "starting the cut-point comparison")
+            return
+        st.rerun()
+
+
+def show_advice(result: dict[str, Any], backbone: str, size: int, cut: str) -> None:
+    """The chart (with the time it took), the advice sentence and "Use this cut"."""
+    from core.evaluate.analysis_charts import cut_advice_figure
+
+    rows = list(result.get("rows") or [])
+    chosen = str(result.get("chosen") or "")
+    if not rows or not chosen:
+        st.error("This comparison has no readable result; compare again.")
+        return
+    seconds = float(result.get("seconds") or 0.0)
+    st.plotly_chart(cut_advice_figure(rows, seconds), key="model_advice_chart", width="stretch")
+    st.caption(common.escape_markdown(str(result.get("advice") or "")))
+    st.caption(_timing(result))
+    if cut == chosen:
+        st.caption(
+            f"The advised cut, {common.escape_markdown(chosen)}, is the one chosen above.",
+        )
+        return
+    st.button(
+        f"Use this cut ({common.escape_markdown(chosen)})",
+        key="model_use_advised_cut",
+        type="primary",
+        icon=":material/check:",
+        on_click=use_cut,
+        args=(backbone, size, chosen, _is_recommended(rows, chosen)),
+    )
+
+
+def _timing(result: dict[str, Any]) -> str:
+    seconds = float(result.get("seconds") or 0.0)
+    images = int(result.get("images") or 0)
+    extracted = int(result.get("extracted_images") or 0)
+    how = (
+        f"{extracted} images through the backbone in {float(result.get('pass_seconds') or 0):.1f} s"
+        if extracted
+        else "every feature came from the cache"
+    )
+    return f"Took {seconds:.1f} s for {images} training and validation images ({how})."
+
+
+def _is_recommended(rows: list[dict[str, Any]], cut: str) -> bool:
+    """True when the cut picker lists ``cut`` with "recommended only" on (the default always)."""
+    return any(row.get("cut") == cut and (row.get("reason") or row.get("default")) for row in rows)
+
+
+def use_cut(backbone: str, size: int, cut: str, recommended: bool) -> None:
+    """Button callback: sets the cut picker to ``cut`` before the page runs again."""
+    st.session_state[cut_key(backbone, size)] = cut
+    if not recommended:  # the default cut is always listed; any other must be shown
+        st.session_state[RECOMMENDED_TOGGLE] = False
+    st.toast(f"Cut set to {common.escape_markdown(cut)}. Press Use this model to keep it.")
