@@ -8,6 +8,7 @@ ended, so the page then shows the result from the job's files.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
@@ -100,3 +101,49 @@ def watch(job_id: str, run_id: str | None, label: str, key: str) -> None:
     if st.button("Cancel", key=f"{key}_cancel", icon=":material/cancel:"):
         runner().cancel(session.get_run_store(), job_id, run_id)
         st.rerun(scope="app")
+
+
+def job_panel(
+    job: JobStatus | None,
+    *,
+    label: str,
+    button: str,
+    key: str,
+    start: Callable[[], object],
+    run_id: str | None = None,
+    icon: str | None = None,
+    again_when_finished: bool = False,
+) -> JobStatus | None:
+    """The life of an on-demand job on a page; returns the job once it finished with a result.
+
+    No job yet: the ``button`` that calls ``start()`` (which submits the job). Queued or
+    running: ``watch``. Failed, stopped or lost: why, and the button again ("... again").
+    An error from ``start`` (a read-only link, a full disk) is shown as one sentence.
+
+    Args:
+        job: the newest job of this kind for what the page shows (None: never started).
+        label: what the job does, for progress and messages ("Comparing cut points").
+        button: the start button's text.
+        key: widget key prefix (one per panel on a page).
+        start: submits the job; a False return means it did not (and said why itself).
+        run_id: the run the job belongs to (None for jobs without a run).
+        icon: the start button's icon.
+        again_when_finished: also offer "``button`` again" beside a finished result.
+    """
+    if job is not None and not job.done:
+        watch(job.job_id, run_id, label, key)
+        return None
+    finished = job is not None and job.state == "finished" and job.result is not None
+    if job is not None and not finished:
+        show_ended(job, label)
+    if not finished or again_when_finished:
+        text = button if job is None else f"{button} again"
+        if st.button(text, key=f"{key}_start", icon=icon):
+            try:
+                started = start()
+            except Exception as error:  # a read-only link, a full disk, ...: one sentence
+                common.show_error(error, label.lower())
+                return None
+            if started is not False:
+                st.rerun()
+    return job if finished else None

@@ -63,7 +63,7 @@ def load_zip(new_app: Callable, data: bytes):  # returns an AppTest
 
 def check(app) -> None:  # AppTest
     """Presses the check button, waits for the worker, reruns the page."""
-    app.button(key="data_duplicates_check").click().run()
+    app.button(key="data_duplicates_start").click().run()
     no_exception(app)
     wait_for_job(app.query_params["ws"], None, KIND)
     app.run()
@@ -134,4 +134,4 @@ def test_an_unticked_pair_is_kept_and_a_new_split_hides_the_result(new_app: Call
     app.button(key="FormSubmitter:data_split_form-Apply split").click().run()
     no_exception(app)
     assert not [b for b in app.button if b.key == "data_dedupe"]
-    assert [b for b in app.button if b.key == "data_duplicates_check"]
+    assert [b for b in app.button if b.key == "data_duplicates_start"]

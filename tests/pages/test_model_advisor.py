@@ -56,7 +56,7 @@ def test_without_data_the_advisor_asks_for_a_dataset(new_app: Callable) -> None:
     app = new_app().run()
     app.switch_page("app_pages/model.py").run()
     no_exception(app)
-    assert not [b for b in app.button if b.key == "model_advise"]
+    assert not [b for b in app.button if b.key == "model_advise_start"]
     assert any("Load a dataset on the Data page" in c for c in texts(app, "caption"))
 
 
@@ -66,7 +66,7 @@ def test_compare_cuts_shows_the_chart_and_use_this_cut_sets_the_cut(new_app: Cal
     from core.store.workspace import workspace_store
 
     app = open_model_with_data(new_app)
-    app.button(key="model_advise").click().run()
+    app.button(key="model_advise_start").click().run()
     no_exception(app)
     token = app.query_params["ws"]
     wait_for_job(token, None, "advise_cut")

@@ -61,26 +61,14 @@ def section(state: session.DataState) -> None:
     if not session.is_owner():
         st.caption("Checking for duplicates is for the workspace's owner.")
         return
-    job = current_job(state)
-    if job is None:
-        _check_button(state, "Check for duplicates and leaks")
-    elif not job.done:
-        jobs.watch(job.job_id, None, "Checking for duplicates", "data_duplicates")
-    elif job.state != "finished" or job.result is None:
-        jobs.show_ended(job, "The duplicates check")
-        _check_button(state, "Check again")
-    else:
+    job = jobs.job_panel(
+        current_job(state), label="Checking for duplicates",
+        button="Check for duplicates and leaks", key="data_duplicates",
+        start=lambda: jobs.submit(KIND, None, check_params(state)),
+        icon=":material/content_copy:", again_when_finished=True,
+    )  # fmt: skip
+    if job is not None and job.result is not None:
         show_result(state, job.result, job.job_id)
-
-
-def _check_button(state: session.DataState, label: str) -> None:
-    if st.button(label, key="data_duplicates_check", icon=":material/content_copy:"):
-        try:
-            jobs.submit(KIND, None, check_params(state))
-        except ValueError as error:
-            common.show_error(error, "starting the duplicates check")
-            return
-        st.rerun()
 
 
 def show_result(state: session.DataState, result: dict[str, Any], job_id: str) -> None:
@@ -95,13 +83,11 @@ def show_result(state: session.DataState, result: dict[str, Any], job_id: str) -
         pairs = pairs_from_result(result)
     except ValueError as error:
         common.show_error(error)
-        _check_button(state, "Check again")
         return
     leaks = sum(pair.leak for pair in pairs)
     images = int(result.get("images") or 0)
     if not pairs:
         st.success(f"No near-duplicates among the {images} images.", icon=":material/check:")
-        _check_button(state, "Check again")
         return
     plural = "s" if len(pairs) != 1 else ""
     summary = f"{len(pairs)} near-duplicate pair{plural} among {images} images"
@@ -117,7 +103,6 @@ def show_result(state: session.DataState, result: dict[str, Any], job_id: str) -
     with st.expander(f"Every pair ({len(pairs)})", expanded=len(pairs) > MAX_SHOWN_PAIRS):
         st.dataframe(pair_rows(pairs), hide_index=True, width="stretch", key="data_dup_table")
     dedupe_button(state, chosen, images)
-    _check_button(state, "Check again")
 
 
 def similarity(pair: DuplicatePair) -> float:

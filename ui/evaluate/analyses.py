@@ -67,23 +67,10 @@ def start(run_id: str, analysis: str, **params: Any) -> bool:
 
 def panel(run_id: str, analysis: str, button: str, key: str) -> JobStatus | None:
     """The start button, the running job or why it ended; returns the job once it finished."""
-    job = latest(run_id, analysis)
-    if job is not None and not job.done:
-        jobs.watch(job.job_id, run_id, LABELS[analysis], key)
-        return None
-    if st.button(button if job is None else f"{button} again", key=f"{key}_start"):
-        try:
-            if start(run_id, analysis):
-                st.rerun()
-        except Exception as error:  # e.g. a read-only link or a full disk: one sentence
-            common.show_error(error, LABELS[analysis].lower())
-        return None
-    if job is None:
-        return None
-    if job.state != "finished" or job.result is None:
-        jobs.show_ended(job, LABELS[analysis])
-        return None
-    return job
+    return jobs.job_panel(
+        latest(run_id, analysis), label=LABELS[analysis], button=button, key=key,
+        start=lambda: start(run_id, analysis), run_id=run_id, again_when_finished=True,
+    )  # fmt: skip
 
 
 def show_learning_curve(run_dir: Path) -> None:

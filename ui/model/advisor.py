@@ -54,26 +54,14 @@ def section(backbone: str, size: int, weights: str, cut: str) -> None:
         "from one pass of your images through the backbone (in a background process)."
     )
     params = advice_params(data, backbone, size, weights)
-    job = find_job(jobs.runner(), session.get_run_store(), KIND, params)
-    if job is None:
-        _compare_button(params, "Compare cut points on my data")
-    elif not job.done:
-        jobs.watch(job.job_id, None, "Comparing cut points", "model_advise")
-    elif job.state != "finished" or job.result is None:
-        jobs.show_ended(job, "The cut-point comparison")
-        _compare_button(params, "Compare again")
-    else:
+    job = jobs.job_panel(
+        find_job(jobs.runner(), session.get_run_store(), KIND, params),
+        label="Comparing cut points", button="Compare cut points on my data",
+        key="model_advise", start=lambda: jobs.submit(KIND, None, params),
+        icon=":material/bar_chart:",
+    )  # fmt: skip
+    if job is not None and job.result is not None:
         show_advice(job.result, backbone, size, cut)
-
-
-def _compare_button(params: dict[str, Any], label: str) -> None:
-    if st.button(label, key="model_advise", icon=":material/bar_chart:"):
-        try:
-            jobs.submit(KIND, None, params)
-        except ValueError as error:
-            common.show_error(error, "starting the cut-point comparison")
-            return
-        st.rerun()
 
 
 def show_advice(result: dict[str, Any], backbone: str, size: int, cut: str) -> None:
