@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import common, predict
+from ui import common
+from ui.predict import answers, models
 
 common.workspace_or_stop()
 common.page_header(
     "5. Predict",
     "Try a model on your own photos: one or many images, the camera, or a zip of images.",
 )
-source = st.radio("Model", predict.SOURCES, horizontal=True, key="predict_source")
+source = st.radio("Model", models.SOURCES, horizontal=True, key="predict_source")
 try:
-    choice = predict.choose_model(str(source))
+    choice = models.choose_model(str(source))
 except Exception as error:
     common.show_error(error, "loading the model")
     st.stop()
 if choice is None:
     st.stop()
-predict.describe(choice)
-k, threshold = predict.answer_options(choice)
+models.describe(choice)
+k, threshold = models.answer_options(choice)
 try:
-    predict.input_tabs(choice, k, threshold)
+    answers.input_tabs(choice, k, threshold)
 except Exception as error:
     common.show_error(error, "predicting")

@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import common, runs
+from ui import common
+from ui.runs import overview
 
 common.workspace_or_stop()
 common.page_header(
     "Runs",
     "All runs of this workspace: compare them, run one again, download or delete it.",
 )
-runs.show_share()
-records, damaged = runs.load_records()
+overview.show_share()
+records, damaged = overview.load_records()
 if not records and not damaged:
     st.info("No runs yet in this workspace.", icon=":material/info:")
     common.page_link("train", label="Go to Train")
     st.stop()
-runs.show_table(records, damaged)
+overview.show_table(records, damaged)
 if not records:
     st.stop()
 try:
-    runs.show_comparison(records)
+    overview.show_comparison(records)
     st.divider()
-    runs.show_actions(records)
+    overview.show_actions(records)
 except Exception as error:
     common.show_error(error, "working on the run")

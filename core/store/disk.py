@@ -9,7 +9,8 @@ idle workspace folders left empty. Then, only while over the cap, in this order:
 1. least recently used feature-cache entries (they only cost a re-extraction), except those
    used in the last ``heartbeat_stale_s`` seconds (a run in progress may be reading them);
 2. export bundles of idle workspaces, oldest first (the run can export again);
-3. finished runs of idle workspaces, oldest first, each workspace's newest run last.
+3. runs of idle workspaces that are not queued or running (finished, stopped, failed or
+   interrupted), oldest first, each workspace's newest run last.
 
 Never touched: a queued or running run, and anything of an active workspace, i.e. one with a
 visit, an upload or a run status change in the last ``workspace_idle_s`` seconds (so a run
@@ -198,7 +199,7 @@ def _evict_idle_exports(settings: Settings, idle: list[Path], trim: DiskTrim) ->
 
 
 def _evict_idle_runs(settings: Settings, idle: list[Path], trim: DiskTrim) -> None:
-    """Deletes finished runs of idle workspaces while over the cap (newest of each last)."""
+    """Deletes ended runs of idle workspaces while over the cap (newest of each last)."""
     candidates: list[tuple[bool, str, RunStore]] = []
     for folder in idle:
         store = RunStore(folder, stale_s=settings.heartbeat_stale_s)

@@ -78,6 +78,21 @@ def test_idle_runs_go_oldest_first_active_workspaces_and_running_runs_never(tmp_
     assert set(busy.run_ids()) == {busy_old, running}
 
 
+def test_stopped_failed_and_interrupted_runs_of_idle_workspaces_can_go_too(tmp_path: Path):
+    """What the README states: any run that is not queued or running, of an idle workspace."""
+    settings = studio_settings(tmp_path, disk_cap_mb=0.001, workspace_idle_s=60)
+    idle = workspace_store(settings, create_workspace(settings))
+    ended = {}
+    for status in ("stopped", "failed", "interrupted"):
+        run_id = finished_run(idle, 100_000)
+        idle.update_status(run_id, status=status)
+        ended[run_id] = status
+    make_idle(idle.root)
+    deleted = enforce_disk_cap(settings)
+    assert set(deleted) == set(ended)
+    assert idle.run_ids() == []
+
+
 def test_cache_then_idle_exports_then_idle_runs(tmp_path: Path) -> None:
     settings = studio_settings(tmp_path, disk_cap_mb=1.0, heartbeat_stale_s=30)
     store = workspace_store(settings, create_workspace(settings))
