@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from tests.helpers.analysis import colour_dataset
 from tests.helpers.apptest import no_exception, texts
 from tests.helpers.eval_pages import workspace_with_run
+from tests.helpers.trained_runs import trained_workspace
 from tests.pages.job_waits import wait_for_job
 
 if TYPE_CHECKING:
@@ -32,22 +33,6 @@ def _fingerprint(folder: Path) -> dict[str, str]:
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
-
-
-def _trained_workspace(data: Path) -> tuple[str, str]:
-    """A workspace with one tiny run trained (features cached) on ``data``."""
-    from core.settings import Settings
-    from core.store.workspace import create_workspace, workspace_store
-    from core.train.trainer import run_training
-    from tests.helpers.training import tiny_config
-
-    settings = Settings.from_env()
-    token = create_workspace(settings)
-    store = workspace_store(settings, token)
-    config = tiny_config(data)
-    run_id = store.create(config)
-    run_training(config, store, run_id, settings=settings)
-    return token, run_id
 
 
 def _evaluated_page(new_app: Callable[..., AppTest], token: str, run_id: str) -> AppTest:
@@ -121,7 +106,7 @@ def test_label_fixes_save_a_new_version_and_retrain_on_it(
     # not tmp_path / "data": that is the studio's data folder, where the version goes
     data, wrong = colour_dataset(tmp_path / "photos", per_class=16, flipped=2)
     before = _fingerprint(data)
-    token, run_id = _trained_workspace(data)
+    token, run_id, _ = trained_workspace(data)
     app = _evaluated_page(new_app, token, run_id)
     app.button(key="eval_issues_start").click().run()
     wait_for_job(token, run_id, "analyse")
