@@ -111,6 +111,10 @@ def extract_features_ray(
         StudioError: Ray is missing or the cluster cannot be reached.
     """
     ray = connect(address, PURPOSE)
+    context = ray.data.DataContext.get_current()
+    # Start batches only once every actor has built its backbone: otherwise the first actor
+    # ready takes all the batches of a small dataset while the others still import TensorFlow.
+    context.wait_for_min_actors_s = max(context.wait_for_min_actors_s, 600)
     start = time.perf_counter()
     rows = [{"path": path, "index": index} for index, (path, _) in enumerate(items)]
     dataset = ray.data.from_items(rows).map_batches(
