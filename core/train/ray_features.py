@@ -112,9 +112,12 @@ def extract_features_ray(
     """
     ray = connect(address, PURPOSE)
     context = ray.data.DataContext.get_current()
-    # Start batches only once every actor has built its backbone: otherwise the first actor
-    # ready takes all the batches of a small dataset while the others still import TensorFlow.
+    # Spread the batches over the whole pool: start only once every actor has built its
+    # backbone, send each batch to the least busy actor (not to the one beside the block: the
+    # blocks are a few paths, all made on this node), and at most 2 batches per actor at once.
+    # Otherwise the first actor ready takes every batch of a small dataset.
     context.wait_for_min_actors_s = max(context.wait_for_min_actors_s, 600)
+    context.execution_options.actor_locality_enabled = False
     start = time.perf_counter()
     rows = [{"path": path, "index": index} for index, (path, _) in enumerate(items)]
     dataset = ray.data.from_items(rows).map_batches(
@@ -125,7 +128,7 @@ def extract_features_ray(
         },
         batch_size=batch_size,
         batch_format="numpy",
-        compute=ray.data.ActorPoolStrategy(size=actors),
+        compute=ray.data.ActorPoolStrategy(size=actors, max_tasks_in_flight_per_actor=2),
         num_cpus=num_cpus,
         num_gpus=num_gpus,
     )  # fmt: skip
