@@ -16,6 +16,7 @@ import streamlit as st
 from ui import common, session
 
 if TYPE_CHECKING:
+    from core.jobs.request import JobRequest
     from core.jobs.runner import JobRunner
     from core.jobs.snapshot import JobStatus
 
@@ -55,10 +56,15 @@ def status(job_id: str, run_id: str | None) -> JobStatus | None:
         return None
 
 
-def latest(run_id: str | None, kind: str) -> JobStatus | None:
-    """The newest job of ``kind`` of the run (re-attach after a reload), or None."""
+def latest(
+    run_id: str | None, kind: str, where: Callable[[JobRequest], bool] | None = None
+) -> JobStatus | None:
+    """The newest job of ``kind`` of the run (re-attach after a reload), or None.
+
+    ``where`` keeps only jobs whose request passes it (``JobRunner.latest_job``).
+    """
     try:
-        return runner().latest_job(session.get_run_store(), run_id, kind)
+        return runner().latest_job(session.get_run_store(), run_id, kind, where)
     except ValueError:
         return None
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -31,7 +31,7 @@ from core.data.near_duplicates import DuplicatePair
 from core.data.spec import DataSpec
 from core.errors import StudioError
 from core.jobs.context import JobContext
-from core.jobs.request import JOBS_FOLDER, JobRequest
+from core.jobs.request import JobRequest
 
 if TYPE_CHECKING:
     from core.jobs.snapshot import JobStatus
@@ -127,16 +127,23 @@ def pairs_from_result(result: dict[str, Any]) -> list[DuplicatePair]:
         raise StudioError("This duplicates check has no readable result; check again.") from error
 
 
-class _StatusReader(Protocol):
+class _JobFinder(Protocol):
     """What ``find_job`` needs of ``core.jobs.runner.JobRunner`` (which imports this module)."""
 
-    def job_status(self, store: RunStore, job_id: str, run_id: str | None = None) -> JobStatus:
-        """The job's status."""
+    def latest_job(
+        self,
+        store: RunStore,
+        run_id: str | None,
+        kind: str,
+        where: Callable[[JobRequest], bool] | None = None,
+        limit: int | None = None,
+    ) -> JobStatus | None:
+        """The newest job of ``kind`` whose request passes ``where``."""
         ...
 
 
 def find_job(
-    runner: _StatusReader, store: RunStore, kind: str, params: dict[str, Any]
+    runner: _JobFinder, store: RunStore, kind: str, params: dict[str, Any]
 ) -> JobStatus | None:
     """The newest workspace job of ``kind`` submitted with exactly ``params``, or None.
 
@@ -144,14 +151,8 @@ def find_job(
     dataset (and model) from one of an earlier choice. Reads at most ``MAX_JOBS_SEARCHED``
     job folders.
     """
-    folder = store.root / JOBS_FOLDER
-    if not folder.is_dir():
-        return None
     wanted = json.loads(json.dumps(params))  # as request.json holds them (tuples -> lists)
-    names = sorted((path.name for path in folder.glob(f"{kind}-*")), reverse=True)
-    for name in names[:MAX_JOBS_SEARCHED]:
-        with contextlib.suppress(StudioError, OSError):
-            request = JobRequest.load(folder / name)
-            if request.kind == kind and request.params == wanted:
-                return runner.job_status(store, name, None)
-    return None
+    return runner.latest_job(
+        store, None, kind, where=lambda request: request.kind == kind and request.params == wanted,
+        limit=MAX_JOBS_SEARCHED,
+    )  # fmt: skip

@@ -40,6 +40,7 @@ import contextlib
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -292,14 +293,28 @@ class JobRunner:
             raise StudioError(status.error or f"This job has not finished (it is {status.state}).")
         return status.result
 
-    def latest_job(self, store: RunStore, run_id: str | None, kind: str) -> JobStatus | None:
-        """The newest job of ``kind`` of the run (or workspace): re-attach after a reload."""
+    def latest_job(
+        self,
+        store: RunStore,
+        run_id: str | None,
+        kind: str,
+        where: Callable[[JobRequest], bool] | None = None,
+        limit: int | None = None,
+    ) -> JobStatus | None:
+        """The newest job of ``kind`` of the run (or workspace): re-attach after a reload.
+
+        Args:
+            where: only a job whose request passes it (e.g. the same params); a job whose
+                request cannot be read is skipped then.
+            limit: read at most this many of the newest job folders of the kind.
+        """
         base = store.root if run_id is None else store.path(run_id)
         folder = base / JOBS_FOLDER
         names = sorted(p.name for p in folder.glob(f"{kind}-*")) if folder.is_dir() else []
-        for name in reversed(names):
-            with contextlib.suppress(StudioError):
-                return self.job_status(store, name, run_id)
+        for name in list(reversed(names))[:limit]:
+            with contextlib.suppress(StudioError, OSError):
+                if where is None or where(JobRequest.load(folder / name)):
+                    return self.job_status(store, name, run_id)
         return None
 
     def active_jobs(self) -> list[JobEntry]:

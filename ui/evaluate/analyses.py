@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from ui import common, jobs, session
+from ui import common, jobs
 
 if TYPE_CHECKING:
     from core.jobs.snapshot import JobStatus
@@ -42,14 +42,9 @@ def analysis_of(folder: Path) -> str | None:
 
 def latest(run_id: str, analysis: str) -> JobStatus | None:
     """The newest job of ``analysis`` of the run (re-attach after a reload), or None."""
-    from core.jobs.request import JOBS_FOLDER
-
-    folder = session.get_run_store().path(run_id) / JOBS_FOLDER
-    names = sorted(p.name for p in folder.glob(f"{KIND}-*")) if folder.is_dir() else []
-    for name in reversed(names):
-        if analysis_of(folder / name) == analysis:
-            return jobs.status(name, run_id)
-    return None
+    return jobs.latest(
+        run_id, KIND, where=lambda request: request.params.get("analysis") == analysis
+    )
 
 
 def start(run_id: str, analysis: str, **params: Any) -> bool:
