@@ -41,7 +41,7 @@ EXTRA_CUT = "block_15_add"  # the fifth cut, beside the recommended four
 
 
 def _settings(work: Path) -> Any:
-    from core.settings import Settings
+    from core.config.settings import Settings
 
     return Settings(
         runs_dir=str(work / "runs"), cache_dir=str(work / "cache"), data_dir=str(work / "data")
@@ -50,14 +50,15 @@ def _settings(work: Path) -> Any:
 
 def _train(data: Path, work: Path, seed: int, augment: bool) -> tuple[Path, float]:
     """Trains one run with the app's defaults (augmentation optional); returns folder, seconds."""
-    from core.data.spec import AugmentSpec, DataSpec
-    from core.spec.run import RunConfig, TrainConfig
+    from core.config.data import AugmentConfig, DataConfig
+    from core.config.run import RunConfig
+    from core.config.train import TrainConfig
     from core.store.runs import RunStore
     from core.train.trainer import run_training
 
-    data_spec = DataSpec(path=str(data), seed=seed)
+    data_spec = DataConfig(path=str(data), seed=seed)
     if not augment:
-        data_spec = DataSpec(path=str(data), seed=seed, augmentation=AugmentSpec())
+        data_spec = DataConfig(path=str(data), seed=seed, augmentation=AugmentConfig())
     config = RunConfig(data=data_spec, train=TrainConfig(seed=seed))
     store = RunStore(_settings(work).runs_dir)
     run_id = store.create(config)
@@ -165,12 +166,12 @@ def duplicate_numbers(clean_run: Path, clean: Path, work: Path, count: int, seed
 
 def advisor_child(data: str, cache: str) -> None:
     """One advisor call (in a fresh process); prints its JSON."""
-    from core.data.spec import DataSpec
+    from core.config.data import DataConfig
+    from core.config.settings import Settings
     from core.evaluate.cut_advisor import advise_cut
-    from core.settings import Settings
 
     advice = advise_cut(
-        DataSpec(path=data, seed=0), "mobilenet_v2", input_size=224, extra_cuts=(EXTRA_CUT,),
+        DataConfig(path=data, seed=0), "mobilenet_v2", input_size=224, extra_cuts=(EXTRA_CUT,),
         settings=Settings(cache_dir=cache),
     )  # fmt: skip
     print(json.dumps(advice.to_dict()))

@@ -52,14 +52,14 @@ def worker(folder: Path, count: int, image_size: int, batch_size: int) -> dict[s
     """Streams ``count`` images through the training pipeline once; returns the measurements."""
     import tensorflow as tf  # noqa: F401 - imported first so the baseline includes it
 
+    from core.config.data import AugmentConfig
     from core.data.pipeline import make_dataset
     from core.data.sample import SAMPLE_CLASSES
-    from core.data.spec import AugmentSpec
 
     baseline = _peak_rss_mb()
     paths = sorted(folder.rglob("*.jpg"))[:count]
     items = [(str(p), SAMPLE_CLASSES.index(p.parent.name)) for p in paths]
-    augment = AugmentSpec(flip_horizontal=True, rotation=15)
+    augment = AugmentConfig(flip_horizontal=True, rotation=15)
     dataset = make_dataset(
         items, image_size=image_size, batch_size=batch_size, shuffle=True, seed=0, augment=augment
     )

@@ -34,10 +34,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import HYMENOPTERA, median, require_weights, run_child, spread
-from core.data.spec import PHOTO_AUGMENTATION, DataSpec
-from core.model.spec import HeadSpec, ModelSpec
-from core.settings import Settings
-from core.spec.run import RunConfig, TrainConfig
+from core.config.data import PHOTO_AUGMENTATION, DataConfig
+from core.config.model import HeadConfig, ModelConfig
+from core.config.run import RunConfig
+from core.config.settings import Settings
+from core.config.train import TrainConfig
 from core.store.runs import RunStore
 from core.train.trainer import run_training
 
@@ -68,13 +69,15 @@ def run_variant(name: str, data_dir: str, epochs: int, cache_dir: str) -> dict[s
     train = TrainConfig(epochs=epochs, batch_size=32, seed=1, restore_best_weights=False)
     # The default photo augmentation, pinned: plain fit augments every epoch on the fly, the
     # cached runs train on 3 cached augmented views (what a user gets with the defaults).
-    data = DataSpec(path=data_dir, val_ratio=0.15, test_ratio=0.0, augmentation=PHOTO_AUGMENTATION)
-    model = ModelSpec(backbone="mobilenet_v2", input_size=224, weights="imagenet")
+    data = DataConfig(
+        path=data_dir, val_ratio=0.15, test_ratio=0.0, augmentation=PHOTO_AUGMENTATION
+    )
+    model = ModelConfig(backbone="mobilenet_v2", input_size=224, weights="imagenet")
     config = RunConfig(data=data, model=model, train=train)
     if name == "plain":
         config = replace(config, train=replace(train, cache_features=False))
     elif name == "cached_again":
-        config = replace(config, model=replace(model, head=HeadSpec(dropout=0.5)))
+        config = replace(config, model=replace(model, head=HeadConfig(dropout=0.5)))
     return _run(config, store, settings)
 
 

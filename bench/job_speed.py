@@ -38,7 +38,7 @@ from pathlib import Path
 config_path, root = sys.argv[1], sys.argv[2]
 try:
     from core.jobs.runner import JobRunner
-    from core.spec.run import RunConfig
+    from core.config.run import RunConfig
     from core.store.runs import RunStore
     api = "worker process"
 except ImportError:

@@ -53,11 +53,11 @@ def main() -> int:
     import numpy as np
     import tensorflow as tf
 
+    from core.config.model import ModelConfig
     from core.model.builder import build_model
-    from core.model.spec import ModelSpec
     from core.predict.predictor import Predictor
 
-    spec = ModelSpec(backbone=args.backbone, input_size=args.size, weights=args.weights)
+    spec = ModelConfig(backbone=args.backbone, input_size=args.size, weights=args.weights)
     built = build_model(spec, num_classes=5)
     with tempfile.TemporaryDirectory() as folder:
         run_dir = Path(folder)

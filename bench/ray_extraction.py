@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.model.spec import ModelSpec
+from core.config.model import ModelConfig
 from core.train.ray_cluster import connect
 from core.train.ray_features import extract_features_ray
 
@@ -40,7 +40,7 @@ def image_items(count: int) -> list[tuple[str, int]]:
 
 
 def measure(
-    spec: ModelSpec, items: list[tuple[str, int]], actors: int, batch: int
+    spec: ModelConfig, items: list[tuple[str, int]], actors: int, batch: int
 ) -> dict[str, Any]:
     """One extraction with ``actors`` actors: seconds, images/s and the nodes used."""
     result = extract_features_ray(
@@ -65,7 +65,7 @@ def main() -> None:
     from ray.cluster_utils import Cluster
 
     items = image_items(args.images)
-    spec = ModelSpec(backbone="mobilenet_v2", input_size=args.size, weights="imagenet")
+    spec = ModelConfig(backbone="mobilenet_v2", input_size=args.size, weights="imagenet")
     cluster = Cluster(initialize_head=True, head_node_args={**NODE, "include_dashboard": False})
     try:
         connect(cluster.address, "run the bench")

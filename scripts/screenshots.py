@@ -4,7 +4,7 @@ Starts the studio headless on a free loopback port (private run/data/cache folde
 ImageNet weights of ``STUDIO_WEIGHTS_DIR``), drives Debian's chromium through Playwright, and:
 
 1. opens Home and presses "Train the demo" (the strong drawn-shapes recipe of
-   ``core.spec.recipes``), timing the click until the result card shows;
+   ``core.config.recipes``), timing the click until the result card shows;
 2. saves desktop (1400×900) shots of Home, Data, the Train result card, Evaluate and Predict;
 3. opens the same workspace link in a phone-sized tab (390×844, another session) and saves the
    same pages there.

@@ -1,6 +1,6 @@
 """The Home page's parts: the one-click demo, the steps, the sample shortcut, the status.
 
-The demo (``start_demo``) trains the built-in sample with ``core.spec.recipes.demo_config``
+The demo (``start_demo``) trains the built-in sample with ``core.config.recipes.demo_config``
 through the job runner, exactly as the Train page's Start would (same owner, disk and
 validation checks), and opens the Train page on the live run, whose result card links to
 Evaluate and Predict.
@@ -40,8 +40,8 @@ DEMO_NEEDS_WEIGHTS = (
 
 
 def demo_recipe() -> str:
-    """The demo's recipe in one sentence, shown under the button (``core.spec.recipes``)."""
-    from core.spec.recipes import DEMO_RECIPE
+    """The demo's recipe in one sentence, shown under the button (``core.config.recipes``)."""
+    from core.config.recipes import DEMO_RECIPE
 
     return DEMO_RECIPE
 
@@ -52,12 +52,12 @@ def start_demo() -> None:
     Errors (a read-only link, no weights, a full disk, a full queue) are said in one plain
     sentence on Home, and nothing is started.
     """
+    from core.config.backbones import get_backbone
+    from core.config.recipes import DEMO_RUN_NAME, demo_config
     from core.data.checks import check_validation_split
     from core.data.sample import ensure_sample_dataset
     from core.jobs.runner import get_runner
-    from core.model.backbones import get_backbone
     from core.model.weights import weights_available
-    from core.spec.recipes import DEMO_RUN_NAME, demo_config
     from core.store.access import require_owner
     from ui.data.loading import load_data_spec, sample_folder
 

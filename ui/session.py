@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 if TYPE_CHECKING:
+    from core.config.data import DataConfig
+    from core.config.model import ModelConfig
+    from core.config.settings import Settings
+    from core.config.train import TrainConfig
     from core.data.report import DatasetReport, SkippedFile
-    from core.data.spec import DataSpec
     from core.data.splits import SplitData
-    from core.model.spec import ModelSpec
-    from core.settings import Settings
-    from core.spec.run import TrainConfig
     from core.store.access import WorkspaceAccess
     from core.store.runs import RunStore
 
@@ -69,7 +69,7 @@ class DataState:
         source: A short description of where the data came from (for status panels).
     """
 
-    spec: DataSpec
+    spec: DataConfig
     report: DatasetReport
     split: SplitData
     source: str
@@ -77,7 +77,7 @@ class DataState:
 
 def get_settings() -> Settings:
     """Returns the deployment settings read from the environment (``STUDIO_*`` variables)."""
-    from core.settings import Settings
+    from core.config.settings import Settings
 
     return Settings.from_env()
 
@@ -231,7 +231,7 @@ def set_current_run(run_id: str | None) -> None:
 
 
 def make_data_state(
-    spec: DataSpec, source: str, skipped: list[SkippedFile] | None = None
+    spec: DataConfig, source: str, skipped: list[SkippedFile] | None = None
 ) -> DataState:
     """Scans ``spec.path`` and splits it with ``spec``'s settings (stores nothing).
 
@@ -342,17 +342,17 @@ def default_weights() -> str:
     return value if value in ("imagenet", "none") else "imagenet"
 
 
-def get_model_spec() -> ModelSpec:
+def get_model_spec() -> ModelConfig:
     """Returns the model chosen on the Model page, or the default (MobileNetV2)."""
-    from core.model.spec import ModelSpec
+    from core.config.model import ModelConfig
 
     value = st.session_state.get(_KEY_MODEL)
-    if isinstance(value, ModelSpec):
+    if isinstance(value, ModelConfig):
         return value
-    return ModelSpec(weights=default_weights())
+    return ModelConfig(weights=default_weights())
 
 
-def set_model_spec(spec: ModelSpec) -> None:
+def set_model_spec(spec: ModelConfig) -> None:
     """Stores the model chosen on the Model page and marks the step as done."""
     st.session_state[_KEY_MODEL] = spec
     st.session_state[_KEY_MODEL_CONFIRMED] = True
@@ -365,7 +365,7 @@ def model_confirmed() -> bool:
 
 def get_train_config() -> TrainConfig:
     """Returns the training settings chosen on the Train page, or the defaults."""
-    from core.spec.run import TrainConfig
+    from core.config.train import TrainConfig
 
     value = st.session_state.get(_KEY_TRAIN)
     return value if isinstance(value, TrainConfig) else TrainConfig()

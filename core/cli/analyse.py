@@ -202,10 +202,10 @@ def calibrate_command(args: argparse.Namespace) -> int:
 
 def advise_cut_command(args: argparse.Namespace) -> int:
     """Prints the linear-probe validation accuracy at each recommended cut, and the advice."""
-    from core.data.spec import DataSpec
+    from core.config.data import DataConfig
     from core.evaluate.cut_advisor import advise_cut
 
-    data = DataSpec(
+    data = DataConfig(
         path=args.data, val_ratio=args.val_ratio, test_ratio=args.test_ratio, seed=args.seed,
         resize_mode=args.resize_mode,
     )  # fmt: skip

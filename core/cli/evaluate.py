@@ -32,7 +32,7 @@ def resolve_run(value: str, workspace: str | None = None) -> Path:
     path = Path(value)
     if path.is_dir() and (path / "config.json").is_file():
         return path
-    from core.settings import Settings
+    from core.config.settings import Settings
     from core.store.runs import validate_run_id
     from core.store.workspace import workspace_dir
 

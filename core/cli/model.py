@@ -31,14 +31,14 @@ def register(subparsers: Any) -> None:
     layers.add_argument("--json", action="store_true", help="print JSON instead of a table")
     layers.set_defaults(handler=_layers)
 
-    model = subparsers.add_parser("model", help="build a ModelSpec JSON and print its summary")
-    model.add_argument("spec", type=Path, help="ModelSpec JSON file")
+    model = subparsers.add_parser("model", help="build a ModelConfig JSON and print its summary")
+    model.add_argument("spec", type=Path, help="ModelConfig JSON file")
     model.add_argument("--classes", type=int, required=True, help="number of classes")
     model.add_argument("--json", action="store_true", help="print JSON instead of a table")
     model.set_defaults(handler=_model)
 
     codegen = subparsers.add_parser("codegen", help="print a Keras script rebuilding a spec")
-    codegen.add_argument("spec", type=Path, help="ModelSpec JSON file")
+    codegen.add_argument("spec", type=Path, help="ModelConfig JSON file")
     codegen.add_argument("--classes", type=int, required=True, help="number of classes")
     codegen.set_defaults(handler=_codegen)
 
@@ -54,7 +54,8 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
 
 
 def _backbones(args: argparse.Namespace) -> int:
-    from core.model.backbones import has_offline_weights, list_backbones
+    from core.config.backbones import list_backbones
+    from core.model.weights import has_offline_weights
 
     rows = []
     for info in list_backbones():
@@ -98,13 +99,13 @@ def _layers(args: argparse.Namespace) -> int:
 
 
 def _read_spec(path: Path) -> Any:
-    from core.model.spec import ModelSpec
+    from core.config.model import ModelConfig
 
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ValueError(f"Cannot read the spec file {path}: {error.strerror}.") from error
-    return ModelSpec.from_json(text)
+    return ModelConfig.from_json(text)
 
 
 def _model(args: argparse.Namespace) -> int:

@@ -89,8 +89,8 @@ def _say(text: str) -> None:
 
 def handle_sweep(args: argparse.Namespace) -> int:
     """Runs the ``sweep`` command; returns the exit code."""
+    from core.config.settings import Settings
     from core.jobs.runner import JobRunner
-    from core.settings import Settings
     from core.store.workspace import workspace_store
 
     configs = configs_from_args(args)

@@ -79,7 +79,7 @@ def _set(data: dict[str, Any], path: str, value: Any) -> None:
 
 def build_config(args: argparse.Namespace) -> Any:
     """Merges ``--config`` (if any) with the flags into a validated ``RunConfig``."""
-    from core.spec.run import RunConfig
+    from core.config.run import RunConfig
 
     data: dict[str, Any] = {}
     if args.config:
@@ -122,15 +122,15 @@ def build_config(args: argparse.Namespace) -> Any:
 
 def _set_augmentation(data: dict[str, Any], augment: bool | None) -> None:
     """``--augment`` keeps (or restores) the default recipe; ``--no-augment`` switches it off."""
-    from core.data.spec import PHOTO_AUGMENTATION, AugmentSpec
+    from core.config.data import PHOTO_AUGMENTATION, AugmentConfig
 
     if augment is None or not isinstance(data.get("data"), dict):
         return
     section = data["data"]
     current = section.get("augmentation")
     if not augment:
-        section["augmentation"] = AugmentSpec().to_dict()
-    elif current is not None and not AugmentSpec.from_dict(current).enabled:
+        section["augmentation"] = AugmentConfig().to_dict()
+    elif current is not None and not AugmentConfig.from_dict(current).enabled:
         section["augmentation"] = PHOTO_AUGMENTATION.to_dict()  # the config switched it off
 
 
@@ -178,7 +178,7 @@ class TerminalEvents(TrainingEvents):
 
 def handle_train(args: argparse.Namespace) -> int:
     """Runs the ``train`` command; returns the exit code."""
-    from core.settings import Settings
+    from core.config.settings import Settings
     from core.store.runs import RunStore, mark_live
 
     settings = Settings.from_env()

@@ -1,6 +1,6 @@
 """Training-time augmentation as Keras preprocessing layers (``keras.layers.Random*``).
 
-``build_augmenter`` turns an ``AugmentSpec`` into a seeded ``keras.Sequential`` that the tf.data
+``build_augmenter`` turns an ``AugmentConfig`` into a seeded ``keras.Sequential`` that the tf.data
 pipeline applies to training batches only. ``preview_augmentations`` shows the user what the
 settings do on one of their images; with the same seed it always returns the same pictures.
 """
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.data.spec import AugmentSpec
+from core.config.data import AugmentConfig
 
 if TYPE_CHECKING:
     import keras
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 VALUE_RANGE = (0.0, 255.0)  # the pipeline's raw RGB range; contrast/brightness clip to it
 
 
-def build_augmenter(spec: AugmentSpec | None, seed: int = 0) -> keras.Sequential | None:
+def build_augmenter(spec: AugmentConfig | None, seed: int = 0) -> keras.Sequential | None:
     """Builds the augmentation layers for ``spec``.
 
     Args:
@@ -64,7 +64,7 @@ def build_augmenter(spec: AugmentSpec | None, seed: int = 0) -> keras.Sequential
 
 
 def preview_augmentations(
-    image_array: np.ndarray, spec: AugmentSpec, n: int = 8, seed: int = 0
+    image_array: np.ndarray, spec: AugmentConfig, n: int = 8, seed: int = 0
 ) -> list[np.ndarray]:
     """Returns ``n`` augmented versions of one image (deterministic for a given seed).
 
@@ -92,7 +92,7 @@ def preview_augmentations(
 
 
 def preview_figure(
-    image_array: np.ndarray, spec: AugmentSpec, n: int = 8, seed: int = 0, columns: int = 3
+    image_array: np.ndarray, spec: AugmentConfig, n: int = 8, seed: int = 0, columns: int = 3
 ) -> go.Figure:
     """A grid figure: the original image followed by ``n`` augmented versions."""
     from core.data.charts import image_grid_figure

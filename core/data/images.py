@@ -15,16 +15,15 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from core.config.data import RESIZE_MODES
 from core.errors import DataError
 
 ImageSource = str | os.PathLike[str] | bytes | IO[bytes]
-ResizeMode = Literal["stretch", "crop", "pad"]
-RESIZE_MODES: tuple[str, ...] = ("stretch", "crop", "pad")
 
 # Above this many pixels an image is refused before decoding: a 40-megapixel photo already
 # needs ~120 MB once decoded, and a crafted header can claim billions of pixels (a "pixel bomb").

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.data.images import RESIZE_MODES, ImageDecodeError, load_image_array
+from core.config.data import RESIZE_MODES, AugmentConfig, DataConfig
+from core.data.images import ImageDecodeError, load_image_array
 from core.data.report import DatasetReport
 from core.data.scan import scan_dataset
-from core.data.spec import AugmentSpec, DataSpec
 from core.data.splits import SplitData, split_dataset
 from core.errors import DataError
 
@@ -113,7 +113,7 @@ def make_dataset(
     batch_size: int = 32,
     shuffle: bool = False,
     seed: int = 0,
-    augment: AugmentSpec | None = None,
+    augment: AugmentConfig | None = None,
 ) -> tf.data.Dataset:
     """Builds a streaming dataset of (images, labels) batches.
 
@@ -174,7 +174,9 @@ def _decoded(pairs: tf.data.Dataset, image_size: int, resize_mode: str) -> tf.da
     return pairs.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
-def _augmented(batches: tf.data.Dataset, augment: AugmentSpec | None, seed: int) -> tf.data.Dataset:
+def _augmented(
+    batches: tf.data.Dataset, augment: AugmentConfig | None, seed: int
+) -> tf.data.Dataset:
     """``batches`` with the augmentation applied, or unchanged when there is none."""
     import tensorflow as tf
 
@@ -189,7 +191,7 @@ def _augmented(batches: tf.data.Dataset, augment: AugmentSpec | None, seed: int)
     )
 
 
-def load_split(spec: DataSpec) -> tuple[DatasetReport, SplitData]:
+def load_split(spec: DataConfig) -> tuple[DatasetReport, SplitData]:
     """Scans ``spec.path`` and splits it with the spec's ratios and seed.
 
     Raises:
@@ -200,7 +202,7 @@ def load_split(spec: DataSpec) -> tuple[DatasetReport, SplitData]:
 
 
 def make_split_datasets(
-    split: SplitData, spec: DataSpec, image_size: int, batch_size: int
+    split: SplitData, spec: DataConfig, image_size: int, batch_size: int
 ) -> dict[str, tf.data.Dataset]:
     """Datasets for each non-empty split; only "train" is shuffled and augmented."""
     result = {}

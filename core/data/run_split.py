@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.config.data import DataConfig
 from core.data.report import DatasetReport
 from core.data.scan import scan_dataset
-from core.data.spec import DataSpec
 from core.data.splits import SplitData, split_dataset
 from core.data.stored_split import DatasetChanges, StoredSplit
 from core.errors import DataError
@@ -52,7 +52,7 @@ class RunSplit:
 
 
 def load_run_split(
-    spec: DataSpec, stored: StoredSplit | None, folder: str | None = None
+    spec: DataConfig, stored: StoredSplit | None, folder: str | None = None
 ) -> RunSplit:
     """Scans the dataset folder and applies the run's split to it.
 
@@ -88,5 +88,5 @@ def load_run_split(
     return RunSplit(report, split, True, changes, missing, notes)
 
 
-def _split_again(report: DatasetReport, spec: DataSpec) -> SplitData:
+def _split_again(report: DatasetReport, spec: DataConfig) -> SplitData:
     return split_dataset(report, spec.val_ratio, spec.test_ratio, spec.seed)

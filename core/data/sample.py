@@ -8,7 +8,7 @@ images, and the folder is written once (to a temp folder, then renamed) and reus
 
 Version 2 draws at 128 px, anti-aliased (drawn at twice the size, then scaled down), with a
 shape colour always far from the background's and softer stripes: a person always sees the
-shape, and the one-click demo (``core.spec.recipes``) reaches 98.8% test accuracy on average in
+shape, and the one-click demo (``core.config.recipes``) reaches 98.8% test accuracy on average in
 well under 30 s on 2 CPU cores, where version 1 (96 px, hard edges, shapes that could blend into
 the background) stayed near 84 to 90%.
 """

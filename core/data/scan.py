@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.config_base import ConfigMixin
+from core.config.base import ConfigMixin
 from core.data.checks import dataset_warnings
 from core.data.images import ImageDecodeError, ImageFacts, inspect_image_file
 from core.data.report import DatasetReport, ImageRecord, SkippedFile

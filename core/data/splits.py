@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.config_base import check_range
+from core.config.data import check_split_shares
 from core.data.report import DatasetReport, ImageRecord
 
 Items = list[tuple[str, int]]
@@ -54,25 +54,6 @@ class SplitData:
     def to_dict(self) -> dict[str, Any]:
         """JSON form: classes and the per-class counts of each split."""
         return {"classes": list(self.classes), "splits": self.counts()}
-
-
-MAX_SHARE = 0.9  # of each class, for validation or for the test
-MAX_HELD_OUT = 0.95  # validation and test together: the rest is left for training
-
-
-def check_split_shares(val_ratio: float, test_ratio: float) -> None:
-    """Raises ValueError unless the shares are valid and leave images for training.
-
-    The one place of this rule: ``DataSpec`` validates with it, ``split_dataset`` checks again
-    for callers that pass bare numbers (the CLI, the Data page preview).
-    """
-    check_range("Validation share", val_ratio, 0.0, MAX_SHARE)
-    check_range("Test share", test_ratio, 0.0, MAX_SHARE)
-    if val_ratio + test_ratio >= MAX_HELD_OUT:
-        raise ValueError(
-            "Validation and test shares together must leave images for training "
-            f"(got {val_ratio:g} + {test_ratio:g})."
-        )
 
 
 def _share(total: int, ratio: float) -> int:

@@ -29,7 +29,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from core.atomic import write_json_atomic
-from core.config_base import ConfigMixin
+from core.config.base import ConfigMixin
 from core.data.report import SkippedFile
 from core.errors import DataError
 

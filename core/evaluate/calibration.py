@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 
 from core.atomic import write_json_atomic
+from core.config.settings import Settings
 from core.errors import StudioError
 from core.evaluate.run_features import load_run_features
 from core.predict.predictor import Predictor, apply_temperature
-from core.settings import Settings
 
 ECE_BINS = 15
 _LOG_T_RANGE = (np.log(0.05), np.log(20.0))  # temperatures beyond these mean something broke

@@ -20,13 +20,13 @@ from typing import Any
 
 import numpy as np
 
-from core.data.spec import DataSpec
+from core.config.data import DataConfig
+from core.config.model import ModelConfig
+from core.config.settings import Settings
 from core.data.splits import SplitData
 from core.evaluate.linear_probe import probe_accuracy
 from core.evaluate.run_features import pool
 from core.model.cuts import LayerInfo, list_layers
-from core.model.spec import ModelSpec
-from core.settings import Settings
 from core.store.feature_cache import FeatureCache, feature_cache_folder, feature_cache_key
 
 _POOLED_SUFFIX = "|advisor-gap"  # pooled entries never collide with training's raw ones
@@ -111,7 +111,7 @@ def advisor_cuts(backbone: str, input_size: int, extra: tuple[str, ...] = ()) ->
 
 
 def advise_cut(
-    data: DataSpec,
+    data: DataConfig,
     backbone: str,
     *,
     input_size: int | None = None,
@@ -140,7 +140,7 @@ def advise_cut(
     report, split = load_split(data)
     if not split.val:
         raise ValueError("The cut-point advisor needs validation images; set a validation share.")
-    size = input_size or ModelSpec(backbone=backbone).resolved_input_size
+    size = input_size or ModelConfig(backbone=backbone).resolved_input_size
     cuts = advisor_cuts(backbone, size, extra_cuts)
     store = _PooledStore(settings, data, backbone, size, weights, report)
     found = {cut.name: store.lookup(cut.name, split) for cut in cuts}
@@ -199,7 +199,7 @@ class _PooledStore:
     def __init__(
         self,
         settings: Settings,
-        data: DataSpec,
+        data: DataConfig,
         backbone: str,
         size: int,
         weights: str,
@@ -212,7 +212,7 @@ class _PooledStore:
 
     def raw_key(self, cut: str | None, items: list[tuple[str, int]]) -> str:
         """The key training uses for this cut's features of ``items`` (plain view)."""
-        spec = ModelSpec(
+        spec = ModelConfig(
             backbone=self.backbone, input_size=self.size, weights=self.weights, cut_layer=cut
         )
         return feature_cache_key(
@@ -246,7 +246,7 @@ def _one_pass(
     store: _PooledStore,
     cuts: list[LayerInfo],
     split: SplitData,
-    data: DataSpec,
+    data: DataConfig,
     settings: Settings,
 ) -> dict[str, dict[str, np.ndarray]]:
     """Pooled features of every cut in ``cuts`` from ONE pass over train and val."""
@@ -279,7 +279,8 @@ def _multi_cut_model(
     """
     import keras
 
-    from core.model.backbones import build_backbone, get_backbone
+    from core.config.backbones import get_backbone
+    from core.model.backbones import build_backbone
     from core.model.preprocessing import add_preprocessing
 
     keras.utils.set_random_seed(seed)  # a random-init backbone: same weights as training

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from core.config.settings import Settings
 from core.data.near_duplicates import (
     MIN_COSINE,
     DuplicateReport,
@@ -24,7 +25,6 @@ from core.data.near_duplicates import (
 )
 from core.data.stored_split import SPLIT_NAMES
 from core.evaluate.run_features import load_run_features, read_run_split
-from core.settings import Settings
 
 
 def find_run_duplicates(

@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from core.config.settings import Settings
 from core.data.dataset_version import version_images, write_dataset_version
 from core.data.stored_split import SPLIT_NAMES
 from core.evaluate.linear_probe import out_of_fold_probabilities
 from core.evaluate.run_features import RunFeatures, load_run_features, read_run_split
-from core.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from core.config.settings import Settings
 from core.evaluate.linear_probe import probe_accuracy
 from core.evaluate.run_features import load_run_features, read_run_split
-from core.settings import Settings
 
 FRACTIONS = (0.25, 0.5, 0.75, 1.0)
 STILL_RISING = 0.01  # accuracy gained from 75 % to 100 % that counts as "still rising"

@@ -27,11 +27,11 @@ from typing import Any
 
 import numpy as np
 
+from core.config.run import RunConfig
+from core.config.settings import Settings
 from core.data.dataset_version import relative_path
 from core.data.run_split import RunSplit, load_run_split
 from core.data.stored_split import SPLIT_FILE, SPLIT_NAMES, read_stored_split
-from core.settings import Settings
-from core.spec.run import RunConfig
 from core.store.feature_cache import (
     FeatureCache,
     cached_extract,

@@ -17,11 +17,11 @@ if TYPE_CHECKING:
 def _generated_code(run_dir: Path, num_classes: int) -> str | None:
     """The model engine's generated Python code for this run's model, if it can be made."""
     try:
+        from core.config.model import ModelConfig
         from core.model.codegen import generate_code
-        from core.model.spec import ModelSpec
 
         config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
-        return str(generate_code(ModelSpec.from_dict(config["model"]), num_classes))
+        return str(generate_code(ModelConfig.from_dict(config["model"]), num_classes))
     except Exception:  # codegen missing or the config predates it: the bundle goes without
         return None
 

@@ -78,7 +78,7 @@ def _run_config(run_dir: Path) -> Any:
 
 
 def _model_section(run_dir: Path, predictor: Any, metrics: dict[str, Any]) -> str:
-    from core.model.backbones import get_backbone
+    from core.config.backbones import get_backbone
 
     size, classes = predictor.input_size, predictor.classes
     lines = [
@@ -253,7 +253,7 @@ threshold and send low-confidence images to a person.
 
 
 def _licence_section(run_dir: Path) -> str:
-    from core.model.backbones import get_backbone
+    from core.config.backbones import get_backbone
 
     config = _run_config(run_dir)
     lines = []

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from core.atomic import write_json_atomic
+from core.config.settings import Settings
 from core.errors import StudioError
 from core.jobs.context import JobContext
-from core.settings import Settings
 
 ANALYSES = ("label_issues", "learning_curve", "calibrate")
 MAX_ISSUES = 200  # more would not be reviewed by hand; the count says how many there were

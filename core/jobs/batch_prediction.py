@@ -26,11 +26,11 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from core.config.settings import Settings
 from core.data.zipsafe import is_junk
 from core.errors import DataError, StudioError
 from core.jobs.context import JobContext
 from core.predict.batch import IMAGE_SUFFIXES
-from core.settings import Settings
 
 ZIP_FILE = "upload.zip"
 CSV_FILE = "predictions.csv"

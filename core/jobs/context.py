@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.config.settings import Settings
 from core.errors import StudioError
 from core.jobs.request import STOP_FILE, JobRequest, write_state
-from core.settings import Settings
 from core.store.runs import RunStore
 
 REPORT_INTERVAL_S = 0.5

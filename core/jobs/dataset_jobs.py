@@ -1,7 +1,7 @@
 """Job kinds about a dataset before any training: near-duplicates and leaks, and cut advice.
 
 Both work on the dataset chosen on the Data page (no run): ``params["data"]`` is its
-``DataSpec.to_dict()``, so the worker scans and splits the folder exactly as the page did (the
+``DataConfig.to_dict()``, so the worker scans and splits the folder exactly as the page did (the
 split is deterministic in the spec).
 
 - ``dataset_duplicates``: perceptual and file hashes of every image
@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from core.config.data import DataConfig
 from core.data.near_duplicates import DuplicatePair
-from core.data.spec import DataSpec
 from core.errors import StudioError
 from core.jobs.context import JobContext
 from core.jobs.request import JobRequest
@@ -56,13 +56,13 @@ def _plain_errors() -> Iterator[None]:
         raise StudioError(str(error)) from error
 
 
-def _data_spec(params: dict[str, Any]) -> DataSpec:
+def _data_spec(params: dict[str, Any]) -> DataConfig:
     """The job's dataset settings; a missing or invalid one is a plain refusal."""
     data = params.get("data")
     if not isinstance(data, dict):
         raise StudioError("This job names no dataset; load one on the Data page.")
     with _plain_errors():
-        return DataSpec.from_dict(data)
+        return DataConfig.from_dict(data)
 
 
 def run_dataset_duplicates(context: JobContext) -> dict[str, Any]:

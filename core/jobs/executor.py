@@ -29,9 +29,9 @@ from typing import Any, Protocol
 
 import psutil
 
+from core.config.settings import Settings
 from core.errors import StudioError
 from core.jobs.request import LOG_FILE, REQUEST_FILE
-from core.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HOST = socket.gethostname()

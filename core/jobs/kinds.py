@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.config.settings import Settings
 from core.errors import StudioError
 from core.jobs.analysis import check_analysis, run_analysis
 from core.jobs.batch_prediction import check_batch, run_predict_batch
@@ -30,7 +31,6 @@ from core.jobs.dataset_jobs import run_advise_cut, run_dataset_duplicates
 from core.jobs.evaluation import run_evaluate
 from core.jobs.exporting import run_export
 from core.jobs.training import run_train
-from core.settings import Settings
 
 
 @dataclass(frozen=True)

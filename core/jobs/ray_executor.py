@@ -23,9 +23,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from core.config.settings import Settings
 from core.errors import StudioError
 from core.jobs.request import LOG_FILE, REQUEST_FILE, JobRequest
-from core.settings import Settings
 from core.train.ray_cluster import NAMESPACE, connect, require_ray, worker_env
 
 PURPOSE = "run jobs on a Ray cluster"

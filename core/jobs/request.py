@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from core.atomic import write_json_atomic
+from core.config.settings import Settings
 from core.errors import StudioError
-from core.settings import Settings
 from core.store.runs import RunStore, new_run_id, validate_run_id
 
 REQUEST_FILE = "request.json"

@@ -44,6 +44,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+from core.config.run import RunConfig
+from core.config.settings import Settings
 from core.errors import StudioError
 from core.jobs.executor import Executor, executor_for
 from core.jobs.kinds import get_kind
@@ -62,8 +64,6 @@ from core.jobs.request import (
 )
 from core.jobs.scheduler import mark_queued, settle
 from core.jobs.snapshot import JobStatus, RunSnapshot, read_job_status, read_run_snapshot
-from core.settings import Settings
-from core.spec.run import RunConfig
 from core.store.disk import check_disk_room
 from core.store.runs import RunStore
 

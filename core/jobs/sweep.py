@@ -15,9 +15,9 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from core.config.run import RunConfig
+from core.config.settings import Settings
 from core.errors import StudioError
-from core.settings import Settings
-from core.spec.run import RunConfig
 from core.store.runs import RunStore
 
 DEFAULT_CUT = "default"  # the backbone's last feature map

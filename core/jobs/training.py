@@ -16,11 +16,11 @@ import contextlib
 import traceback
 from typing import Any
 
+from core.config.run import RunConfig
 from core.errors import StudioError
 from core.jobs.context import JobContext
 from core.jobs.progress import ProgressWriter, read_progress
 from core.jobs.request import STOP_FILE
-from core.spec.run import RunConfig
 
 
 def run_train(context: JobContext) -> dict[str, Any]:

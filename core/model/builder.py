@@ -1,4 +1,4 @@
-"""Build the whole classifier from a ``ModelSpec``.
+"""Build the whole classifier from a ``ModelConfig``.
 
 The model takes raw RGB images (0..255) and is made of two parts that share layer objects:
 
@@ -17,12 +17,13 @@ import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from core.config.backbones import get_backbone
+from core.config.model import ModelConfig
 from core.errors import StudioError
-from core.model.backbones import build_backbone, get_backbone
+from core.model.backbones import build_backbone
 from core.model.freezing import apply_freeze, backbone_layers, index_of, is_batchnorm
 from core.model.heads import build_head
 from core.model.preprocessing import add_preprocessing
-from core.model.spec import ModelSpec
 from core.model.summary import count_params
 from core.model.surgery import restack, surgery_layer_name
 
@@ -44,7 +45,7 @@ class BuiltModel:
         keep_frozen: Surgery layers that stay frozen whatever the policy.
     """
 
-    spec: ModelSpec
+    spec: ModelConfig
     num_classes: int
     model: keras.Model
     feature_extractor: keras.Model
@@ -71,7 +72,7 @@ class BuiltModel:
         return count_params(self.model)
 
 
-def _resolve_cut(backbone: keras.Model, spec: ModelSpec) -> str:
+def _resolve_cut(backbone: keras.Model, spec: ModelConfig) -> str:
     names = [layer.name for layer in backbone.layers]
     cut = spec.cut_layer or names[-1]
     if cut not in names[1:]:
@@ -81,7 +82,7 @@ def _resolve_cut(backbone: keras.Model, spec: ModelSpec) -> str:
     return cut
 
 
-def build_model(spec: ModelSpec, num_classes: int) -> BuiltModel:
+def build_model(spec: ModelConfig, num_classes: int) -> BuiltModel:
     """Builds the classifier described by ``spec`` for ``num_classes`` classes.
 
     Args:

@@ -1,4 +1,4 @@
-"""Generate a standalone Keras script that rebuilds the model a ``ModelSpec`` describes.
+"""Generate a standalone Keras script that rebuilds the model a ``ModelConfig`` describes.
 
 The script needs only ``keras`` and ``numpy`` (no studio code) and uses public Keras API only
 (the re-stacking goes through ``keras.models.clone_model``, so a Keras upgrade cannot break a
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 
-from core.model.backbones import get_backbone
-from core.model.spec import FreezeSpec, HeadSpec, ModelSpec, SurgeryOp
+from core.config.backbones import get_backbone
+from core.config.model import FreezeConfig, HeadConfig, ModelConfig, SurgeryConfig
 from core.model.surgery import surgery_layer_name
 
 _PREPROCESSING = {
@@ -93,7 +93,7 @@ def _lit(value: object) -> str:
     return json.dumps(value) if isinstance(value, str | list) else repr(value)
 
 
-def _layer_expr(op: SurgeryOp, index: int) -> str:
+def _layer_expr(op: SurgeryConfig, index: int) -> str:
     name = _lit(surgery_layer_name(op, index))
     exprs = {
         "Conv2D": f"keras.layers.Conv2D({op.filters}, {op.kernel_size}, strides={op.strides}, "
@@ -108,7 +108,7 @@ def _layer_expr(op: SurgeryOp, index: int) -> str:
     return f"{exprs[op.layer_type]}, trainable={op.trainable})"
 
 
-def _surgery_lines(ops: tuple[SurgeryOp, ...]) -> list[str]:
+def _surgery_lines(ops: tuple[SurgeryConfig, ...]) -> list[str]:
     replace = [
         f"    {_lit(op.first)}: ({_lit(op.last_layer)}, lambda: {_layer_expr(op, i)}),"
         for i, op in enumerate(ops)
@@ -127,7 +127,7 @@ def _surgery_lines(ops: tuple[SurgeryOp, ...]) -> list[str]:
     ]
 
 
-def _head_lines(head: HeadSpec, num_classes: int) -> list[str]:
+def _head_lines(head: HeadConfig, num_classes: int) -> list[str]:
     lines = ['    x = features = keras.Input(feature_shape, name="features")']
     for i, block in enumerate(head.conv_blocks, start=1):
         lines.append(
@@ -167,7 +167,7 @@ def _head_lines(head: HeadSpec, num_classes: int) -> list[str]:
     return lines
 
 
-def _freeze_lines(freeze: FreezeSpec, keep_frozen: list[str]) -> list[str]:
+def _freeze_lines(freeze: FreezeConfig, keep_frozen: list[str]) -> list[str]:
     frozen = {
         "backbone": "len(layers)",
         "all_but_last": "len(layers)",
@@ -199,7 +199,7 @@ def _freeze_lines(freeze: FreezeSpec, keep_frozen: list[str]) -> list[str]:
     ]
 
 
-def _build_lines(spec: ModelSpec, keras_name: str) -> list[str]:
+def _build_lines(spec: ModelConfig, keras_name: str) -> list[str]:
     weights = "None" if spec.weights == "none" else '"imagenet"'
     keep_frozen = [
         surgery_layer_name(op, i) for i, op in enumerate(spec.surgery) if not op.trainable
@@ -221,7 +221,7 @@ def _build_lines(spec: ModelSpec, keras_name: str) -> list[str]:
     ]
 
 
-def generate_code(spec: ModelSpec, num_classes: int) -> str:
+def generate_code(spec: ModelConfig, num_classes: int) -> str:
     """Returns a standalone Python script that rebuilds ``spec`` for ``num_classes`` classes.
 
     The script defines ``build_model()`` returning the Keras model and prints its summary when

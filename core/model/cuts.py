@@ -20,8 +20,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from core.config.backbones import get_backbone, validate_input_size
 from core.errors import StudioError
-from core.model.backbones import build_backbone, get_backbone, validate_input_size
+from core.model.backbones import build_backbone
 from core.model.keras_graph import inbound_tensors, producer
 
 _MERGE_TYPES = {"Add", "Concatenate", "Multiply"}

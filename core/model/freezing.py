@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from core.config.model import FreezeConfig, SurgeryConfig
 from core.errors import StudioError
 from core.model.heads import OUTPUT_LAYER
 from core.model.preprocessing import is_preprocessing_layer
-from core.model.spec import FreezeSpec, SurgeryOp
 
 if TYPE_CHECKING:
     import keras
@@ -45,7 +45,7 @@ def is_batchnorm(layer: Any) -> bool:
     return isinstance(layer, keras.layers.BatchNormalization)
 
 
-def frozen_count(layers: list[Any], spec: FreezeSpec) -> int:
+def frozen_count(layers: list[Any], spec: FreezeConfig) -> int:
     """How many leading backbone layers ``spec`` freezes (the rest train)."""
     total = len(layers)
     counts = {
@@ -62,7 +62,7 @@ def frozen_count(layers: list[Any], spec: FreezeSpec) -> int:
 def apply_freeze(
     feature_extractor: keras.Model,
     head: keras.Model,
-    spec: FreezeSpec,
+    spec: FreezeConfig,
     keep_frozen: Iterable[str] = (),
 ) -> None:
     """Sets ``trainable`` on every layer according to ``spec``.
@@ -87,7 +87,7 @@ def apply_freeze(
 
 
 def unfreeze_candidates(
-    layers: Sequence[LayerInfo], cut_layer: str | None, surgery: Sequence[SurgeryOp] = ()
+    layers: Sequence[LayerInfo], cut_layer: str | None, surgery: Sequence[SurgeryConfig] = ()
 ) -> list[LayerInfo]:
     """The layers a fine-tune phase can unfreeze from, in the order to offer them.
 

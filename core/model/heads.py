@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from core.config.model import HeadConfig
 from core.errors import StudioError
-from core.model.spec import HeadSpec
 
 if TYPE_CHECKING:
     import keras
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 OUTPUT_LAYER = "predictions"
 
 
-def _conv_blocks(x: Any, spec: HeadSpec) -> Any:
+def _conv_blocks(x: Any, spec: HeadConfig) -> Any:
     import keras
 
     for index, block in enumerate(spec.conv_blocks, start=1):
@@ -60,7 +60,7 @@ def _pooling(x: Any, pooling: str) -> Any:
 
 
 def build_head(
-    feature_shape: Sequence[int | None], spec: HeadSpec, num_classes: int
+    feature_shape: Sequence[int | None], spec: HeadConfig, num_classes: int
 ) -> keras.Model:
     """Builds the head for features of ``feature_shape`` (batch dimension included or not).
 
@@ -88,7 +88,7 @@ def build_head(
     return keras.Model(inputs, _output_layer(x, spec, num_classes), name="head")
 
 
-def _check_classes(spec: HeadSpec, num_classes: int) -> None:
+def _check_classes(spec: HeadConfig, num_classes: int) -> None:
     """Refuses fewer than two classes, and a single sigmoid output for more than two."""
     if num_classes < 2:
         raise StudioError(f"A classifier needs at least 2 classes, got {num_classes}.")
@@ -106,7 +106,7 @@ def _per_example_shape(feature_shape: Sequence[int | None]) -> tuple[int | None,
     return shape
 
 
-def _dense_layers(x: Any, spec: HeadSpec) -> Any:
+def _dense_layers(x: Any, spec: HeadConfig) -> Any:
     """The dense layers after pooling, each followed by its optional BatchNorm and dropout."""
     import keras
 
@@ -121,7 +121,7 @@ def _dense_layers(x: Any, spec: HeadSpec) -> Any:
     return x
 
 
-def _output_layer(x: Any, spec: HeadSpec, num_classes: int) -> Any:
+def _output_layer(x: Any, spec: HeadConfig, num_classes: int) -> Any:
     """Probabilities: one sigmoid unit (two classes only) or a softmax over the classes."""
     import keras
 

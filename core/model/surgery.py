@@ -15,6 +15,7 @@ import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from core.config.model import SurgeryConfig
 from core.errors import StudioError
 from core.model.keras_graph import (
     call_arguments,
@@ -23,7 +24,6 @@ from core.model.keras_graph import (
     nodes_in_call_order,
     producer,
 )
-from core.model.spec import SurgeryOp
 
 if TYPE_CHECKING:
     import keras
@@ -33,12 +33,12 @@ class SurgeryError(StudioError):
     """A surgery step cannot be applied (unknown layer, branched region, shape mismatch)."""
 
 
-def surgery_layer_name(op: SurgeryOp, index: int) -> str:
+def surgery_layer_name(op: SurgeryConfig, index: int) -> str:
     """The name of the layer created by surgery step number ``index`` (0-based)."""
     return op.name or f"surgery{index + 1}_{op.layer_type.lower()}"
 
 
-def make_layer(op: SurgeryOp, index: int) -> keras.layers.Layer:
+def make_layer(op: SurgeryConfig, index: int) -> keras.layers.Layer:
     """Creates the new Keras layer a surgery step describes."""
     import keras
 
@@ -75,7 +75,7 @@ def _consumers(model: keras.Model) -> dict[int, list[str]]:
     return readers
 
 
-def _run_layers(model: keras.Model, op: SurgeryOp) -> list[Any]:
+def _run_layers(model: keras.Model, op: SurgeryConfig) -> list[Any]:
     """Returns the layers ``first``..``last`` after checking they form a single path."""
     names = [layer.name for layer in model.layers]
     for name in (op.first, op.last_layer):
@@ -121,7 +121,7 @@ def restack(
     backbone: keras.Model,
     inputs: keras.KerasTensor,
     cut_layer: str,
-    ops: Sequence[SurgeryOp] = (),
+    ops: Sequence[SurgeryConfig] = (),
 ) -> keras.KerasTensor:
     """Calls the backbone's layers up to ``cut_layer`` on ``inputs``, applying ``ops``.
 
@@ -148,11 +148,13 @@ def restack(
     return tensors[id(cut_model.outputs[0])]
 
 
-_ReplaceAt = dict[str, tuple[list[Any], Any, SurgeryOp]]
-_InsertAt = dict[str, tuple[Any, SurgeryOp]]
+_ReplaceAt = dict[str, tuple[list[Any], Any, SurgeryConfig]]
+_InsertAt = dict[str, tuple[Any, SurgeryConfig]]
 
 
-def _plan_steps(cut_model: keras.Model, ops: Sequence[SurgeryOp]) -> tuple[_ReplaceAt, _InsertAt]:
+def _plan_steps(
+    cut_model: keras.Model, ops: Sequence[SurgeryConfig]
+) -> tuple[_ReplaceAt, _InsertAt]:
     """Checks every step and creates its layer, keyed by the name of the layer it starts at.
 
     Raises:

@@ -16,14 +16,50 @@ import os
 import socket
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
-from core.model.backbones import get_backbone, local_weights_path, offline_weights_path
+from core.config.backbones import get_backbone
 
+WEIGHTS_ENV = "STUDIO_WEIGHTS_DIR"
 OFFLINE_ENV = "STUDIO_OFFLINE"
 # keras.applications downloads every ImageNet weights file from this host.
 DOWNLOAD_HOST = "storage.googleapis.com"
 _PROBE_TTL_S = 60.0
 _probe: dict[tuple[str, int], tuple[float, bool]] = {}
+
+
+def offline_weights_path(backbone_id: str) -> Path | None:
+    """Returns the weights file in ``STUDIO_WEIGHTS_DIR`` for the backbone, if present."""
+    folder = os.environ.get(WEIGHTS_ENV)
+    if not folder:
+        return None
+    path = Path(folder) / get_backbone(backbone_id).weights_file
+    return path if path.is_file() else None
+
+
+def has_offline_weights(backbone_id: str) -> bool:
+    """True when ``STUDIO_WEIGHTS_DIR`` holds this backbone's ImageNet no-top weights file."""
+    return offline_weights_path(backbone_id) is not None
+
+
+def keras_cache_dirs() -> list[Path]:
+    """The folders where Keras keeps downloaded weights (``$KERAS_HOME/models``, else
+    ``~/.keras/models``, and ``/tmp/.keras/models`` where the home folder is read-only)."""
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return [Path(home) / "models", Path("/tmp") / ".keras" / "models"]
+
+
+def local_weights_path(backbone_id: str) -> Path | None:
+    """The backbone's ImageNet no-top weights file on this machine, if any.
+
+    ``STUDIO_WEIGHTS_DIR`` first, then Keras's download cache (a file Keras downloaded
+    earlier); None when neither holds it and Keras would have to download it.
+    """
+    offline = offline_weights_path(backbone_id)
+    if offline is not None:
+        return offline
+    name = get_backbone(backbone_id).weights_file
+    return next((d / name for d in keras_cache_dirs() if (d / name).is_file()), None)
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def load_imagenet_labels(path: str | os.PathLike[str] | None = None) -> list[str
 
 def top_weights_file(backbone_id: str) -> str:
     """The file name Keras uses for a backbone's ImageNet weights WITH the classifier top."""
-    from core.model.backbones import get_backbone
+    from core.config.backbones import get_backbone
 
     name = get_backbone(backbone_id).weights_file
     for marker in ("_no_top", "_notop"):
@@ -86,7 +86,7 @@ def build_imagenet_model(
     """
     import keras
 
-    from core.model.backbones import get_backbone
+    from core.config.backbones import get_backbone
     from core.model.preprocessing import add_preprocessing
 
     info = get_backbone(backbone_id)

@@ -7,8 +7,8 @@ layer) is refused instead of executed; every failure becomes a plain ``ModelFile
 Before a visitor's file is built, ``check_keras_archive`` reads the archive itself (a ``.keras``
 file is a zip of ``config.json`` and ``model.weights.h5``) without TensorFlow: the model's input
 side and its parameter count (the weights file's dataset shapes) are compared with the caps of
-``core.settings.Settings``. A 16 KB file declaring an 8000x8000 input is refused there, before
-Keras would allocate anything for it.
+``core.config.settings.Settings``. A 16 KB file declaring an 8000x8000 input is refused there,
+before Keras would allocate anything for it.
 """
 
 from __future__ import annotations

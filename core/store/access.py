@@ -26,8 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from core.config.run import RunConfig
 from core.errors import StudioError
-from core.spec.run import RunConfig
 from core.store.runs import RunStore
 
 Role = Literal["owner", "viewer"]

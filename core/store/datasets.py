@@ -28,10 +28,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from core.atomic import write_json_atomic
+from core.config.data import DataConfig
+from core.config.settings import Settings
 from core.data.scan import resolve_data_folder
-from core.data.spec import DataSpec
 from core.errors import StudioError
-from core.settings import Settings
 from core.store.access import is_read_only, require_owner
 from core.store.runs import RunStore
 from core.store.uploads import UPLOAD_NAME, workspace_data_dir
@@ -53,7 +53,7 @@ class StoredDataset:
         kind: ``"upload"``, ``"sample"`` or ``"server"``.
     """
 
-    spec: DataSpec
+    spec: DataConfig
     source: str
     kind: str
 
@@ -88,7 +88,7 @@ def _locate(settings: Settings, store: RunStore, folder: Path) -> tuple[str, str
     return None
 
 
-def save_dataset(settings: Settings, store: RunStore, spec: DataSpec, source: str) -> bool:
+def save_dataset(settings: Settings, store: RunStore, spec: DataConfig, source: str) -> bool:
     """Records ``spec`` as the workspace's current dataset (only when it changed).
 
     A folder outside every known place (see the module docstring) cannot be re-attached
@@ -184,7 +184,7 @@ def stored_dataset(settings: Settings, store: RunStore) -> StoredDataset | None:
     if path is None or "path" in spec:
         return None
     try:
-        data_spec = DataSpec.from_dict({**spec, "path": str(path)})
+        data_spec = DataConfig.from_dict({**spec, "path": str(path)})
     except (ValueError, TypeError):  # settings that no longer validate: not re-attached
         return None
     return StoredDataset(data_spec, source if isinstance(source, str) else "Dataset", str(kind))

@@ -29,9 +29,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.config.settings import Settings
 from core.data.zipsafe import ZipLimits, size_text
 from core.errors import StudioError
-from core.settings import Settings
 from core.store.datasets import DATASET_RECORD
 from core.store.feature_cache import FeatureCache, feature_cache_folder
 from core.store.runs import RunStore

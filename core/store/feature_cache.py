@@ -61,13 +61,13 @@ def feature_cache_key(
     """Returns a hex key that changes whenever the cached features would change.
 
     Args:
-        model_spec: the ``ModelSpec``; its head and freeze settings do not affect the features
+        model_spec: the ``ModelConfig``; its head and freeze settings do not affect the features
             and are left out, so another head on the same cut reuses the cache.
         resize_mode: how images are resized.
         items: (path, class index) pairs, in order.
         hashes: known SHA-1 per path (from the dataset scan); missing ones are computed.
         view: index of the augmented view (0 = plain images when ``augment`` is None).
-        augment: the ``AugmentSpec`` when ``view`` is an augmented view.
+        augment: the ``AugmentConfig`` when ``view`` is an augmented view.
         seed: the training seed; part of the key for random-initialized backbones (their
             weights depend on it) and for augmented views.
     """

@@ -30,9 +30,9 @@ from typing import Any
 import psutil
 
 from core.atomic import write_json_atomic
+from core.config.run import RunConfig
 from core.data.stored_split import SPLIT_FILE
 from core.errors import StudioError
-from core.spec.run import RunConfig
 
 RUN_ID_PATTERN = re.compile(r"^\d{8}-\d{6}-\d{6}-[0-9a-f]{4}$")
 ACTIVE_STATUSES = ("queued", "extracting", "training", "fine-tuning")

@@ -22,8 +22,8 @@ import re
 import secrets
 from pathlib import Path
 
+from core.config.settings import Settings
 from core.errors import StudioError
-from core.settings import Settings
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 KEY_FILE = ".workspace-key"

@@ -17,8 +17,8 @@ import shutil
 import time
 from pathlib import Path
 
+from core.config.settings import Settings
 from core.errors import StudioError
-from core.settings import Settings
 from core.store.runs import RunStore
 
 UPLOAD_KINDS = ("zip", "upload")

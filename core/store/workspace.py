@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from core.atomic import write_json_atomic
-from core.settings import Settings
+from core.config.settings import Settings
 from core.store.access import OWNER, VIEWER, ReadOnlyRunStore, WorkspaceAccess, require_owner
 from core.store.runs import RunStore
 from core.store.tokens import (

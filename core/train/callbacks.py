@@ -19,8 +19,8 @@ import keras
 import numpy as np
 
 from core.atomic import write_via_temp
+from core.config.train import MULTI_WORKER_REFUSAL, STRATEGIES, TrainConfig
 from core.errors import StudioError, TrainingError
-from core.spec.run import MULTI_WORKER_REFUSAL, STRATEGIES, TrainConfig
 from core.store.runs import RunStore
 from core.train.events import TrainingEvents
 from core.train.phase_data import PhaseData

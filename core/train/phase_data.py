@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from core.data.spec import DataSpec
+from core.config.data import DataConfig
 from core.data.splits import SplitData
 
 Items = Sequence[tuple[str, int]]
@@ -52,7 +52,7 @@ def encode_labels(labels: np.ndarray, num_classes: int, outputs: int) -> np.ndar
 def prepare_streamed(
     *,
     split: SplitData,
-    data_spec: DataSpec,
+    data_spec: DataConfig,
     image_size: int,
     batch_size: int,
     seed: int,

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from core.config.run import RunConfig
+from core.config.settings import Settings
 from core.data.splits import SplitData
-from core.settings import Settings
-from core.spec.run import RunConfig
 
 
 def cache_decision(config: RunConfig, fully_frozen: bool) -> tuple[bool, str]:

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from core.settings import Settings
-from core.spec.run import RunConfig
+from core.config.run import RunConfig
+from core.config.settings import Settings
 from core.store.feature_cache import FeatureCache, feature_cache_folder, feature_cache_key
 from core.train.features import FLOAT16_LIMIT, extract_features
 from core.train.phase_data import Items
@@ -35,7 +35,7 @@ class BackboneActor:
     """One actor of the extraction pool: holds the frozen extractor, maps batches of paths.
 
     Args:
-        model_spec: ``ModelSpec.to_dict()`` of the run.
+        model_spec: ``ModelConfig.to_dict()`` of the run.
         seed: the run's seed (random-initialized backbones are built from it, as in a run).
         resize_mode: how images are resized.
         batch_size: images per extractor call inside one Ray Data batch.
@@ -46,12 +46,12 @@ class BackboneActor:
     ) -> None:
         import keras
 
+        from core.config.model import ModelConfig
         from core.model.builder import build_model
-        from core.model.spec import ModelSpec
 
         limit_tf_threads()
         keras.utils.set_random_seed(seed)  # as the trainer does before building the model
-        spec = ModelSpec.from_dict(model_spec)
+        spec = ModelConfig.from_dict(model_spec)
         self.extractor = build_model(spec, 2).feature_extractor  # the head is not used
         self.image_size = spec.resolved_input_size
         self.resize_mode, self.batch_size = resize_mode, batch_size
@@ -98,7 +98,7 @@ def extract_features_ray(
     """Runs the frozen extractor of ``model_spec`` over ``items`` on ``actors`` Ray actors.
 
     Args:
-        model_spec: the run's ``ModelSpec``.
+        model_spec: the run's ``ModelConfig``.
         items: (path, class index) pairs; every node must read the same paths.
         resize_mode: how images are resized.
         seed: the run's seed.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.config.train import TrainConfig
 from core.errors import TrainingError
-from core.spec.run import TrainConfig
 from core.store.runs import RunStore
 from core.train.callbacks import RunState
 

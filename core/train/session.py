@@ -12,6 +12,8 @@ from typing import Any
 
 import keras
 
+from core.config.run import RunConfig
+from core.config.settings import Settings
 from core.data.run_split import load_run_split
 from core.data.splits import SplitData
 from core.data.stored_split import (
@@ -20,8 +22,6 @@ from core.data.stored_split import (
     read_stored_split,
     write_stored_split,
 )
-from core.settings import Settings
-from core.spec.run import RunConfig
 from core.store.feature_cache import FeatureCache, feature_cache_folder
 from core.store.runs import RunStore
 from core.train.callbacks import RunCallback, RunState, compile_for, fit_phase, make_strategy

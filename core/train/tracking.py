@@ -29,7 +29,7 @@ from typing import Any
 
 import keras
 
-from core.spec.run import RunConfig
+from core.config.run import RunConfig
 from core.store.runs import RunStore
 from core.train.callbacks import RunState
 

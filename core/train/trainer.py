@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.config.run import RunConfig
+from core.config.settings import Settings
 from core.errors import StudioError, TrainingError
-from core.settings import Settings
-from core.spec.run import RunConfig
 from core.store.runs import RunStore
 from core.train.events import TrainingEvents
 from core.train.features import StopRequested

@@ -159,7 +159,9 @@ def test_outside_allowed_roots_message_shows_root_names_not_paths(tmp_path: Path
 
 
 def test_missing_weights_message_shows_no_server_path(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from core.model.backbones import WEIGHTS_ENV, build_backbone, get_backbone
+    from core.config.backbones import get_backbone
+    from core.model.backbones import build_backbone
+    from core.model.weights import WEIGHTS_ENV
 
     (tmp_path / get_backbone("mobilenet_v2").weights_file).write_bytes(b"not weights")
     monkeypatch.setenv(WEIGHTS_ENV, str(tmp_path))

@@ -15,12 +15,12 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+from core.config.run import RunConfig
 from core.data.charts import counts_figure, image_grid_figure, size_figure, thumbnails_figure
 from core.data.scan import scan_dataset
 from core.evaluate.charts import confusion_figure, pr_figure, roc_figure, top_k_figure
 from core.evaluate.compare import overlay_figure
 from core.evaluate.metrics import Curve
-from core.spec.run import RunConfig
 from core.text import plain_label, plain_labels
 from tests.helpers.hostile import spec_strings
 from tests.helpers.runs import write_dataset

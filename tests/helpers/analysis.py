@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.settings import Settings
+from core.config.settings import Settings
 from core.store.runs import RunStore
 from core.train.trainer import run_training
 from tests.conftest import write_image

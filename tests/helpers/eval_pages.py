@@ -15,7 +15,7 @@ def workspace_with_run(
     Returns:
         (workspace token, run id).
     """
-    from core.settings import Settings
+    from core.config.settings import Settings
     from core.store.workspace import create_workspace, workspace_store
 
     settings = Settings.from_env()

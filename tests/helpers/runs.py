@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from core.data.spec import DataSpec
-from core.spec.run import RunConfig, TrainConfig
+from core.config.data import DataConfig
+from core.config.run import RunConfig
+from core.config.train import TrainConfig
 
 
 def tiny_classifier(
@@ -136,4 +137,4 @@ def cat_dog_run(tmp_path: Path) -> Path:
 
 def named_config(name: str, **train: Any) -> RunConfig:
     """A valid run config that only needs a name (for store tests that never train)."""
-    return RunConfig(data=DataSpec(path="data"), name=name, train=TrainConfig(**train))
+    return RunConfig(data=DataConfig(path="data"), name=name, train=TrainConfig(**train))

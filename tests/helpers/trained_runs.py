@@ -26,7 +26,7 @@ def trained_workspace(
     Returns:
         (workspace token, run id, run folder).
     """
-    from core.settings import Settings
+    from core.config.settings import Settings
     from core.store.workspace import create_workspace, workspace_store
     from core.train.trainer import run_training
 

@@ -9,16 +9,17 @@ import keras
 import numpy as np
 import pytest
 
+from core.config.data import DataConfig
+from core.config.model import ModelConfig
+from core.config.run import RunConfig
+from core.config.settings import Settings
+from core.config.train import TrainConfig
 from core.data.images import load_image_array
 from core.data.pipeline import load_split
-from core.data.spec import DataSpec
-from core.model.spec import ModelSpec
-from core.settings import Settings
-from core.spec.run import RunConfig, TrainConfig
 
 # Random-init MobileNetV2 activations vanish after a few blocks, so tiny tests cut right after
 # the first convolution: the features still separate red from blue and the head learns.
-TINY_MODEL = ModelSpec(
+TINY_MODEL = ModelConfig(
     backbone="mobilenet_v2", input_size=32, weights="none", cut_layer="Conv1_relu"
 )
 
@@ -28,7 +29,7 @@ def tiny_config(data: Path, **train: Any) -> RunConfig:
     options: dict[str, Any] = {"epochs": 2, "batch_size": 4, "learning_rate": 0.01}
     options.update(train)
     return RunConfig(
-        data=DataSpec(path=str(data), val_ratio=0.25, test_ratio=0.25, seed=1),
+        data=DataConfig(path=str(data), val_ratio=0.25, test_ratio=0.25, seed=1),
         model=TINY_MODEL,
         train=TrainConfig(**options),
     )
@@ -36,7 +37,7 @@ def tiny_config(data: Path, **train: Any) -> RunConfig:
 
 def val_metrics_of(model: keras.Model, data: Path) -> tuple[float, float]:
     """Recomputes validation metrics with a model loaded from disk."""
-    _, split = load_split(DataSpec(path=str(data), val_ratio=0.25, test_ratio=0.25, seed=1))
+    _, split = load_split(DataConfig(path=str(data), val_ratio=0.25, test_ratio=0.25, seed=1))
     images = np.stack([load_image_array(path, 32) for path, _ in split.val])
     labels = np.array([label for _, label in split.val])
     probs = model.predict(images, verbose=0)
@@ -75,7 +76,7 @@ def corrupt_after_scan(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     real = core.data.pipeline.load_split
     corrupted: list[Path] = []
 
-    def scan_then_corrupt(spec: DataSpec) -> Any:
+    def scan_then_corrupt(spec: DataConfig) -> Any:
         report, split = real(spec)
         path = Path(split.train[0][0])
         path.write_bytes(b"not an image any more")

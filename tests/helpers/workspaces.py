@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from core.settings import Settings
+from core.config.settings import Settings
 from core.store.runs import RunStore
 from core.store.workspace import MARKER
 from tests.helpers.runs import named_config

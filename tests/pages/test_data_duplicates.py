@@ -73,7 +73,7 @@ def check(app) -> None:  # AppTest
 def test_a_planted_leak_is_flagged_and_dedupe_switches_to_a_new_version(
     new_app: Callable, studio_env: Path
 ) -> None:
-    from core.settings import Settings
+    from core.config.settings import Settings
     from core.store.datasets import stored_dataset
 
     app = load_zip(new_app, leaky_zip())
@@ -114,7 +114,7 @@ def test_a_planted_leak_is_flagged_and_dedupe_switches_to_a_new_version(
 
 
 def _store(app):  # AppTest -> RunStore
-    from core.settings import Settings
+    from core.config.settings import Settings
     from core.store.workspace import workspace_store
 
     return workspace_store(Settings.from_env(), app.query_params["ws"])

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.settings import Settings
+from core.config.settings import Settings
 from core.store.workspace import view_token
 from tests.helpers.apptest import no_exception, texts
 from tests.pages.test_data_uploads import dataset_zip, facts, load_zip, open_data

@@ -45,8 +45,8 @@ def _evaluated_page(new_app: Callable[..., AppTest], token: str, run_id: str) ->
 
 
 def _latest_analysis(token: str, run_id: str) -> JobStatus:
+    from core.config.settings import Settings
     from core.jobs.runner import get_runner
-    from core.settings import Settings
     from core.store.workspace import workspace_store
 
     store = workspace_store(Settings.from_env(), token)
@@ -58,9 +58,9 @@ def _latest_analysis(token: str, run_id: str) -> JobStatus:
 def test_confusion_cell_choice_shows_that_cells_images(
     new_app: Callable[..., AppTest], tmp_path: Path
 ) -> None:
+    from core.config.settings import Settings
     from core.jobs.evaluation import load_evaluation
     from core.jobs.runner import get_runner
-    from core.settings import Settings
     from core.store.workspace import workspace_store
     from ui.evaluate.confusion import cell_images
 
@@ -98,9 +98,9 @@ def test_a_click_on_a_cell_is_read_from_the_charts_selection() -> None:
 def test_label_fixes_save_a_new_version_and_retrain_on_it(
     new_app: Callable[..., AppTest], tmp_path: Path
 ) -> None:
+    from core.config.settings import Settings
     from core.data.dataset_version import read_version_manifest
     from core.jobs.runner import get_runner
-    from core.settings import Settings
     from core.store.workspace import workspace_store
 
     # not tmp_path / "data": that is the studio's data folder, where the version goes

@@ -31,8 +31,8 @@ def test_renders_in_an_empty_session(new_app: Callable) -> None:
 
 
 def test_finished_run_shows_metrics_heatmap_and_gradcam(new_app: Callable, tmp_path: Path) -> None:
+    from core.config.settings import Settings
     from core.jobs.runner import get_runner
-    from core.settings import Settings
     from core.store.workspace import workspace_store
 
     token, run_id = workspace_with_run(tmp_path)

@@ -116,9 +116,9 @@ def test_no_legacy_pages_folder_next_to_the_app() -> None:
 def test_the_demo_button_trains_the_sample_to_a_strong_result(
     new_app: Callable, local_weights: Path
 ) -> None:
+    from core.config.recipes import DEMO_RECIPE, demo_config
+    from core.config.settings import Settings
     from core.jobs.runner import get_runner
-    from core.settings import Settings
-    from core.spec.recipes import DEMO_RECIPE, demo_config
     from core.store.workspace import workspace_store
 
     app = new_app().run()

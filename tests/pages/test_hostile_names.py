@@ -104,7 +104,7 @@ def test_predict_page_shows_hostile_file_and_class_names_as_text(
 def test_runs_and_train_pages_show_a_hostile_run_name_as_text(
     new_app: Callable, tmp_path: Path
 ) -> None:
-    from core.settings import Settings
+    from core.config.settings import Settings
     from core.store.workspace import workspace_store
 
     token, run_id = workspace_with_run(tmp_path, classes=HOSTILE_CLASSES)

@@ -29,7 +29,7 @@ _LOWERED = re.compile(r"^Batch size lowered from 32 to (\d+) so the run fits the
 
 
 def _store(token: str):  # returns the workspace's RunStore
-    from core.settings import Settings
+    from core.config.settings import Settings
     from core.store.workspace import workspace_store
 
     return workspace_store(Settings.from_env(), token)
@@ -38,17 +38,17 @@ def _store(token: str):  # returns the workspace's RunStore
 def test_a_lowered_batch_size_is_shown_on_the_finished_run(
     new_app: Callable, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from core.config.model import ModelConfig
+    from core.config.run import RunConfig
+    from core.config.settings import Settings
     from core.jobs.runner import get_runner
-    from core.model.spec import ModelSpec
-    from core.settings import Settings
-    from core.spec.run import RunConfig
     from core.store.workspace import create_workspace
     from tests.helpers.training import tiny_config
 
     monkeypatch.setenv("STUDIO_MEMORY_BUDGET_MB", LOWERING_BUDGET_MB)  # the worker inherits it
     data, _ = colour_dataset(tmp_path / "data", per_class=8)
     tiny = tiny_config(data, epochs=1, batch_size=32)
-    model = ModelSpec(input_size=224, weights="none")  # the whole backbone, frozen: cached
+    model = ModelConfig(input_size=224, weights="none")  # the whole backbone, frozen: cached
     config = RunConfig(data=tiny.data, model=model, train=tiny.train)
     token = create_workspace(Settings.from_env())
     store = _store(token)

@@ -61,8 +61,8 @@ def test_without_data_the_advisor_asks_for_a_dataset(new_app: Callable) -> None:
 
 
 def test_compare_cuts_shows_the_chart_and_use_this_cut_sets_the_cut(new_app: Callable) -> None:
+    from core.config.settings import Settings
     from core.jobs.runner import get_runner
-    from core.settings import Settings
     from core.store.workspace import workspace_store
 
     app = open_model_with_data(new_app)

@@ -113,8 +113,8 @@ def _rss_mb() -> float:
 def test_zip_batch_runs_as_a_job_and_gives_a_table_and_csv(
     new_app: Callable, tmp_path: Path
 ) -> None:
+    from core.config.settings import Settings
     from core.jobs.runner import get_runner
-    from core.settings import Settings
     from core.store.workspace import workspace_store
 
     token, run_id = workspace_with_run(tmp_path)

@@ -21,7 +21,7 @@ PAGE = "app_pages/predict.py"
 
 
 def _run_folder(token: str, run_id: str) -> Path:
-    from core.settings import Settings
+    from core.config.settings import Settings
     from core.store.workspace import workspace_store
 
     return workspace_store(Settings.from_env(), token).path(run_id)

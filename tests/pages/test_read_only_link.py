@@ -67,7 +67,7 @@ def test_a_viewer_sees_and_downloads_but_cannot_change(
 def test_evaluate_is_the_owners_and_the_viewer_sees_its_scores(
     new_app: Callable, tmp_path: Path
 ) -> None:
-    from core.settings import Settings
+    from core.config.settings import Settings
     from core.store.workspace import workspace_store
 
     token, run_id = workspace_with_run(tmp_path)
@@ -133,14 +133,14 @@ def test_a_viewer_cannot_upload_nor_start_a_run(
     viewer.button(key=START).click().run()
     no_exception(viewer)
     assert any("read-only link" in text for text in texts(viewer, "error"))
-    from core.settings import Settings
+    from core.config.settings import Settings
     from core.store.workspace import workspace_store
 
     assert workspace_store(Settings.from_env(), token).run_ids() == [run_id]
 
 
 def test_deleting_a_run_removes_its_export_bundle(new_app: Callable, tmp_path: Path) -> None:
-    from core.settings import Settings
+    from core.config.settings import Settings
     from core.store.workspace import export_dir, workspace_store
 
     token, run_id = workspace_with_run(tmp_path)

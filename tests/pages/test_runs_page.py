@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from core.data.spec import AugmentSpec
-from core.model.spec import DenseSpec, HeadSpec
-from core.spec.run import FineTuneSpec, RunConfig
+from core.config.data import AugmentConfig
+from core.config.model import DenseConfig, HeadConfig
+from core.config.run import RunConfig
+from core.config.train import FineTuneConfig
 from tests.helpers.apptest import no_exception, texts
 from tests.helpers.eval_pages import workspace_with_run
 from tests.helpers.runs import write_dataset
@@ -87,11 +88,13 @@ def unusual_config(dataset: Path) -> RunConfig:
             test_ratio=0.3,
             seed=7,
             resize_mode="pad",
-            augmentation=AugmentSpec(flip_horizontal=True, rotation=10.0, zoom=0.1),
+            augmentation=AugmentConfig(flip_horizontal=True, rotation=10.0, zoom=0.1),
         ),
         model=replace(
             config.model,
-            head=HeadSpec(pooling="max", dense=(DenseSpec(units=16, dropout=0.1),), dropout=0.3),
+            head=HeadConfig(
+                pooling="max", dense=(DenseConfig(units=16, dropout=0.1),), dropout=0.3
+            ),
         ),
         train=replace(
             config.train,
@@ -106,14 +109,14 @@ def unusual_config(dataset: Path) -> RunConfig:
             reduce_lr_on_plateau=True,
             seed=5,
             augment_views=2,
-            fine_tune=FineTuneSpec(unfreeze_from="Conv1", epochs=1, lr_factor=0.05),
+            fine_tune=FineTuneConfig(unfreeze_from="Conv1", epochs=1, lr_factor=0.05),
         ),
     )
 
 
 def test_rerun_then_start_writes_the_same_config(new_app: Callable, tmp_path: Path) -> None:
+    from core.config.settings import Settings
     from core.jobs.runner import get_runner
-    from core.settings import Settings
     from core.store.workspace import create_workspace, workspace_store
 
     settings = Settings.from_env()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.data.spec import AugmentSpec
+from core.config.data import AugmentConfig
 from tests.helpers.apptest import no_exception, texts
 from tests.helpers.runs import write_dataset
 from tests.helpers.training import tiny_config
@@ -18,8 +18,8 @@ PAGE = "app_pages/runs.py"
 
 
 def test_a_sweep_from_a_run_trains_one_run_per_head(new_app: Callable, tmp_path: Path) -> None:
+    from core.config.settings import Settings
     from core.jobs.runner import get_runner
-    from core.settings import Settings
     from core.store.workspace import create_workspace, workspace_store
 
     settings = Settings.from_env()
@@ -27,7 +27,7 @@ def test_a_sweep_from_a_run_trains_one_run_per_head(new_app: Callable, tmp_path:
     store = workspace_store(settings, token)
     dataset = write_dataset(tmp_path / "dataset", {"cat": (200, 40, 40), "dog": (40, 40, 200)}, 8)
     base = tiny_config(dataset, epochs=1)
-    base = replace(base, data=replace(base.data, augmentation=AugmentSpec()))
+    base = replace(base, data=replace(base.data, augmentation=AugmentConfig()))
     original = store.create(base)
 
     app = new_app(ws=token).run()

@@ -37,7 +37,7 @@ def start_from_sample(new_app: Callable, epochs: int = 1):  # returns (AppTest, 
 
 
 def store_of(app):  # returns the RunStore of the app's workspace
-    from core.settings import Settings
+    from core.config.settings import Settings
     from core.store.workspace import workspace_store
 
     return workspace_store(Settings.from_env(), app.query_params["ws"])
@@ -115,10 +115,11 @@ def test_malformed_run_id_in_url_is_refused(new_app: Callable, bad_run: str) -> 
 
 
 def test_interrupted_run_shows_and_resumes(new_app: Callable) -> None:
-    from core.data.spec import DataSpec
-    from core.model.spec import ModelSpec
-    from core.settings import Settings
-    from core.spec.run import RunConfig, TrainConfig
+    from core.config.data import DataConfig
+    from core.config.model import ModelConfig
+    from core.config.run import RunConfig
+    from core.config.settings import Settings
+    from core.config.train import TrainConfig
     from core.store.workspace import workspace_store
 
     app = new_app().run()
@@ -127,8 +128,8 @@ def test_interrupted_run_shows_and_resumes(new_app: Callable) -> None:
     token = app.query_params["ws"]
     store = workspace_store(Settings.from_env(), token)
     config = RunConfig(
-        data=DataSpec(path=data_path),
-        model=ModelSpec(input_size=96, weights="none"),
+        data=DataConfig(path=data_path),
+        model=ModelConfig(input_size=96, weights="none"),
         train=TrainConfig(epochs=1, batch_size=32),
     )
     run_id = store.create(config)  # queued by this process but never started: interrupted
@@ -219,16 +220,17 @@ def test_fine_tune_defaults_to_the_last_n_layers(new_app: Callable) -> None:
 
 
 def test_a_setting_the_run_changed_is_shown_on_the_page(new_app: Callable) -> None:
-    from core.data.spec import DataSpec
+    from core.config.data import DataConfig
+    from core.config.model import ModelConfig
+    from core.config.run import RunConfig
+    from core.config.train import TrainConfig
     from core.jobs.progress import ProgressWriter
-    from core.model.spec import ModelSpec
-    from core.spec.run import RunConfig, TrainConfig
 
     app = new_app().run()
     app.button(key="home_sample").click().run()
     config = RunConfig(
-        data=DataSpec(path=app.session_state["studio.data"].spec.path),
-        model=ModelSpec(input_size=96, weights="none"),
+        data=DataConfig(path=app.session_state["studio.data"].spec.path),
+        model=ModelConfig(input_size=96, weights="none"),
         train=TrainConfig(epochs=1, batch_size=32),
     )
     store = store_of(app)

@@ -11,10 +11,11 @@ from dataclasses import replace
 
 import pytest
 
-from core.data.spec import AugmentSpec, DataSpec
-from core.settings import Settings
-from core.spec.recipes import demo_config
-from core.spec.run import RunConfig, TrainConfig
+from core.config.data import AugmentConfig, DataConfig
+from core.config.recipes import demo_config
+from core.config.run import RunConfig
+from core.config.settings import Settings
+from core.config.train import TrainConfig
 from core.store.workspace import create_workspace, workspace_store
 from tests.helpers.apptest import no_exception, texts
 
@@ -55,7 +56,7 @@ def test_any_run_says_whether_augmentation_and_cached_views_were_used(
     new_app: Callable,
 ) -> None:
     plain = RunConfig(
-        data=DataSpec(path="data", resize_mode="pad", augmentation=AugmentSpec()),
+        data=DataConfig(path="data", resize_mode="pad", augmentation=AugmentConfig()),
         train=TrainConfig(epochs=1),
         name="plain",
     )
@@ -67,7 +68,7 @@ def test_any_run_says_whether_augmentation_and_cached_views_were_used(
 
     end_to_end = replace(plain, train=TrainConfig(epochs=3, augment_views=0), name="e2e")
     end_to_end = replace(
-        end_to_end, data=replace(plain.data, augmentation=AugmentSpec(flip_horizontal=True))
+        end_to_end, data=replace(plain.data, augmentation=AugmentConfig(flip_horizontal=True))
     )
     app = open_finished(new_app, end_to_end)
     assert recipe_lines(app) == [

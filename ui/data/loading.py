@@ -1,7 +1,7 @@
 """Turns a folder of images into the session's dataset (scan, split, store).
 
 Used by the Home page (sample dataset), the Data page (every source) and a re-run from the Runs
-page (the run's own ``DataSpec``). Engine modules are imported inside the functions, so
+page (the run's own ``DataConfig``). Engine modules are imported inside the functions, so
 importing this file stays cheap.
 
 Uploads (a zip, images per class) go into a new folder of the workspace
@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 from ui import session
 
 if TYPE_CHECKING:
+    from core.config.data import AugmentConfig, DataConfig
     from core.data.report import SkippedFile
-    from core.data.spec import AugmentSpec, DataSpec
 
 
 def sample_folder() -> Path:
@@ -62,13 +62,13 @@ def load_dataset(
     Raises:
         DataError: if the folder holds no usable dataset (message for the user).
     """
-    from core.data.spec import DataSpec
+    from core.config.data import DataConfig
 
-    return load_data_spec(DataSpec(path=str(path)), source=source, skipped=skipped)
+    return load_data_spec(DataConfig(path=str(path)), source=source, skipped=skipped)
 
 
 def load_data_spec(
-    spec: DataSpec, *, source: str, skipped: list[SkippedFile] | None = None
+    spec: DataConfig, *, source: str, skipped: list[SkippedFile] | None = None
 ) -> session.DataState:
     """Scans ``spec.path``, splits it with ``spec``'s settings and makes it the session's dataset.
 
@@ -94,7 +94,7 @@ def resplit(
     test_ratio: float,
     seed: int,
     resize_mode: str,
-    augmentation: AugmentSpec,
+    augmentation: AugmentConfig,
 ) -> session.DataState:
     """Applies new split/augmentation settings to the loaded dataset without rescanning it."""
     from dataclasses import replace

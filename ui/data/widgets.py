@@ -13,7 +13,7 @@ from ui import common, session
 from ui.data import loading
 
 if TYPE_CHECKING:
-    from core.data.spec import AugmentSpec
+    from core.config.data import AugmentConfig
 
 THUMBS_PER_CLASS = 6
 THUMB_SIZE = 96
@@ -100,7 +100,7 @@ def show_thumbnails(state: session.DataState) -> None:
 
 def split_form(state: session.DataState) -> session.DataState:
     """The split ratios, seed and resize mode; returns the (possibly re-split) dataset."""
-    from core.data.images import RESIZE_MODES
+    from core.config.data import RESIZE_MODES
 
     spec = state.spec
     with st.form("data_split_form"):
@@ -135,7 +135,7 @@ def split_form(state: session.DataState) -> session.DataState:
     return state
 
 
-def augmentation_widgets(current: AugmentSpec) -> dict[str, bool | float]:
+def augmentation_widgets(current: AugmentConfig) -> dict[str, bool | float]:
     """Shows the augmentation controls (outside a form, so the preview follows each change)."""
     left, right = st.columns(2)
     return {
@@ -151,7 +151,7 @@ def augmentation_widgets(current: AugmentSpec) -> dict[str, bool | float]:
 
 def augmentation_section(state: session.DataState) -> None:
     """Augmentation settings with a live preview grid of augmented training images."""
-    from core.data.spec import AugmentSpec
+    from core.config.data import AugmentConfig
 
     st.subheader("Augmentation")
     st.caption(
@@ -162,7 +162,7 @@ def augmentation_section(state: session.DataState) -> None:
     )
     with st.container(border=True):
         try:
-            augment = AugmentSpec(**augmentation_widgets(state.spec.augmentation))  # type: ignore[arg-type]
+            augment = AugmentConfig(**augmentation_widgets(state.spec.augmentation))  # type: ignore[arg-type]
         except ValueError as error:
             common.show_error(error)
             return
@@ -174,7 +174,7 @@ def augmentation_section(state: session.DataState) -> None:
     show_preview(state.split.train[0][0], augment, state.spec.seed)
 
 
-def show_preview(path: str, augment: AugmentSpec, seed: int) -> None:
+def show_preview(path: str, augment: AugmentConfig, seed: int) -> None:
     """Shows ``PREVIEW_COUNT`` random augmentations of one training image."""
     from core.data.augment import preview_augmentations
     from core.data.images import load_image_array

@@ -29,7 +29,8 @@ def backbone_rows() -> list[dict[str, Any]]:
     Speeds are the Keras Applications table's "Time (ms) per inference step" (None where it
     gives none). Backbones whose weights are available offline come first, then the smallest.
     """
-    from core.model.backbones import has_offline_weights, list_backbones
+    from core.config.backbones import list_backbones
+    from core.model.weights import has_offline_weights
 
     rows = [
         {
@@ -81,16 +82,16 @@ def unfreeze_rows(spec_json: str) -> list[dict[str, Any]]:
     """The layers a fine-tune phase of this model can unfreeze from, in the order to offer them.
 
     Args:
-        spec_json: ``ModelSpec.to_json()`` (a hashable cache key).
+        spec_json: ``ModelConfig.to_json()`` (a hashable cache key).
 
     Returns:
         Rows like ``layer_rows``' (see ``core.model.freezing.unfreeze_candidates``).
     """
+    from core.config.model import ModelConfig
     from core.model.cuts import list_layers
     from core.model.freezing import unfreeze_candidates
-    from core.model.spec import ModelSpec
 
-    spec = ModelSpec.from_json(spec_json)
+    spec = ModelConfig.from_json(spec_json)
     layers = list_layers(spec.backbone, spec.resolved_input_size)
     # To unfreeze from, every block boundary is a sound choice (not just the few suggested cuts).
     return [
@@ -112,7 +113,7 @@ def model_summary(spec_json: str, num_classes: int) -> dict[str, Any]:
     """Builds the model once (weights "none") and returns its layer table and counts.
 
     Args:
-        spec_json: ``ModelSpec.to_json()`` (a hashable cache key).
+        spec_json: ``ModelConfig.to_json()`` (a hashable cache key).
         num_classes: Number of classes of the output layer.
 
     Returns:
@@ -120,11 +121,11 @@ def model_summary(spec_json: str, num_classes: int) -> dict[str, Any]:
     """
     from dataclasses import replace
 
+    from core.config.model import ModelConfig
     from core.model.builder import build_model
-    from core.model.spec import ModelSpec
     from core.model.summary import count_params, summary_rows
 
-    spec = replace(ModelSpec.from_json(spec_json), weights="none")
+    spec = replace(ModelConfig.from_json(spec_json), weights="none")
     built = build_model(spec, num_classes)
     facts = {"rows": summary_rows(built.model), "counts": count_params(built.model)}
     # No keras.backend.clear_session() here: a training job may be running in this process.
@@ -135,7 +136,7 @@ def model_summary(spec_json: str, num_classes: int) -> dict[str, Any]:
 @st.cache_data(show_spinner=False, max_entries=16)
 def python_code(spec_json: str, num_classes: int) -> str:
     """The Keras code that builds the same model (``core.model.codegen``)."""
+    from core.config.model import ModelConfig
     from core.model.codegen import generate_code
-    from core.model.spec import ModelSpec
 
-    return generate_code(ModelSpec.from_json(spec_json), num_classes)
+    return generate_code(ModelConfig.from_json(spec_json), num_classes)

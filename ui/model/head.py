@@ -2,7 +2,7 @@
 
 How many blocks and layers there are is chosen outside the page's form (``head_counts``), so
 their rows appear as soon as the count changes; each row's settings are inside the form
-(``head_fields``) and become a ``core.model.spec.HeadSpec`` when the form is submitted.
+(``head_fields``) and become a ``core.config.model.HeadConfig`` when the form is submitted.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 if TYPE_CHECKING:
-    from core.model.spec import ConvBlockSpec, DenseSpec, HeadSpec
+    from core.config.model import ConvBlockConfig, DenseConfig, HeadConfig
 
 MAX_CONV_BLOCKS = 3
 MAX_DENSE_LAYERS = 3
@@ -21,7 +21,7 @@ POOL_SIZES = (0, 2, 3)  # 0 = no pooling after the convolution
 KERNEL_SIZES = (1, 3, 5)
 
 
-def head_counts(current: HeadSpec) -> tuple[int, int]:
+def head_counts(current: HeadConfig) -> tuple[int, int]:
     """Numbers of conv blocks and dense layers (outside the form: rows appear at once)."""
     left, right = st.columns(2)
     conv = left.number_input(
@@ -44,12 +44,12 @@ def head_counts(current: HeadSpec) -> tuple[int, int]:
     return int(conv), int(dense)
 
 
-def _conv_rows(count: int, current: HeadSpec) -> list[dict[str, Any]]:
+def _conv_rows(count: int, current: HeadConfig) -> list[dict[str, Any]]:
     """One row of fields per conv block: filters, kernel, activation, pooling."""
     return _block_rows(count, current.conv_blocks, _conv_fields)
 
 
-def _dense_rows(count: int, current: HeadSpec) -> list[dict[str, Any]]:
+def _dense_rows(count: int, current: HeadConfig) -> list[dict[str, Any]]:
     """One row of fields per dense layer: units, activation, dropout, batch norm."""
     return _block_rows(count, current.dense, _dense_fields)
 
@@ -72,7 +72,7 @@ def _block_rows(count: int, previous: Sequence[Any], fields: _RowFields) -> list
 
 def _activation_field(column: Any, label: str, old: Any, key: str) -> str:
     """The activation picker shared by conv blocks and dense layers (default "relu")."""
-    from core.model.spec import ACTIVATIONS
+    from core.config.model import ACTIVATIONS
 
     return str(
         column.selectbox(
@@ -81,7 +81,7 @@ def _activation_field(column: Any, label: str, old: Any, key: str) -> str:
     )
 
 
-def _conv_fields(cols: Sequence[Any], old: ConvBlockSpec | None, index: int) -> dict[str, Any]:
+def _conv_fields(cols: Sequence[Any], old: ConvBlockConfig | None, index: int) -> dict[str, Any]:
     """Filters, kernel, activation and pooling of conv block ``index``."""
     number = index + 1
     kernel = old.kernel_size if old and old.kernel_size in KERNEL_SIZES else 3
@@ -111,7 +111,7 @@ def _conv_fields(cols: Sequence[Any], old: ConvBlockSpec | None, index: int) -> 
     }
 
 
-def _dense_fields(cols: Sequence[Any], old: DenseSpec | None, index: int) -> dict[str, Any]:
+def _dense_fields(cols: Sequence[Any], old: DenseConfig | None, index: int) -> dict[str, Any]:
     """Units, activation, dropout and batch norm of dense layer ``index``."""
     number = index + 1
     units = cols[0].number_input(
@@ -137,13 +137,13 @@ def _dense_fields(cols: Sequence[Any], old: DenseSpec | None, index: int) -> dic
     }
 
 
-def head_fields(current: HeadSpec, conv_count: int, dense_count: int) -> HeadSpec:
-    """The head's fields (inside the page's form); returns the HeadSpec they describe.
+def head_fields(current: HeadConfig, conv_count: int, dense_count: int) -> HeadConfig:
+    """The head's fields (inside the page's form); returns the HeadConfig they describe.
 
     Raises:
-        ValueError: with a plain sentence when a value is refused by ``core.model.spec``.
+        ValueError: with a plain sentence when a value is refused by ``core.config.model``.
     """
-    from core.model.spec import POOLINGS, ConvBlockSpec, DenseSpec, HeadSpec
+    from core.config.model import POOLINGS, ConvBlockConfig, DenseConfig, HeadConfig
 
     st.markdown("**Head** — what is stacked on the cut")
     if conv_count:
@@ -168,10 +168,10 @@ def head_fields(current: HeadSpec, conv_count: int, dense_count: int) -> HeadSpe
         horizontal=True,
         index=0 if current.output == "softmax" else 1,
     )
-    return HeadSpec(
-        conv_blocks=tuple(ConvBlockSpec(**row) for row in conv),
+    return HeadConfig(
+        conv_blocks=tuple(ConvBlockConfig(**row) for row in conv),
         pooling=str(pooling),
-        dense=tuple(DenseSpec(**row) for row in dense),
+        dense=tuple(DenseConfig(**row) for row in dense),
         dropout=dropout,
         output=str(output),
     )

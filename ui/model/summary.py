@@ -11,7 +11,7 @@ from ui import common, session
 from ui.model import facts
 
 if TYPE_CHECKING:
-    from core.model.spec import ModelSpec
+    from core.config.model import ModelConfig
 
 ASSUMED_CLASSES = 2  # until a dataset is loaded
 
@@ -26,13 +26,13 @@ def class_count() -> int:
     return ASSUMED_CLASSES
 
 
-def confirm(spec: ModelSpec, num_classes: int, **choices: Any) -> None:
+def confirm(spec: ModelConfig, num_classes: int, **choices: Any) -> None:
     """Builds ``spec`` with ``choices`` once to check it, then makes it the session's model.
 
     Args:
         spec: The session's current model.
         num_classes: Classes of the output layer.
-        **choices: ``ModelSpec`` fields chosen on the page (backbone, cut_layer, head...).
+        **choices: ``ModelConfig`` fields chosen on the page (backbone, cut_layer, head...).
     """
     try:
         chosen = replace(spec, **choices)

@@ -10,7 +10,7 @@ from ui import common
 from ui.model import facts
 
 if TYPE_CHECKING:
-    from core.model.spec import FreezeSpec, ModelSpec, SurgeryOp
+    from core.config.model import FreezeConfig, ModelConfig, SurgeryConfig
 
 FREEZE_LABELS = {
     "backbone": "Freeze the whole backbone (train the head only; fastest)",
@@ -23,9 +23,9 @@ FREEZE_LABELS = {
 _SURGERY_KEY = "model.surgery_ops"
 
 
-def backbone_picker(spec: ModelSpec) -> tuple[str, str]:
+def backbone_picker(spec: ModelConfig) -> tuple[str, str]:
     """Shows the sortable backbone table and returns (backbone id, weights)."""
-    from core.model.backbones import SPEED_SOURCE
+    from core.config.backbones import SPEED_SOURCE
 
     rows = facts.backbone_rows()
     # Speeds stay numbers (they sort as numbers); a missing one is shown as the placeholder "—".
@@ -94,7 +94,7 @@ def show_weights_availability(backbone: str, where: Any = st) -> bool:
 
 def size_picker(backbone: str, current: int | None) -> int:
     """Returns the chosen square input size (fixed for some backbones)."""
-    from core.model.backbones import get_backbone
+    from core.config.backbones import get_backbone
 
     info = get_backbone(backbone)
     if info.fixed_size:
@@ -148,9 +148,9 @@ def cut_picker(backbone: str, size: int, current: str | None) -> str:
     return str(cut)
 
 
-def freeze_fields(current: FreezeSpec, layer_names: list[str]) -> FreezeSpec:
-    """Freeze policy fields (inside the page's form); returns a FreezeSpec."""
-    from core.model.spec import FreezeSpec
+def freeze_fields(current: FreezeConfig, layer_names: list[str]) -> FreezeConfig:
+    """Freeze policy fields (inside the page's form); returns a FreezeConfig."""
+    from core.config.model import FreezeConfig
 
     st.markdown("**Freezing** — which pretrained weights stay fixed")
     policies = list(FREEZE_LABELS)
@@ -168,24 +168,24 @@ def freeze_fields(current: FreezeSpec, layer_names: list[str]) -> FreezeSpec:
         layer_names,
         index=layer_names.index(current.layer) if current.layer in layer_names else last,
     )
-    return FreezeSpec(
+    return FreezeConfig(
         policy=str(policy), n=n, layer=str(layer) if policy == "up_to" and layer else None
     )
 
 
-def surgery_ops() -> tuple[SurgeryOp, ...]:
+def surgery_ops() -> tuple[SurgeryConfig, ...]:
     """The surgery steps added so far in this session."""
     return tuple(st.session_state.get(_SURGERY_KEY, ()))
 
 
-def set_surgery_ops(ops: tuple[SurgeryOp, ...]) -> None:
+def set_surgery_ops(ops: tuple[SurgeryConfig, ...]) -> None:
     """Replaces the surgery steps (a re-run loads its model's own steps)."""
     st.session_state[_SURGERY_KEY] = list(ops)
 
 
 def surgery_editor(layer_names: list[str]) -> None:
     """A small form that adds a replace/insert step; the steps are listed with a clear button."""
-    from core.model.spec import SURGERY_LAYERS, SurgeryOp
+    from core.config.model import SURGERY_LAYERS, SurgeryConfig
 
     ops = list(surgery_ops())
     for op in ops:
@@ -208,7 +208,7 @@ def surgery_editor(layer_names: list[str]) -> None:
         rate = float(new_cols[3].slider("Dropout rate", 0.0, 0.9, 0.5, 0.05))
         if st.form_submit_button("Add surgery step"):
             try:
-                op = SurgeryOp(
+                op = SurgeryConfig(
                     action=str(action),
                     first=str(first),
                     last=None if action == "insert_after" or last == "(same)" else str(last),

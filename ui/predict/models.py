@@ -143,7 +143,7 @@ def uploaded_model() -> ModelChoice | None:
 
 def imagenet_model() -> ModelChoice | None:
     """The stock ImageNet classifier of a backbone, or a plain message when unavailable."""
-    from core.model.backbones import list_backbones
+    from core.config.backbones import list_backbones
     from core.predict.imagenet import imagenet_predictor
 
     options = [info.id for info in list_backbones()]

@@ -2,7 +2,7 @@
 
 Read from the run's own ``config.json`` (not from today's defaults or the demo's constants), so
 the card tells what actually ran: backbone, weights, input size, resize mode, augmentation,
-cached views and epochs. The demo run (``core.spec.recipes.DEMO_RUN_NAME``) says it is the demo.
+cached views and epochs. The demo run (``core.config.recipes.DEMO_RUN_NAME``) says it is the demo.
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from core.data.spec import AugmentSpec
-    from core.spec.run import RunConfig
+    from core.config.data import AugmentConfig
+    from core.config.run import RunConfig
 
 RESIZE_WORDS = {"crop": "centre crop", "pad": "padded to a square", "stretch": "stretched"}
 
 
-def augmentation_words(augment: AugmentSpec) -> str:
+def augmentation_words(augment: AugmentConfig) -> str:
     """Which random changes were on, e.g. "flip left-right, rotation up to 10°"."""
     sides = (("left-right", augment.flip_horizontal), ("top-bottom", augment.flip_vertical))
     flips = [side for side, on in sides if on]
@@ -53,8 +53,8 @@ def features_words(config: RunConfig) -> str:
 
 def recipe_caption(config: RunConfig) -> str:
     """One sentence naming the recipe of ``config`` ("Recipe: ..." or "Demo recipe: ...")."""
-    from core.model.backbones import get_backbone
-    from core.spec.recipes import DEMO_RUN_NAME
+    from core.config.backbones import get_backbone
+    from core.config.recipes import DEMO_RUN_NAME
 
     model, data, train = config.model, config.data, config.train
     weights = "ImageNet" if model.weights == "imagenet" else "random weights"

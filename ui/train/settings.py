@@ -16,8 +16,8 @@ from ui import common, session
 from ui.model import facts
 
 if TYPE_CHECKING:
-    from core.model.spec import ModelSpec
-    from core.spec.run import FineTuneSpec, TrainConfig
+    from core.config.model import ModelConfig
+    from core.config.train import FineTuneConfig, TrainConfig
 
 OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD with momentum", "rmsprop": "RMSprop"}
 UNFREEZE_LABELS = {
@@ -36,7 +36,7 @@ def model_line() -> None:
 
 
 def settings_form(
-    current: TrainConfig, spec: ModelSpec, *, disabled: bool
+    current: TrainConfig, spec: ModelConfig, *, disabled: bool
 ) -> tuple[TrainConfig, str] | None:
     """The training settings; returns (config, run name) when Start is pressed and valid.
 
@@ -94,7 +94,7 @@ def _run_fields(current: TrainConfig) -> dict[str, Any]:
     }
 
 
-def _fine_tune_fields(current: TrainConfig, spec: ModelSpec) -> dict[str, Any]:
+def _fine_tune_fields(current: TrainConfig, spec: ModelConfig) -> dict[str, Any]:
     """The optional second phase: unfreeze the last N layers or from a named layer upward."""
     fine = current.fine_tune
     enabled = st.checkbox(
@@ -127,7 +127,7 @@ def _fine_tune_fields(current: TrainConfig, spec: ModelSpec) -> dict[str, Any]:
     }
 
 
-def _unfreeze_layer_field(column: Any, fine: FineTuneSpec | None, spec: ModelSpec) -> Any:
+def _unfreeze_layer_field(column: Any, fine: FineTuneConfig | None, spec: ModelConfig) -> Any:
     """The layer picker, recommended layers starred; defaults to the saved layer if it exists."""
     by_name = {row["name"]: row for row in facts.unfreeze_rows(spec.to_json())}
     names = list(by_name)
@@ -144,7 +144,7 @@ def _unfreeze_layer_field(column: Any, fine: FineTuneSpec | None, spec: ModelSpe
     )
 
 
-def _fine_tune_schedule_fields(fine: FineTuneSpec | None) -> tuple[Any, Any]:
+def _fine_tune_schedule_fields(fine: FineTuneConfig | None) -> tuple[Any, Any]:
     """The fine-tune phase's epochs and learning-rate factor (of the head phase's rate)."""
     mid, right = st.columns(2)
     epochs = mid.number_input(
@@ -162,12 +162,12 @@ def _train_config(
     """``current`` with the form's values (settings the form does not show are kept).
 
     Raises:
-        ValueError: a value is refused by ``core.spec.run`` (shown to the user).
+        ValueError: a value is refused by ``core.config.run`` (shown to the user).
     """
-    from core.spec.run import FineTuneSpec
+    from core.config.train import FineTuneConfig
 
     fine_tune = (
-        FineTuneSpec(
+        FineTuneConfig(
             unfreeze_from=fine["unfreeze_from"],
             last_n=fine["last_n"],
             epochs=fine["epochs"],

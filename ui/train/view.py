@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from core.config.settings import Settings
     from core.jobs.runner import JobRunner
     from core.jobs.snapshot import RunSnapshot
-    from core.settings import Settings
     from core.store.runs import RunStore
 
 MAX_LOG_LINES = 200

@@ -25,8 +25,8 @@ from ui.train.view import (
 )
 
 if TYPE_CHECKING:
+    from core.config.train import TrainConfig
     from core.jobs.snapshot import RunSnapshot
-    from core.spec.run import TrainConfig
 
 POLL_S = 1.0
 CHART_REFRESH_S = 3.0
@@ -53,8 +53,8 @@ def attached_view() -> RunSnapshot | None:
 
 def start_run(train_config: TrainConfig, name: str) -> None:
     """Submits a run of the session's data and model to the job runner and watches it."""
+    from core.config.run import RunConfig
     from core.data.checks import check_validation_split
-    from core.spec.run import RunConfig
     from core.store.access import require_owner
 
     data = session.get_data()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.__main__ import main
-from core.model.spec import ModelSpec
+from core.config.model import ModelConfig
 
 
 def _json_output(capsys: pytest.CaptureFixture[str], argv: list[str]) -> object:
@@ -48,7 +48,7 @@ def test_layers_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_model_and_codegen_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec_path = tmp_path / "spec.json"
-    spec_path.write_text(ModelSpec(backbone="vgg16", input_size=32, weights="none").to_json())
+    spec_path.write_text(ModelConfig(backbone="vgg16", input_size=32, weights="none").to_json())
     payload = _json_output(capsys, ["model", str(spec_path), "--classes", "3", "--json"])
     assert isinstance(payload, dict)
     assert payload["cut_layer"] == "block5_pool" and payload["fully_frozen_extractor"]

@@ -16,8 +16,8 @@ import pytest
 
 from core.__main__ import main
 from core.cli.train import build_config, register
-from core.data.spec import PHOTO_AUGMENTATION
-from core.spec.run import RunConfig
+from core.config.data import PHOTO_AUGMENTATION
+from core.config.run import RunConfig
 from core.store.runs import RunStore
 from core.train.events import TrainingEvents
 from core.train.trainer import run_training

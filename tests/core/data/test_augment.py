@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from core.config.data import AugmentConfig
 from core.data.augment import build_augmenter, preview_augmentations, preview_figure
-from core.data.spec import AugmentSpec
 
-FULL = AugmentSpec(flip_horizontal=True, flip_vertical=True, rotation=30, translation=0.1,
+FULL = AugmentConfig(flip_horizontal=True, flip_vertical=True, rotation=30, translation=0.1,
                    zoom=0.2, contrast=0.3, brightness=0.2)  # fmt: skip
 
 
@@ -18,7 +18,7 @@ def _image() -> np.ndarray:
 
 
 def test_no_augmenter_when_everything_is_off():
-    assert build_augmenter(AugmentSpec(), seed=0) is None
+    assert build_augmenter(AugmentConfig(), seed=0) is None
     assert build_augmenter(None, seed=0) is None
 
 
@@ -42,7 +42,7 @@ def test_preview_is_deterministic_with_a_seed():
 
 
 def test_preview_without_augmentation_returns_copies():
-    previews = preview_augmentations(_image(), AugmentSpec(), n=2)
+    previews = preview_augmentations(_image(), AugmentConfig(), n=2)
     assert all(np.array_equal(p, _image()) for p in previews)
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from core.config.data import AugmentConfig, DataConfig
 from core.data.images import load_image_array
 from core.data.pipeline import (
     decode_for_pipeline,
@@ -16,11 +17,10 @@ from core.data.pipeline import (
     make_dataset,
     make_split_datasets,
 )
-from core.data.spec import AugmentSpec, DataSpec
 from core.errors import DataError
 from tests.conftest import write_image
 
-AUG = AugmentSpec(flip_horizontal=True, rotation=20, contrast=0.3, brightness=0.2)
+AUG = AugmentConfig(flip_horizontal=True, rotation=20, contrast=0.3, brightness=0.2)
 
 
 def _all(dataset) -> tuple[np.ndarray, np.ndarray]:
@@ -29,7 +29,7 @@ def _all(dataset) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_batches_have_the_contract_shapes(tiny_dataset: Path):
-    _, split = load_split(DataSpec(str(tiny_dataset), 0.25, 0.0))
+    _, split = load_split(DataConfig(str(tiny_dataset), 0.25, 0.0))
     images, labels = _all(make_dataset(split.train, image_size=24, batch_size=5))
     assert images.shape == (len(split.train), 24, 24, 3) and images.dtype == np.float32
     assert labels.dtype == np.int32 and sorted(labels.tolist()) == sorted(y for _, y in split.train)
@@ -44,7 +44,7 @@ def test_pixels_equal_the_single_decoder(tiny_dataset: Path):
 
 
 def test_shuffle_is_seeded(tiny_dataset: Path):
-    _, split = load_split(DataSpec(str(tiny_dataset), 0.0, 0.0))
+    _, split = load_split(DataConfig(str(tiny_dataset), 0.0, 0.0))
 
     def order(seed: int) -> list[int]:
         dataset = make_dataset(split.train, image_size=8, batch_size=16, shuffle=True, seed=seed)
@@ -54,7 +54,7 @@ def test_shuffle_is_seeded(tiny_dataset: Path):
 
 
 def test_augmentation_applies_to_train_only(tiny_dataset: Path):
-    spec = DataSpec(str(tiny_dataset), 0.25, 0.25, augmentation=AUG)
+    spec = DataConfig(str(tiny_dataset), 0.25, 0.25, augmentation=AUG)
     _, split = load_split(spec)
     datasets = make_split_datasets(split, spec, image_size=16, batch_size=4)
     val_images, _ = _all(datasets["val"])
@@ -83,7 +83,7 @@ def test_file_broken_after_scan_stops_iteration_naming_it(tmp_path: Path):
     for index in range(3):
         write_image(root / "train" / "ants" / f"a{index}.png", (200, 40, 40), seed=index)
         write_image(root / "train" / "bees" / f"b{index}.png", (40, 40, 200), seed=9 + index)
-    report, split = load_split(DataSpec(str(root), 0.0, 0.0))
+    report, split = load_split(DataConfig(str(root), 0.0, 0.0))
     victim = root / "train" / "ants" / "a1.png"
     victim.write_bytes(b"this is not an image any more")  # changed after the scan
     dataset = make_dataset(split.train, image_size=8, batch_size=2)

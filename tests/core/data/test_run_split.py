@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from core.config.data import DataConfig
 from core.data.pipeline import load_split
 from core.data.run_split import NOT_STORED, OTHER_FOLDER, load_run_split
-from core.data.spec import DataSpec
 from core.data.splits import split_dataset
 from core.data.stored_split import StoredSplit
 from core.errors import DataError
 from tests.conftest import write_image
 
 
-def _stored(root: Path) -> tuple[DataSpec, StoredSplit]:
-    spec = DataSpec(path=str(root), val_ratio=0.25, test_ratio=0.25, seed=3)
+def _stored(root: Path) -> tuple[DataConfig, StoredSplit]:
+    spec = DataConfig(path=str(root), val_ratio=0.25, test_ratio=0.25, seed=3)
     report, split = load_split(spec)
     return spec, StoredSplit.from_scan(report, split)
 
@@ -43,7 +43,7 @@ def test_added_images_never_join_the_held_out_splits(tiny_dataset: Path) -> None
 
 
 def test_run_without_stored_split_is_split_again_and_says_so(tiny_dataset: Path) -> None:
-    spec = DataSpec(path=str(tiny_dataset), val_ratio=0.25, test_ratio=0.25, seed=3)
+    spec = DataConfig(path=str(tiny_dataset), val_ratio=0.25, test_ratio=0.25, seed=3)
     result = load_run_split(spec, None)
     assert not result.stored and result.notes == [NOT_STORED]
     assert result.split == split_dataset(result.report, 0.25, 0.25, 3)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from core.config.data import DataConfig
 from core.data.pipeline import load_split
 from core.data.scan import scan_dataset
-from core.data.spec import DataSpec
 from core.data.stored_split import (
     StoredSplit,
     read_stored_split,
@@ -20,7 +20,7 @@ from tests.conftest import write_image
 
 
 def _stored(root: Path) -> StoredSplit:
-    report, split = load_split(DataSpec(path=str(root), val_ratio=0.25, test_ratio=0.25))
+    report, split = load_split(DataConfig(path=str(root), val_ratio=0.25, test_ratio=0.25))
     return StoredSplit.from_scan(report, split)
 
 
@@ -40,7 +40,7 @@ def test_paths_are_relative_with_hashes_and_round_trip(tiny_dataset: Path, tmp_p
 
 
 def test_unchanged_folder_gives_back_the_same_split(tiny_dataset: Path) -> None:
-    report, split = load_split(DataSpec(path=str(tiny_dataset), val_ratio=0.25, test_ratio=0.25))
+    report, split = load_split(DataConfig(path=str(tiny_dataset), val_ratio=0.25, test_ratio=0.25))
     stored = StoredSplit.from_scan(report, split)
     assert not stored.compare(report)
     again, missing = stored.to_split_data(scan_dataset(tiny_dataset))

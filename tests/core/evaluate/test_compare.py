@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.config.run import RunConfig
 from core.evaluate.compare import config_diff, flatten_config, overlay_figure, runs_table
-from core.spec.run import RunConfig
 
 
 @dataclass

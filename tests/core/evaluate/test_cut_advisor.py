@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.data.spec import DataSpec
+from core.config.data import DataConfig
 from core.evaluate.analysis_charts import cut_advice_figure
 from core.evaluate.cut_advisor import advise_cut, advisor_cuts
 from core.model.cuts import list_layers
@@ -16,7 +16,7 @@ from tests.helpers.training import tiny_settings
 
 def test_one_row_per_recommended_cut_then_all_from_the_cache(tmp_path: Path) -> None:
     data, _ = colour_dataset(tmp_path / "data", per_class=8)
-    spec = DataSpec(path=str(data), val_ratio=0.25, test_ratio=0.25, seed=1)
+    spec = DataConfig(path=str(data), val_ratio=0.25, test_ratio=0.25, seed=1)
     settings = tiny_settings(tmp_path)
     advice = advise_cut(spec, "mobilenet_v2", input_size=32, weights="none", settings=settings)
     layers = list_layers("mobilenet_v2", 32)
@@ -44,6 +44,6 @@ def test_an_extra_cut_is_scored_and_an_unknown_one_refused() -> None:
 
 def test_no_validation_share_is_refused_in_plain_words(tmp_path: Path) -> None:
     data, _ = colour_dataset(tmp_path / "data", per_class=4)
-    spec = DataSpec(path=str(data), val_ratio=0.0, test_ratio=0.25)
+    spec = DataConfig(path=str(data), val_ratio=0.0, test_ratio=0.25)
     with pytest.raises(ValueError, match="validation"):
         advise_cut(spec, "mobilenet_v2", input_size=32, weights="none")

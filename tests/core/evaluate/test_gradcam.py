@@ -65,10 +65,10 @@ def test_studio_model_reloaded_from_disk(
     """A saved studio model is flat (backbone layers inlined) with a nested head."""
     import keras
 
+    from core.config.model import ModelConfig
     from core.model.builder import build_model
-    from core.model.spec import ModelSpec
 
-    spec = ModelSpec.from_dict(
+    spec = ModelConfig.from_dict(
         {
             "backbone": "mobilenet_v2",
             "input_size": 96,

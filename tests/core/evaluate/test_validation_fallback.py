@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 
 from core.__main__ import main
-from core.data.spec import DataSpec
+from core.config.data import DataConfig
+from core.config.run import RunConfig
+from core.config.train import TrainConfig
 from core.evaluate.metrics import evaluate_run
 from core.export.exporter import export_run
 from core.predict.predictor import Predictor
-from core.spec.run import RunConfig, TrainConfig
 from core.store.runs import RunStore
 from core.train.trainer import run_training
 from tests.helpers.training import TINY_MODEL, tiny_settings
@@ -23,7 +24,7 @@ from tests.helpers.training import TINY_MODEL, tiny_settings
 def run_without_test_split(tiny_dataset: Path, tmp_path: Path) -> Path:
     """A real tiny run of the 16-image dataset with ``test_ratio=0``."""
     config = RunConfig(
-        data=DataSpec(path=str(tiny_dataset), val_ratio=0.25, test_ratio=0.0, seed=1),
+        data=DataConfig(path=str(tiny_dataset), val_ratio=0.25, test_ratio=0.0, seed=1),
         model=TINY_MODEL,
         train=TrainConfig(epochs=2, batch_size=4, learning_rate=0.01),
     )

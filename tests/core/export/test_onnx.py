@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 from core.__main__ import main
+from core.config.model import ModelConfig
+from core.config.run import RunConfig
 from core.export.exporter import available_formats, export_run, missing_requirement
 from core.export.onnx import ONNX_MISSING, ONNX_PACKAGES, run_onnx
 from core.export.parity import FLOAT_PARITY_GOAL
-from core.model.spec import ModelSpec
 from core.predict.predictor import Predictor
-from core.spec.run import RunConfig
 from core.store.runs import RunStore
 from core.train.trainer import run_training
 from tests.conftest import unavailable
@@ -91,7 +91,7 @@ def test_real_mobilenet_v2_run_exports_to_onnx_within_the_parity_goal(
     local_weights: Path, tiny_dataset: Path, tmp_path: Path
 ) -> None:
     base = tiny_config(tiny_dataset, epochs=1)
-    model = ModelSpec(backbone="mobilenet_v2", input_size=96, weights="imagenet")
+    model = ModelConfig(backbone="mobilenet_v2", input_size=96, weights="imagenet")
     config = RunConfig(data=base.data, model=model, train=base.train)
     store = RunStore(tmp_path / "runs")
     run_id = store.create(config)

@@ -20,13 +20,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from core.data.spec import AugmentSpec, DataSpec
+from core.config.data import AugmentConfig, DataConfig
+from core.config.model import ModelConfig
+from core.config.run import RunConfig
+from core.config.train import TrainConfig
 from core.export.exporter import export_run
 from core.export.onnx import run_onnx
 from core.export.parity import FLOAT_PARITY_GOAL, run_tflite
-from core.model.spec import ModelSpec
 from core.predict.predictor import Predictor
-from core.spec.run import RunConfig, TrainConfig
 from core.store.runs import RunStore
 from core.train.events import TrainingEvents
 from core.train.session import TrainingSession
@@ -53,10 +54,10 @@ def _train_in_memory(data: Path, tmp_path: Path) -> tuple[Path, Any]:
     directly because it keeps the trained model in memory.
     """
     config = RunConfig(
-        data=DataSpec(
-            path=str(data), val_ratio=0.25, test_ratio=0.25, seed=1, augmentation=AugmentSpec()
+        data=DataConfig(
+            path=str(data), val_ratio=0.25, test_ratio=0.25, seed=1, augmentation=AugmentConfig()
         ),
-        model=ModelSpec(backbone="mobilenet_v2", input_size=96, weights="imagenet"),
+        model=ModelConfig(backbone="mobilenet_v2", input_size=96, weights="imagenet"),
         train=TrainConfig(epochs=1, batch_size=4, augment_views=1),
     )
     store = RunStore(tmp_path / "runs")

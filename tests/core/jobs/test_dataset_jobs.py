@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from core.data.spec import DataSpec
+from core.config.data import DataConfig
 from core.jobs.dataset_jobs import find_job, pairs_from_result
 from tests.core.jobs.support import TIMEOUT_S, make_runner
 from tests.helpers.analysis import colour_dataset
@@ -38,7 +38,7 @@ def given_splits(root: Path) -> Path:
 def test_duplicates_job_flags_a_planted_leak_and_is_found_by_its_params(tmp_path: Path) -> None:
     runner, store = make_runner(tmp_path)
     data = given_splits(tmp_path / "data")
-    params = {"data": DataSpec(path=str(data)).to_dict()}
+    params = {"data": DataConfig(path=str(data)).to_dict()}
     job_id = runner.submit("dataset_duplicates", store, None, params)
     status = runner.wait_for_job(store, job_id, None, TIMEOUT_S)
     assert status.state == "finished", status.error
@@ -56,7 +56,7 @@ def test_duplicates_job_flags_a_planted_leak_and_is_found_by_its_params(tmp_path
 def test_advise_cut_job_scores_each_recommended_cut(tmp_path: Path) -> None:
     runner, store = make_runner(tmp_path)
     data, _ = colour_dataset(tmp_path / "data", per_class=8)
-    spec = DataSpec(path=str(data), val_ratio=0.25, test_ratio=0.25, seed=1)
+    spec = DataConfig(path=str(data), val_ratio=0.25, test_ratio=0.25, seed=1)
     params = {
         "data": spec.to_dict(), "backbone": "mobilenet_v2", "input_size": 32, "weights": "none",
     }  # fmt: skip
@@ -74,7 +74,7 @@ def test_advise_cut_without_validation_images_fails_with_a_sentence(tmp_path: Pa
     runner, store = make_runner(tmp_path)
     data, _ = colour_dataset(tmp_path / "data", per_class=4)
     params = {
-        "data": DataSpec(path=str(data), val_ratio=0.0).to_dict(),
+        "data": DataConfig(path=str(data), val_ratio=0.0).to_dict(),
         "backbone": "mobilenet_v2", "input_size": 32, "weights": "none",
     }  # fmt: skip
     job_id = runner.submit("advise_cut", store, None, params)

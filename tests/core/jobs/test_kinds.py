@@ -27,7 +27,7 @@ RACER = """
 import json, sys, time
 from pathlib import Path
 from core.jobs.runner import JobRunner
-from core.settings import Settings
+from core.config.settings import Settings
 from core.store.runs import RunStore
 settings, go, workspace, run_id = sys.argv[1:5]
 runner = JobRunner(Settings.from_dict(json.loads(settings)))

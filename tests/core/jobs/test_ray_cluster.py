@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from core.data.spec import AugmentSpec
+from core.config.data import AugmentConfig
+from core.config.model import ModelConfig
+from core.config.settings import Settings
 from core.jobs.runner import JobRunner
-from core.model.spec import ModelSpec
-from core.settings import Settings
 from core.store.runs import RunStore
 from tests.conftest import unavailable, weights_dir
 from tests.helpers.training import tiny_config
@@ -68,7 +68,7 @@ def test_a_run_trains_as_a_ray_job_on_features_the_cluster_cached(
     settings = _settings(tmp_path, cluster)
     config = tiny_config(tiny_dataset, epochs=1)
     config = dataclasses.replace(
-        config, data=dataclasses.replace(config.data, augmentation=AugmentSpec())
+        config, data=dataclasses.replace(config.data, augmentation=AugmentConfig())
     )
     cached = cache_run_features(config, settings, actors=2, batch_size=4)
     assert cached["parts"] == {"train": "extracted", "val": "extracted", "test": "extracted"}
@@ -117,7 +117,7 @@ def test_hymenoptera_features_across_both_nodes_match_one_machine(
         for label, name in enumerate(("ants", "bees"))
         for path in sorted((hymenoptera / "train" / name).iterdir())[:20]
     ]
-    spec = ModelSpec(backbone="mobilenet_v2", input_size=160, weights="imagenet")
+    spec = ModelConfig(backbone="mobilenet_v2", input_size=160, weights="imagenet")
     ray_result = extract_features_ray(
         spec, items, resize_mode="crop", seed=0, batch_size=8, actors=2,
         address=cluster.address,

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from core.config.settings import Settings
 from core.errors import StudioError
 from core.jobs.executor import executor_for, executor_named
 from core.jobs.ray_executor import RayExecutor, resource_options
-from core.settings import Settings
 from core.train.ray_cluster import require_ray
 
 

@@ -6,17 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from core.config.backbones import _SPEED_MS, BACKBONES, SPEED_SOURCE, get_backbone, list_backbones
 from core.errors import WeightsUnavailableError
-from core.model.backbones import (
-    _SPEED_MS,
-    BACKBONES,
-    SPEED_SOURCE,
-    build_backbone,
-    get_backbone,
-    has_offline_weights,
-    list_backbones,
-)
+from core.model.backbones import build_backbone
 from core.model.cuts import list_layers
+from core.model.weights import has_offline_weights
 
 # Built in the fast run; the rest are marked slow (they take seconds each and lots of memory).
 FAST_IDS = {"mobilenet_v2", "vgg16", "mobilenet_v3_small", "efficientnet_b0"}

@@ -7,21 +7,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.config.model import ConvBlockConfig, DenseConfig, FreezeConfig, HeadConfig, ModelConfig
 from core.errors import StudioError
 from core.model.builder import BuiltModel, build_model, set_trainable_from
-from core.model.spec import ConvBlockSpec, DenseSpec, FreezeSpec, HeadSpec, ModelSpec
 from core.model.summary import count_params
 
-SEED_HEAD = HeadSpec(
-    conv_blocks=(ConvBlockSpec(64, 3),),
+SEED_HEAD = HeadConfig(
+    conv_blocks=(ConvBlockConfig(64, 3),),
     pooling="flatten",
-    dense=(DenseSpec(256, dropout=0.5),),
+    dense=(DenseConfig(256, dropout=0.5),),
     dropout=0.0,
 )
 
 
-def _vgg_seed(freeze: FreezeSpec) -> BuiltModel:
-    spec = ModelSpec(
+def _vgg_seed(freeze: FreezeConfig) -> BuiltModel:
+    spec = ModelConfig(
         backbone="vgg16", input_size=160, weights="none", cut_layer="block2_pool",
         head=SEED_HEAD, freeze=freeze,
     )  # fmt: skip
@@ -48,7 +48,7 @@ def _vgg_by_hand() -> object:
 
 
 def test_vgg16_seed_matches_hand_built_counts() -> None:
-    built = _vgg_seed(FreezeSpec("first_n", n=7))
+    built = _vgg_seed(FreezeConfig("first_n", n=7))
     expected = count_params(_vgg_by_hand())  # type: ignore[arg-type]
     assert built.param_counts() == expected
     assert expected["non_trainable"] == 12 + 1792 + 36928 + 73856 + 147584
@@ -57,7 +57,7 @@ def test_vgg16_seed_matches_hand_built_counts() -> None:
 
 
 def test_all_but_last_layer_frozen() -> None:
-    built = _vgg_seed(FreezeSpec("all_but_last"))
+    built = _vgg_seed(FreezeConfig("all_but_last"))
     counts = built.param_counts()
     assert counts["trainable"] == 256 * 10 + 10
     assert counts["total"] == counts["trainable"] + counts["non_trainable"]
@@ -66,15 +66,15 @@ def test_all_but_last_layer_frozen() -> None:
 @pytest.mark.parametrize(
     ("freeze", "trainable_layers"),
     [
-        (FreezeSpec("backbone"), []),
-        (FreezeSpec("first_n", n=5), ["block2_conv2", "block2_pool"]),
-        (FreezeSpec("up_to", layer="block2_conv1"), ["block2_conv2", "block2_pool"]),
-        (FreezeSpec("last_n_trainable", n=1), ["block2_pool"]),
-        (FreezeSpec("none"), ["block1_conv1", "block1_conv2", "block1_pool",
+        (FreezeConfig("backbone"), []),
+        (FreezeConfig("first_n", n=5), ["block2_conv2", "block2_pool"]),
+        (FreezeConfig("up_to", layer="block2_conv1"), ["block2_conv2", "block2_pool"]),
+        (FreezeConfig("last_n_trainable", n=1), ["block2_pool"]),
+        (FreezeConfig("none"), ["block1_conv1", "block1_conv2", "block1_pool",
                               "block2_conv1", "block2_conv2", "block2_pool"]),
     ],
 )  # fmt: skip
-def test_freeze_policies(freeze: FreezeSpec, trainable_layers: list[str]) -> None:
+def test_freeze_policies(freeze: FreezeConfig, trainable_layers: list[str]) -> None:
     built = _vgg_seed(freeze)
     names = built.backbone_layer_names()
     assert names[0] == "image" and names[-1] == "block2_pool"
@@ -85,8 +85,8 @@ def test_freeze_policies(freeze: FreezeSpec, trainable_layers: list[str]) -> Non
 
 @pytest.fixture(scope="module")
 def mobilenet() -> BuiltModel:
-    spec = ModelSpec(backbone="mobilenet_v2", input_size=32, weights="none",
-                     freeze=FreezeSpec("none"))  # fmt: skip
+    spec = ModelConfig(backbone="mobilenet_v2", input_size=32, weights="none",
+                     freeze=FreezeConfig("none"))  # fmt: skip
     return build_model(spec, 3)
 
 
@@ -134,7 +134,7 @@ def test_save_and_reload_safe_mode(mobilenet: BuiltModel, tmp_path: Path) -> Non
 
 
 def test_set_trainable_from_keeps_batchnorm_frozen() -> None:
-    spec = ModelSpec(backbone="mobilenet_v2", input_size=32, weights="none")
+    spec = ModelConfig(backbone="mobilenet_v2", input_size=32, weights="none")
     built = build_model(spec, 2)
     assert built.fully_frozen_extractor
     unfrozen = set_trainable_from(built, layer_name="block_16_expand")
@@ -151,27 +151,27 @@ def test_set_trainable_from_keeps_batchnorm_frozen() -> None:
 
 
 def test_sigmoid_output_and_errors() -> None:
-    spec = ModelSpec(backbone="mobilenet_v2", input_size=32, weights="none",
-                     head=HeadSpec(output="sigmoid"))  # fmt: skip
+    spec = ModelConfig(backbone="mobilenet_v2", input_size=32, weights="none",
+                     head=HeadConfig(output="sigmoid"))  # fmt: skip
     built = build_model(spec, 2)
     assert built.model.output.shape[-1] == 1
     with pytest.raises(StudioError, match="only works for 2 classes"):
         build_model(spec, 3)
     with pytest.raises(StudioError, match="no layer named 'block9_pool'"):
-        build_model(ModelSpec(backbone="vgg16", input_size=32, weights="none",
+        build_model(ModelConfig(backbone="vgg16", input_size=32, weights="none",
                               cut_layer="block9_pool"), 2)  # fmt: skip
 
 
 def test_conv_head_too_big_for_feature_map() -> None:
-    spec = ModelSpec(backbone="vgg16", input_size=32, weights="none",
-                     head=HeadSpec(conv_blocks=(ConvBlockSpec(8, 3),)))  # fmt: skip
+    spec = ModelConfig(backbone="vgg16", input_size=32, weights="none",
+                     head=HeadConfig(conv_blocks=(ConvBlockConfig(8, 3),)))  # fmt: skip
     with pytest.raises(StudioError, match="feature map is only 1x1"):
         build_model(spec, 2)
 
 
 @pytest.mark.weights
 def test_imagenet_mobilenet_v2_builds_offline(local_weights: Path) -> None:
-    built = build_model(ModelSpec(backbone="mobilenet_v2", input_size=96), 2)
+    built = build_model(ModelConfig(backbone="mobilenet_v2", input_size=96), 2)
     assert built.fully_frozen_extractor
     assert np.asarray(built.model(_images(1)[:, :32, :32].repeat(3, 1).repeat(3, 2))).shape == (
         1,

@@ -10,54 +10,54 @@ from typing import Any
 
 import pytest
 
+from core.config.model import (
+    ConvBlockConfig,
+    DenseConfig,
+    FreezeConfig,
+    HeadConfig,
+    ModelConfig,
+    SurgeryConfig,
+)
 from core.model.builder import build_model
 from core.model.codegen import generate_code
-from core.model.spec import (
-    ConvBlockSpec,
-    DenseSpec,
-    FreezeSpec,
-    HeadSpec,
-    ModelSpec,
-    SurgeryOp,
-)
 from core.model.summary import count_params
 
 SPECS = {
-    "vgg_seed_with_surgery": ModelSpec(
+    "vgg_seed_with_surgery": ModelConfig(
         backbone="vgg16",
         input_size=64,
         weights="none",
         cut_layer="block2_pool",
         surgery=(
-            SurgeryOp(first="block1_conv1", last="block1_conv2", filters=64, kernel_size=5),
-            SurgeryOp(
+            SurgeryConfig(first="block1_conv1", last="block1_conv2", filters=64, kernel_size=5),
+            SurgeryConfig(
                 action="insert_after",
                 first="block2_conv1",
                 layer_type="BatchNormalization",
                 trainable=False,
             ),
         ),
-        head=HeadSpec(
-            conv_blocks=(ConvBlockSpec(64, 3),),
+        head=HeadConfig(
+            conv_blocks=(ConvBlockConfig(64, 3),),
             pooling="flatten",
-            dense=(DenseSpec(256, dropout=0.5),),
+            dense=(DenseConfig(256, dropout=0.5),),
             dropout=0.0,
         ),
-        freeze=FreezeSpec("first_n", n=4),
+        freeze=FreezeConfig("first_n", n=4),
     ),
-    "mobilenet_v2_fine_tune_top": ModelSpec(
+    "mobilenet_v2_fine_tune_top": ModelConfig(
         backbone="mobilenet_v2",
         input_size=32,
         weights="none",
-        head=HeadSpec(pooling="max", dense=(DenseSpec(32, batch_norm=True),), output="sigmoid"),
-        freeze=FreezeSpec("last_n_trainable", n=10),
+        head=HeadConfig(pooling="max", dense=(DenseConfig(32, batch_norm=True),), output="sigmoid"),
+        freeze=FreezeConfig("last_n_trainable", n=10),
     ),
-    "densenet_up_to": ModelSpec(
+    "densenet_up_to": ModelConfig(
         backbone="densenet121",
         input_size=32,
         weights="none",
         cut_layer="pool3_pool",
-        freeze=FreezeSpec("up_to", layer="pool2_pool"),
+        freeze=FreezeConfig("up_to", layer="pool2_pool"),
     ),
 }
 
@@ -90,7 +90,7 @@ def test_generated_script_matches_build_model(name: str) -> None:
 
 
 def test_generated_script_runs_standalone(tmp_path: Path) -> None:
-    spec = ModelSpec(backbone="mobilenet_v3_small", input_size=32, weights="none")
+    spec = ModelConfig(backbone="mobilenet_v3_small", input_size=32, weights="none")
     script = tmp_path / "build.py"
     script.write_text(generate_code(spec, 3), encoding="utf-8")
     result = subprocess.run(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from core.config.model import FreezeConfig, ModelConfig, SurgeryConfig
 from core.errors import StudioError
 from core.model.builder import build_model, set_trainable_from
 from core.model.cuts import LayerInfo, list_layers
 from core.model.freezing import frozen_count, unfreeze_candidates
-from core.model.spec import FreezeSpec, ModelSpec, SurgeryOp
 
 
 class _Layer:
@@ -22,27 +22,27 @@ LAYERS = [_Layer(name) for name in ("input", "conv1", "bn1", "relu1", "conv2", "
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [
-        (FreezeSpec("backbone"), 6),
-        (FreezeSpec("all_but_last"), 6),
-        (FreezeSpec("none"), 0),
-        (FreezeSpec("first_n", n=2), 2),
-        (FreezeSpec("first_n", n=99), 6),
-        (FreezeSpec("last_n_trainable", n=2), 4),
-        (FreezeSpec("last_n_trainable", n=99), 0),
-        (FreezeSpec("up_to", layer="relu1"), 4),
+        (FreezeConfig("backbone"), 6),
+        (FreezeConfig("all_but_last"), 6),
+        (FreezeConfig("none"), 0),
+        (FreezeConfig("first_n", n=2), 2),
+        (FreezeConfig("first_n", n=99), 6),
+        (FreezeConfig("last_n_trainable", n=2), 4),
+        (FreezeConfig("last_n_trainable", n=99), 0),
+        (FreezeConfig("up_to", layer="relu1"), 4),
     ],
 )
-def test_frozen_count(spec: FreezeSpec, expected: int) -> None:
+def test_frozen_count(spec: FreezeConfig, expected: int) -> None:
     assert frozen_count(LAYERS, spec) == expected
 
 
 def test_unknown_freeze_layer() -> None:
     with pytest.raises(StudioError, match="'conv9' is not below the cut"):
-        frozen_count(LAYERS, FreezeSpec("up_to", layer="conv9"))
+        frozen_count(LAYERS, FreezeConfig("up_to", layer="conv9"))
 
 
 def test_fine_tune_helper_errors_and_counts() -> None:
-    built = build_model(ModelSpec(backbone="vgg16", input_size=32, weights="none"), 2)
+    built = build_model(ModelConfig(backbone="vgg16", input_size=32, weights="none"), 2)
     with pytest.raises(StudioError, match="not below the cut"):
         set_trainable_from(built, layer_name="predictions")
     with pytest.raises(StudioError, match="layer name or a number"):
@@ -81,12 +81,12 @@ def test_unfreeze_candidates_without_a_cut_use_the_last_layer() -> None:
 
 
 def test_unfreeze_candidates_leave_out_replaced_layers_only() -> None:
-    replace = SurgeryOp(action="replace", first="conv_1a", last="conv_1b")
-    insert = SurgeryOp(action="insert_after", first="conv_2a", layer_type="Dropout")
+    replace = SurgeryConfig(action="replace", first="conv_1a", last="conv_1b")
+    insert = SurgeryConfig(action="insert_after", first="conv_2a", layer_type="Dropout")
     names = [layer.name for layer in unfreeze_candidates(TOY, "top", (replace, insert))]
     assert "conv_1a" not in names and "conv_1b" not in names
     assert {"conv_2a", "add_1", "input"} <= set(names)
-    unknown = SurgeryOp(action="replace", first="nowhere")  # checked when the model is built
+    unknown = SurgeryConfig(action="replace", first="nowhere")  # checked when the model is built
     assert len(unfreeze_candidates(TOY, "top", (unknown,))) == len(TOY)
 
 
@@ -101,7 +101,7 @@ def test_unfreeze_candidates_of_a_real_backbone() -> None:
     recommended = [layer.name for layer in options if layer.block_end]
     assert recommended == sorted(recommended, key=names.index, reverse=True)
 
-    replaced = SurgeryOp(action="replace", first="block_12_expand", last="block_12_depthwise")
+    replaced = SurgeryConfig(action="replace", first="block_12_expand", last="block_12_depthwise")
     remaining = {layer.name for layer in unfreeze_candidates(layers, cut, (replaced,))}
     assert "block_12_expand" not in remaining and "block_12_depthwise" not in remaining
     assert "block_12_expand_BN" not in remaining and "block_11_add" in remaining

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.model.backbones import get_backbone
+from core.config.backbones import get_backbone
 from core.model.preprocessing import add_preprocessing, preprocessing_model
 
 # One backbone per family (the family's modules share ``preprocess_input``).

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from core.config.model import DenseConfig, HeadConfig, ModelConfig
 from core.model.builder import build_model
-from core.model.spec import DenseSpec, HeadSpec, ModelSpec
 from core.model.summary import count_params, summary_rows
 
 
 def test_rows_and_counts_match_keras() -> None:
-    spec = ModelSpec(backbone="mobilenet_v2", input_size=32, weights="none",
-                     head=HeadSpec(dense=(DenseSpec(16, batch_norm=True),)))  # fmt: skip
+    spec = ModelConfig(backbone="mobilenet_v2", input_size=32, weights="none",
+                     head=HeadConfig(dense=(DenseConfig(16, batch_norm=True),)))  # fmt: skip
     model = build_model(spec, 4).model
     counts = count_params(model)
     assert counts["total"] == model.count_params()

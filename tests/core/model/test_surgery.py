@@ -7,16 +7,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.config.model import FreezeConfig, ModelConfig, SurgeryConfig
 from core.model.backbones import build_backbone
 from core.model.builder import build_model
-from core.model.spec import FreezeSpec, ModelSpec, SurgeryOp
 from core.model.surgery import SurgeryError, restack
 
-VGG_REPLACE = SurgeryOp(action="replace", first="block1_conv1", last="block1_conv2",
+VGG_REPLACE = SurgeryConfig(action="replace", first="block1_conv1", last="block1_conv2",
                         filters=64, kernel_size=5, padding="same")  # fmt: skip
 
 
-def _restacked(backbone_id: str, cut: str, ops: tuple[SurgeryOp, ...], size: int = 32) -> object:
+def _restacked(
+    backbone_id: str, cut: str, ops: tuple[SurgeryConfig, ...], size: int = 32
+) -> object:
     import keras
 
     backbone = build_backbone(backbone_id, size, weights="none")
@@ -30,8 +32,8 @@ def test_vgg16_replace_keeps_untouched_weights(tmp_path: Path) -> None:
     keras.utils.set_random_seed(7)
     source = build_backbone("vgg16", 64, weights="none")
     keras.utils.set_random_seed(7)  # same initial weights for the backbone built inside
-    spec = ModelSpec(backbone="vgg16", input_size=64, weights="none", surgery=(VGG_REPLACE,),
-                     freeze=FreezeSpec("none"))  # fmt: skip
+    spec = ModelConfig(backbone="vgg16", input_size=64, weights="none", surgery=(VGG_REPLACE,),
+                     freeze=FreezeConfig("none"))  # fmt: skip
     built = build_model(spec, 2)
     names = built.backbone_layer_names()
     assert "block1_conv1" not in names and "block1_conv2" not in names
@@ -52,10 +54,10 @@ def test_vgg16_replace_keeps_untouched_weights(tmp_path: Path) -> None:
 
 
 def test_surgery_layer_can_be_kept_frozen() -> None:
-    op = SurgeryOp(action="insert_after", first="block2_conv1", layer_type="BatchNormalization",
+    op = SurgeryConfig(action="insert_after", first="block2_conv1", layer_type="BatchNormalization",
                    trainable=False)  # fmt: skip
-    spec = ModelSpec(backbone="vgg16", input_size=32, weights="none", surgery=(op,),
-                     freeze=FreezeSpec("none"))  # fmt: skip
+    spec = ModelConfig(backbone="vgg16", input_size=32, weights="none", surgery=(op,),
+                     freeze=FreezeConfig("none"))  # fmt: skip
     built = build_model(spec, 2)
     names = built.backbone_layer_names()
     assert names[names.index("block2_conv1") + 1] == "surgery1_batchnormalization"
@@ -65,9 +67,9 @@ def test_surgery_layer_can_be_kept_frozen() -> None:
 
 def test_mobilenet_v2_single_path_replace_and_insert() -> None:
     ops = (
-        SurgeryOp(action="replace", first="block_1_expand", last="block_1_expand_relu",
+        SurgeryConfig(action="replace", first="block_1_expand", last="block_1_expand_relu",
                   filters=96, kernel_size=1),
-        SurgeryOp(action="insert_after", first="block_3_project_BN", layer_type="Dropout",
+        SurgeryConfig(action="insert_after", first="block_3_project_BN", layer_type="Dropout",
                   rate=0.2),
     )  # fmt: skip
     model = _restacked("mobilenet_v2", "out_relu", ops)
@@ -78,46 +80,49 @@ def test_mobilenet_v2_single_path_replace_and_insert() -> None:
 
 
 def test_shape_mismatch_names_layers_and_shapes() -> None:
-    op = SurgeryOp(action="replace", first="block1_conv1", last="block1_conv2", filters=32)
+    op = SurgeryConfig(action="replace", first="block1_conv1", last="block1_conv2", filters=32)
     with pytest.raises(
         SurgeryError, match=r"\[None, 32, 32, 64\] to \[None, 32, 32, 32\].*block1_pool"
     ):
         _restacked("vgg16", "block5_pool", (op,))
-    insert = SurgeryOp(action="insert_after", first="block3_conv1", filters=16)
+    insert = SurgeryConfig(action="insert_after", first="block3_conv1", filters=16)
     with pytest.raises(SurgeryError, match="Inserting Conv2D after 'block3_conv1'"):
         _restacked("vgg16", "block5_pool", (insert,))
 
 
 def test_replacing_the_cut_layer_may_change_shape() -> None:
-    op = SurgeryOp(action="replace", first="block2_conv2", filters=8)
+    op = SurgeryConfig(action="replace", first="block2_conv2", filters=8)
     model = _restacked("vgg16", "block2_conv2", (op,))
     assert list(model.output.shape) == [None, 16, 16, 8]  # type: ignore[attr-defined]
 
 
 def test_branched_region_is_refused() -> None:
-    op = SurgeryOp(action="replace", first="conv2_block1_1_conv", last="conv2_block1_add")
+    op = SurgeryConfig(action="replace", first="conv2_block1_1_conv", last="conv2_block1_add")
     with pytest.raises(SurgeryError, match=r"not one straight path|branched"):
         _restacked("resnet50", "conv5_block3_out", (op,))
     # pool1_pool also feeds the shortcut conv, so a run ending there cannot continue past it.
-    op = SurgeryOp(action="replace", first="pool1_pool", last="conv2_block1_1_conv")
+    op = SurgeryConfig(action="replace", first="pool1_pool", last="conv2_block1_1_conv")
     with pytest.raises(SurgeryError, match=r"branched region.*conv2_block1_0_conv"):
         _restacked("resnet50", "conv5_block3_out", (op,))
 
 
 def test_unknown_or_above_cut_layers() -> None:
     with pytest.raises(SurgeryError, match="'block9_conv1' is not part"):
-        _restacked("vgg16", "block5_pool", (SurgeryOp(first="block9_conv1"),))
+        _restacked("vgg16", "block5_pool", (SurgeryConfig(first="block9_conv1"),))
     with pytest.raises(SurgeryError, match="'block4_conv1' is not part"):
-        _restacked("vgg16", "block2_pool", (SurgeryOp(first="block4_conv1"),))
-    ops = (SurgeryOp(first="block1_conv1"), SurgeryOp(action="insert_after", first="block1_conv1"))
+        _restacked("vgg16", "block2_pool", (SurgeryConfig(first="block4_conv1"),))
+    ops = (
+        SurgeryConfig(first="block1_conv1"),
+        SurgeryConfig(action="insert_after", first="block1_conv1"),
+    )
     with pytest.raises(SurgeryError, match="same layers"):
         _restacked("vgg16", "block5_pool", ops)
 
 
 @pytest.mark.weights
 def test_pretrained_weights_survive_surgery(local_weights: Path) -> None:
-    op = SurgeryOp(action="insert_after", first="block_3_project_BN", layer_type="Dropout")
-    spec = ModelSpec(backbone="mobilenet_v2", input_size=64, surgery=(op,))
+    op = SurgeryConfig(action="insert_after", first="block_3_project_BN", layer_type="Dropout")
+    spec = ModelConfig(backbone="mobilenet_v2", input_size=64, surgery=(op,))
     built = build_model(spec, 2)
     source = build_backbone("mobilenet_v2", 64, weights="imagenet")
     for name in ("Conv1", "block_3_project", "block_16_project", "Conv_1"):

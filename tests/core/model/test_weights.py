@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from core.model.backbones import build_backbone, get_backbone, local_weights_path
-from core.model.weights import can_download, weights_available
+from core.config.backbones import get_backbone
+from core.model.backbones import build_backbone
+from core.model.weights import can_download, local_weights_path, weights_available
 
 SERVER_PATH = re.compile(r"(^|[\s'\"(])/\w")  # an absolute path such as /work/..., /tmp/...
 

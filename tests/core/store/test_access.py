@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import Settings
+from core.config.settings import Settings
 from core.store.access import ReadOnlyError, is_read_only, require_owner
 from core.store.runs import RunStore
 from core.store.tokens import WorkspaceError, new_token

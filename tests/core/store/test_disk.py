@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.settings import Settings
+from core.config.settings import Settings
 from core.store.disk import (
     DiskFullError,
     check_disk_room,

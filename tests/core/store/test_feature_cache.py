@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.model.spec import HeadSpec, ModelSpec
+from core.config.model import HeadConfig, ModelConfig
 from core.store.feature_cache import FeatureCache, cached_extract, feature_cache_key
 from tests.conftest import write_image
 
@@ -18,13 +18,13 @@ def _items(root: Path) -> list[tuple[str, int]]:
 
 def test_cache_key_follows_what_changes_the_features(tiny_dataset: Path) -> None:
     items = _items(tiny_dataset)
-    spec = ModelSpec(backbone="mobilenet_v2", input_size=96)
+    spec = ModelConfig(backbone="mobilenet_v2", input_size=96)
     key = feature_cache_key(spec, "stretch", items)
-    other_head = ModelSpec(backbone="mobilenet_v2", input_size=96, head=HeadSpec(dropout=0.5))
+    other_head = ModelConfig(backbone="mobilenet_v2", input_size=96, head=HeadConfig(dropout=0.5))
     assert feature_cache_key(other_head, "stretch", items) == key  # head does not matter
     assert feature_cache_key(spec, "crop", items) != key
     assert (
-        feature_cache_key(ModelSpec(backbone="mobilenet_v2", input_size=128), "stretch", items)
+        feature_cache_key(ModelConfig(backbone="mobilenet_v2", input_size=128), "stretch", items)
         != key
     )
     assert feature_cache_key(spec, "stretch", items[:-1]) != key

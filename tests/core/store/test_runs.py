@@ -11,8 +11,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from core.config.run import RunConfig
 from core.errors import StudioError
-from core.spec.run import RunConfig
 from core.store.runs import HOST, RunNotFoundError, RunStore, mark_live, new_run_id, validate_run_id
 from tests.helpers.runs import named_config
 

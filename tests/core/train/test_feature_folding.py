@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.model.spec import ModelSpec
+from core.config.model import ModelConfig
 
 
 def test_folding_the_pooling_into_the_cache_is_exact() -> None:
     from core.model.builder import build_model
     from core.train.feature_folding import fold_features, fold_head_prefix
 
-    spec = ModelSpec(backbone="mobilenet_v2", input_size=32, weights="none", cut_layer="Conv1_relu")
+    spec = ModelConfig(
+        backbone="mobilenet_v2", input_size=32, weights="none", cut_layer="Conv1_relu"
+    )
     built = build_model(spec, 3)
     prefix, rest = fold_head_prefix(built.head)
     assert [type(layer).__name__ for layer in prefix] == ["GlobalAveragePooling2D"]

@@ -7,8 +7,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from core.config.settings import Settings
 from core.errors import TrainingError
-from core.settings import Settings
 from core.train.memory import (
     MB,
     ModelFootprint,
@@ -77,10 +77,10 @@ def test_run_that_cannot_fit_is_refused_with_the_reason() -> None:
 
 
 def test_footprint_of_a_built_model() -> None:
+    from core.config.model import ModelConfig
     from core.model.builder import build_model
-    from core.model.spec import ModelSpec
 
-    built = build_model(ModelSpec(backbone="mobilenet_v2", input_size=32, weights="none"), 2)
+    built = build_model(ModelConfig(backbone="mobilenet_v2", input_size=32, weights="none"), 2)
     footprint = measure_footprint(built)
     assert footprint.input_size == 32 and footprint.feature_floats == 1280
     assert footprint.params == built.model.count_params()

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.config.data import AugmentConfig, DataConfig
 from core.data.pipeline import load_split
-from core.data.spec import AugmentSpec, DataSpec
 from core.train.phase_data import encode_labels, prepare_streamed
 
 
@@ -19,9 +19,9 @@ def test_encode_labels_one_hot_or_sigmoid_column() -> None:
 
 
 def test_streamed_phase_batches_every_split(tiny_dataset: Path) -> None:
-    spec = DataSpec(
+    spec = DataConfig(
         path=str(tiny_dataset), val_ratio=0.25, test_ratio=0.0,
-        augmentation=AugmentSpec(flip_horizontal=True),
+        augmentation=AugmentConfig(flip_horizontal=True),
     )  # fmt: skip
     _, split = load_split(spec)
     data = prepare_streamed(

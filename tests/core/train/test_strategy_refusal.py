@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from core.__main__ import main
-from core.data.spec import DataSpec
-from core.spec.run import MULTI_WORKER_REFUSAL, RunConfig, TrainConfig
+from core.config.data import DataConfig
+from core.config.run import RunConfig
+from core.config.train import MULTI_WORKER_REFUSAL, TrainConfig
 from core.train.callbacks import make_strategy
 
 
@@ -20,7 +21,7 @@ def test_the_config_refuses_multi_worker_naming_keras_and_ray() -> None:
     assert TrainConfig(strategy="mirrored").strategy == "mirrored"
     with pytest.raises(ValueError, match="MultiWorkerMirroredStrategy"):
         RunConfig.from_dict(
-            {"data": DataSpec(path="x").to_dict(), "train": {"strategy": "multi_worker"}}
+            {"data": DataConfig(path="x").to_dict(), "train": {"strategy": "multi_worker"}}
         )
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.spec.run import FineTuneSpec, RunConfig
+from core.config.run import RunConfig
+from core.config.train import FineTuneConfig
 from core.store.runs import RunStore
 from core.train.tensorboard_logs import TENSORBOARD_DIR, read_scalars
 from core.train.trainer import run_training
@@ -47,7 +48,7 @@ def test_cached_head_run_logs_its_history_to_tensorboard(
 
 def test_fine_tune_continues_the_same_curves(tiny_dataset: Path, tmp_path: Path) -> None:
     config = tiny_config(
-        tiny_dataset, epochs=1, fine_tune=FineTuneSpec(last_n=2, epochs=1, lr_factor=0.1)
+        tiny_dataset, epochs=1, fine_tune=FineTuneConfig(last_n=2, epochs=1, lr_factor=0.1)
     )
     history = _assert_scalars_equal_history(_train(tmp_path, config))
     assert [row["phase"] for row in history] == ["head", "fine_tune"]

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from core.settings import Settings
+from core.config.settings import Settings
 from core.store.runs import RunStore
 from core.train.events import TrainingEvents
 from core.train.tracking import EXPERIMENT_NAME, MLFLOW_MISSING, RUN_ID_TAG

@@ -11,9 +11,10 @@ import keras
 import numpy as np
 import pytest
 
+from core.config.run import RunConfig
+from core.config.train import FineTuneConfig
 from core.data.images import load_image_array
 from core.errors import TrainingError
-from core.spec.run import FineTuneSpec, RunConfig
 from core.store.runs import RunStore
 from core.train.events import TrainingEvents
 from core.train.trainer import run_training
@@ -135,7 +136,7 @@ def test_file_unreadable_after_the_scan_fails_the_run_naming_it(
 def test_fine_tune_phase_continues_the_history_at_lower_rate(
     tiny_dataset: Path, tmp_path: Path
 ) -> None:
-    config = tiny_config(tiny_dataset, fine_tune=FineTuneSpec(last_n=3, epochs=1, lr_factor=0.1))
+    config = tiny_config(tiny_dataset, fine_tune=FineTuneConfig(last_n=3, epochs=1, lr_factor=0.1))
     store, run_id, metrics = train(tmp_path, config)
     history = store.load(run_id).history
     assert [(row["epoch"], row["phase"]) for row in history] == [
@@ -152,9 +153,9 @@ def test_augmentation_caches_views_or_falls_back_to_end_to_end(
 ) -> None:
     from dataclasses import replace
 
-    from core.data.spec import AugmentSpec
+    from core.config.data import AugmentConfig
 
-    flip = AugmentSpec(flip_horizontal=True)
+    flip = AugmentConfig(flip_horizontal=True)
     base = tiny_config(tiny_dataset, epochs=1, augment_views=2)
     config = replace(base, data=replace(base.data, augmentation=flip))
     store, run_id, metrics = train(tmp_path, config)

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from core.settings import Settings
+from core.config.settings import Settings
 
 
 def test_defaults() -> None:

@@ -14,9 +14,10 @@ in a fresh process including the TensorFlow import and drawing the sample.
 
 from __future__ import annotations
 
-from core.data.spec import AugmentSpec, DataSpec
-from core.model.spec import ModelSpec
-from core.spec.run import RunConfig, TrainConfig
+from core.config.data import AugmentConfig, DataConfig
+from core.config.model import ModelConfig
+from core.config.run import RunConfig
+from core.config.train import TrainConfig
 
 DEMO_RUN_NAME = "Demo: drawn shapes"
 DEMO_RECIPE = (
@@ -24,7 +25,7 @@ DEMO_RECIPE = (
     "flipped both ways and rotated by any angle (a shape keeps its class whatever its "
     "orientation), 10 epochs of the head on the cached features."
 )
-DEMO_AUGMENTATION = AugmentSpec(flip_horizontal=True, flip_vertical=True, rotation=180.0)
+DEMO_AUGMENTATION = AugmentConfig(flip_horizontal=True, flip_vertical=True, rotation=180.0)
 
 
 def demo_config(data_path: str) -> RunConfig:
@@ -39,7 +40,7 @@ def demo_config(data_path: str) -> RunConfig:
     return RunConfig(
         # Every value that the measurement above depends on is spelled out, so a change of the
         # general defaults does not silently change the demo.
-        data=DataSpec(
+        data=DataConfig(
             path=data_path,
             val_ratio=0.15,
             test_ratio=0.15,
@@ -47,7 +48,7 @@ def demo_config(data_path: str) -> RunConfig:
             resize_mode="crop",
             augmentation=DEMO_AUGMENTATION,
         ),
-        model=ModelSpec(backbone="mobilenet_v2", input_size=128, weights="imagenet"),
+        model=ModelConfig(backbone="mobilenet_v2", input_size=128, weights="imagenet"),
         train=TrainConfig(
             optimizer="adam",
             learning_rate=1e-3,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from core.config_base import ConfigMixin
+from core.config.base import ConfigMixin
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def test_bad_json_message() -> None:
 def test_check_range_refuses_with_a_plain_sentence(
     value: object, low_open: bool, message: str
 ) -> None:
-    from core.config_base import check_range
+    from core.config.base import check_range
 
     with pytest.raises(ValueError) as caught:
         check_range("Rate", value, 0.0, 1.0, low_open=low_open)  # type: ignore[arg-type]

@@ -1,18 +1,12 @@
-"""Training settings (``TrainConfig``, ``FineTuneSpec``) and the one-file run config.
-
-A ``RunConfig`` bundles everything a run needs — data source, split and augmentation
-(``DataSpec``), the network (``ModelSpec``) and how to train it (``TrainConfig``) — so the app,
-the CLI (``python -m core train --config run.json``) and a resumed run all start from the same
-JSON file.
+"""Training settings: how the head (``TrainConfig``) and the top of the backbone
+(``FineTuneConfig``, the optional second phase) are trained.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from core.config_base import ConfigMixin, check_range
-from core.data.spec import DataSpec
-from core.model.spec import ModelSpec
+from core.config.base import ConfigMixin, check_range
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 STRATEGIES = ("default", "mirrored")
@@ -33,7 +27,7 @@ def _check_count(name: str, value: int, minimum: int, maximum: int = 100_000) ->
 
 
 @dataclass(frozen=True)
-class FineTuneSpec(ConfigMixin):
+class FineTuneConfig(ConfigMixin):
     """Second training phase: unfreeze the top of the backbone and continue at a lower rate.
 
     Attributes:
@@ -83,7 +77,7 @@ class TrainConfig(ConfigMixin):
         label_smoothing: 0 = hard targets; e.g. 0.1 softens overconfident predictions.
         class_weights: weight the loss so rare classes count as much as common ones.
         seed: same seed, same data order and initial weights, same metrics.
-        fine_tune: optional second phase (see ``FineTuneSpec``).
+        fine_tune: optional second phase (see ``FineTuneConfig``).
         strategy: "default" (one device) or "mirrored" (all local devices). "multi_worker" is
             refused with ``MULTI_WORKER_REFUSAL``: scale out with Ray instead.
         cache_features: compute a frozen backbone's output once and train the head on it.
@@ -108,7 +102,7 @@ class TrainConfig(ConfigMixin):
     label_smoothing: float = 0.0
     class_weights: bool = False
     seed: int = 42
-    fine_tune: FineTuneSpec | None = None
+    fine_tune: FineTuneConfig | None = None
     strategy: str = "default"
     cache_features: bool = True
     augment_views: int = 3
@@ -139,17 +133,3 @@ class TrainConfig(ConfigMixin):
     def total_epochs(self) -> int:
         """Epochs of both phases together."""
         return self.epochs + (self.fine_tune.epochs if self.fine_tune else 0)
-
-
-@dataclass(frozen=True)
-class RunConfig(ConfigMixin):
-    """Everything one training run needs, stored as ``config.json`` in its run folder."""
-
-    data: DataSpec
-    model: ModelSpec = field(default_factory=ModelSpec)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    name: str = ""
-
-    def __post_init__(self) -> None:
-        if len(self.name) > 120:
-            raise ValueError("A run name can have at most 120 characters.")

@@ -1,6 +1,6 @@
 """What the user chose for the model, as frozen dataclasses with a JSON round trip.
 
-``ModelSpec`` holds the backbone, input size, weights, cut layer, layer surgery, head and freeze
+``ModelConfig`` holds the backbone, input size, weights, cut layer, layer surgery, head and freeze
 policy. Every class validates itself in ``__post_init__`` and raises ``ValueError`` with a plain
 sentence; ``ConfigMixin.from_dict`` refuses unknown keys by name.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.config_base import ConfigMixin
-from core.model.backbones import WEIGHT_CHOICES, get_backbone, validate_input_size
+from core.config.backbones import WEIGHT_CHOICES, get_backbone, validate_input_size
+from core.config.base import ConfigMixin
 
 ACTIVATIONS = ("relu", "gelu", "swish", "elu", "selu", "tanh", "sigmoid", "softplus", "linear")
 POOLINGS = ("avg", "max", "flatten")
@@ -34,7 +34,7 @@ def _check_rate(value: float, what: str) -> None:
 
 
 @dataclass(frozen=True)
-class DenseSpec(ConfigMixin):
+class DenseConfig(ConfigMixin):
     """One fully connected layer of the head, optionally followed by BatchNorm and Dropout."""
 
     units: int = 128
@@ -50,7 +50,7 @@ class DenseSpec(ConfigMixin):
 
 
 @dataclass(frozen=True)
-class ConvBlockSpec(ConfigMixin):
+class ConvBlockConfig(ConfigMixin):
     """A Conv2D (+ optional max pooling) block placed on the feature map before pooling."""
 
     filters: int = 64
@@ -72,12 +72,12 @@ class ConvBlockSpec(ConfigMixin):
 
 
 @dataclass(frozen=True)
-class HeadSpec(ConfigMixin):
+class HeadConfig(ConfigMixin):
     """The classifier stacked on the cut: conv blocks, pooling, dense layers, output."""
 
-    conv_blocks: tuple[ConvBlockSpec, ...] = ()
+    conv_blocks: tuple[ConvBlockConfig, ...] = ()
     pooling: str = "avg"
-    dense: tuple[DenseSpec, ...] = ()
+    dense: tuple[DenseConfig, ...] = ()
     dropout: float = 0.2
     output: str = "softmax"
 
@@ -90,7 +90,7 @@ class HeadSpec(ConfigMixin):
 
 
 @dataclass(frozen=True)
-class FreezeSpec(ConfigMixin):
+class FreezeConfig(ConfigMixin):
     """Which layers keep their weights fixed during training.
 
     Policies: ``backbone`` (everything below the head), ``first_n`` (the first ``n`` backbone
@@ -115,7 +115,7 @@ class FreezeSpec(ConfigMixin):
 
 
 @dataclass(frozen=True)
-class SurgeryOp(ConfigMixin):
+class SurgeryConfig(ConfigMixin):
     """Replace the run ``first``..``last`` by one new layer, or insert one after ``first``."""
 
     action: str = "replace"
@@ -159,16 +159,16 @@ class SurgeryOp(ConfigMixin):
 
 
 @dataclass(frozen=True)
-class ModelSpec(ConfigMixin):
+class ModelConfig(ConfigMixin):
     """The whole model: backbone, input size, weights, cut, surgery, head, freezing."""
 
     backbone: str = "mobilenet_v2"
     input_size: int | None = None
     weights: str = "imagenet"
     cut_layer: str | None = None
-    surgery: tuple[SurgeryOp, ...] = ()
-    head: HeadSpec = field(default_factory=HeadSpec)
-    freeze: FreezeSpec = field(default_factory=FreezeSpec)
+    surgery: tuple[SurgeryConfig, ...] = ()
+    head: HeadConfig = field(default_factory=HeadConfig)
+    freeze: FreezeConfig = field(default_factory=FreezeConfig)
 
     def __post_init__(self) -> None:
         info = get_backbone(self.backbone)

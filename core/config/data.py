@@ -7,14 +7,34 @@ run's ``config.json`` and reject unknown keys and out-of-range values with a pla
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
-from core.config_base import ConfigMixin, check_range
-from core.data.images import RESIZE_MODES
-from core.data.splits import check_split_shares
+from core.config.base import ConfigMixin, check_range
+
+ResizeMode = Literal["stretch", "crop", "pad"]
+RESIZE_MODES: tuple[str, ...] = ("stretch", "crop", "pad")
+
+MAX_SHARE = 0.9  # of each class, for validation or for the test
+MAX_HELD_OUT = 0.95  # validation and test together: the rest is left for training
+
+
+def check_split_shares(val_ratio: float, test_ratio: float) -> None:
+    """Raises ValueError unless the shares are valid and leave images for training.
+
+    The one place of this rule: ``DataConfig`` validates with it, ``split_dataset`` checks again
+    for callers that pass bare numbers (the CLI, the Data page preview).
+    """
+    check_range("Validation share", val_ratio, 0.0, MAX_SHARE)
+    check_range("Test share", test_ratio, 0.0, MAX_SHARE)
+    if val_ratio + test_ratio >= MAX_HELD_OUT:
+        raise ValueError(
+            "Validation and test shares together must leave images for training "
+            f"(got {val_ratio:g} + {test_ratio:g})."
+        )
 
 
 @dataclass(frozen=True)
-class AugmentSpec(ConfigMixin):
+class AugmentConfig(ConfigMixin):
     """Random changes applied to training images only (all off by default).
 
     Attributes:
@@ -60,11 +80,11 @@ class AugmentSpec(ConfigMixin):
 
 
 # The default augmentation: what the hymenoptera bench measured best for photos.
-PHOTO_AUGMENTATION = AugmentSpec(flip_horizontal=True, rotation=10.0)
+PHOTO_AUGMENTATION = AugmentConfig(flip_horizontal=True, rotation=10.0)
 
 
 @dataclass(frozen=True)
-class DataSpec(ConfigMixin):
+class DataConfig(ConfigMixin):
     """Which dataset to use and how to split, resize and augment it.
 
     Attributes:
@@ -76,7 +96,7 @@ class DataSpec(ConfigMixin):
             (pad to square).
         augmentation: random changes applied to training images only. The default is the
             measured recipe for photos (``PHOTO_AUGMENTATION``: mirror left-right and rotate up
-            to 10 degrees; ``bench/hymenoptera.py``); ``AugmentSpec()`` switches it off.
+            to 10 degrees; ``bench/hymenoptera.py``); ``AugmentConfig()`` switches it off.
     """
 
     path: str
@@ -84,7 +104,7 @@ class DataSpec(ConfigMixin):
     test_ratio: float = 0.15
     seed: int = 42
     resize_mode: str = "crop"
-    augmentation: AugmentSpec = field(default_factory=lambda: PHOTO_AUGMENTATION)
+    augmentation: AugmentConfig = field(default_factory=lambda: PHOTO_AUGMENTATION)
 
     def __post_init__(self) -> None:
         if not isinstance(self.path, str) or not self.path.strip():
@@ -96,5 +116,5 @@ class DataSpec(ConfigMixin):
             raise ValueError(
                 f"Resize mode must be one of {', '.join(RESIZE_MODES)}; got {self.resize_mode!r}."
             )
-        if not isinstance(self.augmentation, AugmentSpec):
-            raise ValueError("Augmentation settings must be an AugmentSpec.")
+        if not isinstance(self.augmentation, AugmentConfig):
+            raise ValueError("Augmentation settings must be an AugmentConfig.")

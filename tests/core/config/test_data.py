@@ -1,27 +1,27 @@
-"""DataSpec / AugmentSpec: JSON round trip, validation with plain messages."""
+"""DataConfig / AugmentConfig: JSON round trip, validation with plain messages."""
 
 from __future__ import annotations
 
 import pytest
 
-from core.data.spec import AugmentSpec, DataSpec
+from core.config.data import AugmentConfig, DataConfig
 
 
 def test_round_trip_through_json():
-    augmentation = AugmentSpec(flip_horizontal=True, rotation=15, zoom=0.1)
-    spec = DataSpec("data", 0.2, 0.1, seed=3, resize_mode="pad", augmentation=augmentation)
-    assert DataSpec.from_json(spec.to_json()) == spec
+    augmentation = AugmentConfig(flip_horizontal=True, rotation=15, zoom=0.1)
+    spec = DataConfig("data", 0.2, 0.1, seed=3, resize_mode="pad", augmentation=augmentation)
+    assert DataConfig.from_json(spec.to_json()) == spec
     assert spec.to_dict()["augmentation"]["rotation"] == 15
 
 
 def test_augmentation_off_by_default():
-    assert not AugmentSpec().enabled
-    assert AugmentSpec(brightness=0.1).enabled and AugmentSpec(flip_vertical=True).enabled
+    assert not AugmentConfig().enabled
+    assert AugmentConfig(brightness=0.1).enabled and AugmentConfig(flip_vertical=True).enabled
 
 
 def test_unknown_key_is_named():
     with pytest.raises(ValueError, match=r"'augmentation\.blur'"):
-        DataSpec.from_dict({"path": "d", "augmentation": {"blur": 1}})
+        DataConfig.from_dict({"path": "d", "augmentation": {"blur": 1}})
 
 
 @pytest.mark.parametrize(
@@ -36,7 +36,7 @@ def test_unknown_key_is_named():
 )
 def test_bad_augmentation_values(kwargs: dict, message: str):
     with pytest.raises(ValueError, match=message):
-        AugmentSpec(**kwargs)
+        AugmentConfig(**kwargs)
 
 
 @pytest.mark.parametrize(
@@ -50,4 +50,4 @@ def test_bad_augmentation_values(kwargs: dict, message: str):
 )
 def test_bad_data_values(kwargs: dict, message: str):
     with pytest.raises(ValueError, match=message):
-        DataSpec(**kwargs)
+        DataConfig(**kwargs)

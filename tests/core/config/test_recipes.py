@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.config.recipes import DEMO_RUN_NAME, demo_config
+from core.config.run import RunConfig
+from core.config.settings import Settings
 from core.data.sample import ensure_sample_dataset
-from core.settings import Settings
-from core.spec.recipes import DEMO_RUN_NAME, demo_config
-from core.spec.run import RunConfig
 from core.store.runs import RunStore
 from core.train.plan import cache_decision
 from core.train.trainer import run_training
 
-# Measured (core/spec/recipes.py): 98.8% test accuracy on average over 11 split/training seeds,
+# Measured (core/config/recipes.py): 98.8% test accuracy on average over 11 split/training seeds,
 # never below 95%; the demo's own seed gives 100%. The margin absorbs TensorFlow/CPU differences.
 MIN_TEST_ACCURACY = 0.93
 

@@ -1,22 +1,23 @@
-"""TrainConfig / FineTuneSpec / RunConfig validation and JSON round trips."""
+"""TrainConfig / FineTuneConfig / RunConfig validation and JSON round trips."""
 
 from __future__ import annotations
 
 import pytest
 
-from core.data.spec import AugmentSpec, DataSpec
-from core.model.spec import ModelSpec
-from core.spec.run import FineTuneSpec, RunConfig, TrainConfig
+from core.config.data import AugmentConfig, DataConfig
+from core.config.model import ModelConfig
+from core.config.run import RunConfig
+from core.config.train import FineTuneConfig, TrainConfig
 
 
 def test_run_config_json_round_trip() -> None:
     config = RunConfig(
-        data=DataSpec(path="/data", augmentation=AugmentSpec(flip_horizontal=True)),
-        model=ModelSpec(backbone="mobilenet_v2", input_size=96, weights="none"),
+        data=DataConfig(path="/data", augmentation=AugmentConfig(flip_horizontal=True)),
+        model=ModelConfig(backbone="mobilenet_v2", input_size=96, weights="none"),
         train=TrainConfig(
             optimizer="sgd",
             epochs=4,
-            fine_tune=FineTuneSpec(unfreeze_from="block_16_expand"),
+            fine_tune=FineTuneConfig(unfreeze_from="block_16_expand"),
             strategy="mirrored",
             label_smoothing=0.1,
             augment_views=2,
@@ -45,11 +46,11 @@ def test_invalid_train_config_is_refused(kwargs: dict[str, object], message: str
 
 def test_fine_tune_needs_exactly_one_start() -> None:
     with pytest.raises(ValueError, match="exactly one"):
-        FineTuneSpec()
+        FineTuneConfig()
     with pytest.raises(ValueError, match="exactly one"):
-        FineTuneSpec(unfreeze_from="a", last_n=3)
+        FineTuneConfig(unfreeze_from="a", last_n=3)
     with pytest.raises(ValueError, match="factor"):
-        FineTuneSpec(last_n=3, lr_factor=0.0)
+        FineTuneConfig(last_n=3, lr_factor=0.0)
 
 
 def test_unknown_key_is_named() -> None:

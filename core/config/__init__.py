@@ -1,0 +1,1 @@
+"""core.config: every frozen configuration dataclass (run, data, model, training, settings)."""

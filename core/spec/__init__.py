@@ -1,1 +1,0 @@
-"""core.spec: see docs/ARCHITECTURE.md."""
