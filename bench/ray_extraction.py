@@ -23,9 +23,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from core.cluster.connect import connect
+from core.cluster.features import extract_features_ray
 from core.config.model import ModelConfig
-from core.train.ray_cluster import connect
-from core.train.ray_features import extract_features_ray
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "hymenoptera_data"
 NODE: dict[str, Any] = {"num_cpus": 1, "object_store_memory": 200 * 1024 * 1024}

@@ -6,6 +6,9 @@ can show ``str(error)`` with ``st.error`` and the CLI can print it and exit non-
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 
 class StudioError(ValueError):
     """A problem the user can act on; ``str(error)`` is a plain-language sentence."""
@@ -25,3 +28,19 @@ class TrainingError(StudioError):
 
 class ModelFileError(StudioError):
     """A model file is unsafe, unreadable, or not an image classifier."""
+
+
+@contextlib.contextmanager
+def plain_errors() -> Iterator[None]:
+    """Turns the engine's ``ValueError`` sentences into ``StudioError`` (shown as written).
+
+    The engine raises ``ValueError`` with a sentence for the user (no validation images, an
+    unknown layer, an invalid setting); a job worker would otherwise call it an unexpected
+    failure.
+    """
+    try:
+        yield
+    except StudioError:
+        raise
+    except ValueError as error:
+        raise StudioError(str(error)) from error

@@ -8,7 +8,7 @@ Examples::
         --backbones mobilenet_v2 --cuts default block_13_expand_relu --heads linear max mlp
 
 Each combination is one run submitted through the job runner, sharing cached features with the
-runs of the same backbone and cut (``core.jobs.sweep``). The runs land in the shared workspace
+runs of the same backbone and cut (``core.config.sweep``). The runs land in the shared workspace
 (or ``--workspace TOKEN``), where the Runs page compares them; the command prints the
 comparison (``--json`` for JSON) once all ended.
 """
@@ -23,14 +23,9 @@ import time
 from typing import Any
 
 from core.cli.train import build_config
-from core.jobs.sweep import (
-    DEFAULT_CUT,
-    HEAD_PRESETS,
-    METRIC_KEYS,
-    compare_runs,
-    precompute_on_cluster,
-    sweep_configs,
-)
+from core.cluster.features import precompute_on_cluster
+from core.config.sweep import DEFAULT_CUT, HEAD_PRESETS, sweep_configs
+from core.evaluate.compare import METRIC_KEYS, compare_runs
 
 # Flags shared with ``train``, passed to its ``build_config`` for the base config.
 _TRAIN_FLAGS = (

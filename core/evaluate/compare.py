@@ -1,7 +1,9 @@
 """Comparing runs: one table row per run, their curves on one chart, and a config diff.
 
-The functions take ``core.store.runs.RunRecord`` objects (anything with ``run_id``, ``config``,
-``metrics``, ``history`` and ``status``), so the Runs page and tests share them.
+``runs_table``, ``overlay_figure`` and ``config_diff`` take ``core.store.runs.RunRecord``
+objects (anything with ``run_id``, ``config``, ``metrics``, ``history`` and ``status``), so the
+Runs page and tests share them; ``compare_runs`` reads the runs of a sweep from a store (the
+CLI's table, best validation accuracy first).
 """
 
 from __future__ import annotations
@@ -12,8 +14,12 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from core.config.sweep import DEFAULT_CUT
+from core.errors import StudioError
+from core.store.runs import RunStore
 from core.text import plain_label
 
+METRIC_KEYS = ("val_accuracy", "val_loss", "test_accuracy")  # the columns of ``compare_runs``
 _MISSING = "—"  # shown where a run has no value for a setting
 
 
@@ -128,3 +134,30 @@ def config_diff(configs: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]
         distinct = {repr(value) for value in values.values()}
         rows.append({"setting": key, **values, "changed": len(distinct) > 1})
     return sorted(rows, key=lambda row: not row["changed"])
+
+
+def head_name(head: Any) -> str:
+    """A short name of a head: its pooling and dense layers, e.g. ``avg+dense128``."""
+    return str(head.pooling) + "".join(f"+dense{layer.units}" for layer in head.dense)
+
+
+def compare_runs(store: RunStore, run_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """One row per run (backbone, cut, head, status, metrics), best validation accuracy first."""
+    rows = []
+    for run_id in run_ids:
+        try:
+            record = store.load(run_id)
+        except StudioError as error:
+            rows.append({"run_id": run_id, "status": "unreadable", "error": str(error)})
+            continue
+        model = record.config.model
+        row: dict[str, Any] = {
+            "run_id": run_id,
+            "backbone": model.backbone,
+            "cut": model.cut_layer or DEFAULT_CUT,
+            "head": head_name(model.head),
+            "status": record.status,
+        }
+        row.update({key: record.metrics.get(key) for key in METRIC_KEYS})
+        rows.append(row)
+    return sorted(rows, key=lambda row: -(row.get("val_accuracy") or -1.0))

@@ -1,10 +1,10 @@
 """What a job kind's function gets in the worker: ``JobContext``.
 
-A kind (``core.jobs.kinds``) is a function ``run(context) -> dict``: it reads its parameters
-from ``context.params``, writes its files into ``context.folder`` (or the run folder), reports
-progress with ``context.report`` and returns a JSON summary, which the worker stores as
-``result.json``. It raises ``StudioError`` with a plain sentence for anything the user can fix;
-any other exception becomes "The <kind> failed unexpectedly ..." with the traceback in
+A kind (a module of ``core.jobs.kinds``) has a function ``run(context) -> dict``: it reads its
+parameters from ``context.params``, writes its files into ``context.folder`` (or the run
+folder), reports progress with ``context.report`` and returns a JSON summary, which the worker
+stores as ``result.json``. It raises ``StudioError`` with a plain sentence for anything the user
+can fix; any other exception becomes "The <kind> failed unexpectedly ..." with the traceback in
 ``worker.log``. A kind that stopped on request sets ``context.outcome = "stopped"``.
 """
 
@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.config.data import DataConfig
 from core.config.settings import Settings
-from core.errors import StudioError
+from core.errors import StudioError, plain_errors
 from core.jobs.request import STOP_FILE, JobRequest, write_state
 from core.store.runs import RunStore
 
@@ -62,6 +63,18 @@ class JobContext:
         if self.request.run_id is None:
             raise StudioError(f"A {self.request.kind} job needs a run.")
         return self.request.run_id
+
+    def data_config(self) -> DataConfig:
+        """The dataset of a job about the Data page's dataset (``params["data"]``).
+
+        Raises:
+            StudioError: the job names no dataset, or an invalid one (plain sentence).
+        """
+        data = self.params.get("data")
+        if not isinstance(data, dict):
+            raise StudioError("This job names no dataset; load one on the Data page.")
+        with plain_errors():
+            return DataConfig.from_dict(data)
 
     def run_dir(self) -> Path:
         """The run folder (validated; raises ``RunNotFoundError`` when it was deleted)."""

@@ -1,23 +1,25 @@
 """Where a job's worker runs: the ``Executor`` protocol and the local process executor.
 
-An executor starts the worker of a job folder (``python -m core.jobs.worker <job>/request.json``
-or its equivalent elsewhere), says whether it is still alive, and can kill it. Everything the
-worker needs is in the job folder and everything it produces goes to the job and run folders,
-so an executor never passes Python objects around. The handle it returns is a small JSON object
-stored in the job registry; any process (a restarted server, another worker) can give it back
-to an executor of the same name to ask about the job.
+An executor starts the worker of a job folder by the worker's module name
+(``python -m core.jobs.worker <job>/request.json``, or its equivalent elsewhere), says whether
+it is still alive, and can kill it. It never imports the worker: the module name is given to
+it (``core.jobs.worker.executor_named`` passes its own), so the worker can use executors to
+start the next queued jobs without an import cycle. Everything the worker needs is in the job
+folder and everything it produces goes to the job and run folders, so an executor never passes
+Python objects around. The handle it returns is a small JSON object stored in the job
+registry; any process (a restarted server, another worker) can give it back to an executor of
+the same name to ask about the job.
 
 ``LocalProcessExecutor`` (the default, name "local") runs each job in a FRESH Python process:
 TensorFlow's memory is returned to the OS when the job ends, RNG seeds are per job, and the
 worker is the leader of its own session, so it survives a restart of the web server.
 ``core.jobs.ray_executor.RayExecutor`` (name "ray") runs each job on a Ray cluster instead;
-``executor_for`` picks it when ``Settings.ray_address`` is set.
+``core.jobs.worker.executor_for`` picks it when ``Settings.ray_address`` is set.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import signal
 import socket
@@ -29,8 +31,6 @@ from typing import Any, Protocol
 
 import psutil
 
-from core.config.settings import Settings
-from core.errors import StudioError
 from core.jobs.request import LOG_FILE, REQUEST_FILE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -68,16 +68,21 @@ class Executor(Protocol):
 
 
 class LocalProcessExecutor:
-    """Runs each job as ``python -m core.jobs.worker`` in a new process on this machine.
+    """Runs each job as ``python -m <worker_module>`` in a new process on this machine.
 
     The worker's stdout and stderr go to ``worker.log`` in the job folder. Its working folder
     is this process's, so relative dataset paths mean the same; the repository root is put on
     ``PYTHONPATH`` so ``core`` imports from anywhere.
+
+    Args:
+        worker_module: the module that runs one job (``core.jobs.worker.WORKER_MODULE``).
+        python: the interpreter (default: this process's).
     """
 
     name = "local"
 
-    def __init__(self, python: str | None = None) -> None:
+    def __init__(self, worker_module: str, python: str | None = None) -> None:
+        self.worker_module = worker_module
         self.python = python or sys.executable
 
     def launch(self, job_dir: Path) -> dict[str, Any]:
@@ -89,7 +94,7 @@ class LocalProcessExecutor:
         )
         with open(job_dir / LOG_FILE, "ab") as log:
             process = subprocess.Popen(
-                [self.python, "-m", "core.jobs.worker", str(job_dir / REQUEST_FILE)],
+                [self.python, "-m", self.worker_module, str(job_dir / REQUEST_FILE)],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -128,23 +133,3 @@ class LocalProcessExecutor:
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(int(handle["pid"]), signal.SIGTERM)
-
-
-def executor_named(name: str) -> Executor:
-    """A new executor of the kind ``name`` (as stored with a job).
-
-    Raises:
-        StudioError: no executor of that name exists here.
-    """
-    if name == "local":
-        return LocalProcessExecutor()
-    if name == "ray":
-        # Imported by name: the Ray executor's module uses the worker, which uses this module.
-        module = importlib.import_module("core.jobs.ray_executor")
-        return module.RayExecutor()  # type: ignore[no-any-return]
-    raise StudioError(f"Jobs of the '{name}' executor cannot be run here.")
-
-
-def executor_for(settings: Settings) -> Executor:
-    """The executor new jobs use: Ray when ``settings.ray_address`` is set, else local."""
-    return executor_named("ray" if settings.ray_address else "local")

@@ -1,7 +1,9 @@
 """Jobs on a Ray cluster: ``RayExecutor`` (name "ray"), used when ``STUDIO_RAY_ADDRESS`` is set.
 
-Each job is one Ray actor task that runs ``core.jobs.worker``'s ``main`` on the job's
-``request.json``, exactly what the local executor's process runs. The actor asks the cluster
+Each job is one Ray actor task that runs the worker module (``core.jobs.worker``, given by
+name as to the local executor) on the job's ``request.json``, exactly what the local
+executor's process runs: ``runpy`` executes the module as ``__main__`` in the actor's process,
+as ``python -m`` does. The actor asks the cluster
 for ``Settings.ray_job_cpus`` / ``ray_job_gpus`` / ``ray_job_memory_mb``; while no node has
 them free, Ray keeps it pending and the job's ``state.json`` still reads ``queued`` (the page
 says "waiting for a cluster slot"). Why an actor and not a plain task:
@@ -20,13 +22,15 @@ The worker's output goes to the job's ``worker.log``, as with the local executor
 from __future__ import annotations
 
 import os
+import runpy
+import sys
 from pathlib import Path
 from typing import Any
 
+from core.cluster.connect import NAMESPACE, connect, require_ray, worker_env
 from core.config.settings import Settings
 from core.errors import StudioError
 from core.jobs.request import LOG_FILE, REQUEST_FILE, JobRequest
-from core.train.ray_cluster import NAMESPACE, connect, require_ray, worker_env
 
 PURPOSE = "run jobs on a Ray cluster"
 _MB = 1024 * 1024
@@ -35,11 +39,10 @@ _MB = 1024 * 1024
 class _JobActor:
     """The Ray actor of one job (made remote lazily, so this module imports without Ray)."""
 
-    def run(self, request_path: str) -> int:
-        """Runs the worker on ``request_path`` with its output in ``worker.log``, then exits."""
+    def run(self, worker_module: str, request_path: str) -> int:
+        """Runs ``python -m <worker_module> <request_path>`` in this process, output in
+        ``worker.log``, then ends the actor; returns the worker's exit code."""
         import ray
-
-        from core.jobs import worker
 
         cpus = int(ray.get_runtime_context().get_assigned_resources().get("CPU", 0))
         if cpus >= 1:  # TensorFlow keeps to the CPUs the job reserved, not the whole node
@@ -47,8 +50,12 @@ class _JobActor:
         with open(Path(request_path).parent / LOG_FILE, "ab") as log:
             os.dup2(log.fileno(), 1)  # this process only serves this job (it exits below)
             os.dup2(log.fileno(), 2)
+        sys.argv = [worker_module, request_path]  # what the module's main reads, as with -m
         try:
-            return worker.main([request_path])
+            runpy.run_module(worker_module, run_name="__main__")
+            return 0
+        except SystemExit as end:  # the worker ends with sys.exit(main())
+            return end.code if isinstance(end.code, int) else int(end.code is not None)
         finally:
             ray.actor.exit_actor()
 
@@ -76,13 +83,15 @@ class RayExecutor:
     """Runs each job as a detached, named Ray actor (see the module docstring).
 
     Args:
+        worker_module: the module that runs one job (``core.jobs.worker.WORKER_MODULE``).
         address: the cluster (default ``Settings.from_env().ray_address``); not needed inside
             a Ray worker, which is connected already.
     """
 
     name = "ray"
 
-    def __init__(self, address: str | None = None) -> None:
+    def __init__(self, worker_module: str, address: str | None = None) -> None:
+        self.worker_module = worker_module
         self.address = address if address is not None else Settings.from_env().ray_address
 
     def launch(self, job_dir: Path) -> dict[str, Any]:
@@ -107,7 +116,7 @@ class RayExecutor:
                 )
                 .remote()
             )
-            task = actor.run.remote(str(job_dir / REQUEST_FILE))
+            task = actor.run.remote(self.worker_module, str(job_dir / REQUEST_FILE))
         except (ray.exceptions.RayError, ValueError) as error:
             raise StudioError(f"The Ray cluster refused the job ({error}).") from error
         return {

@@ -1,10 +1,9 @@
 """The one API pages use for heavy work: ``JobRunner`` (training, export, evaluation, batch).
 
-Heavy work never runs in the web server: the runner writes a job folder (``core.jobs.request``),
-queues it in the cross-process registry (``core.jobs.registry``; at most ``Settings.max_jobs``
-run at once, the rest wait in order) and an executor (``core.jobs.executor``; by default a
-fresh local process per job) runs ``core.jobs.worker``, which writes everything to disk. Pages
-only read those files, by polling::
+Heavy work never runs in the web server: the runner writes a job folder and queues it
+(``core.jobs.submission``; at most ``Settings.max_jobs`` run at once, the rest wait in order)
+and an executor (by default a fresh local process per job) runs ``core.jobs.worker``, which
+writes everything to disk. Pages only read those files, by polling::
 
     runner = get_runner()
     run_id = runner.submit_training(store, config)      # creates the run, queues its training
@@ -12,32 +11,25 @@ only read those files, by polling::
     runner.stop(store, run_id)                          # Stop after the current batch
     runner.resume(store, run_id)                        # an interrupted or stopped run
 
-    job_id = runner.submit("export", store, run_id, {"formats": ["keras"]})
-    job_id = runner.submit("evaluate", store, run_id)
     job_id = runner.submit("predict_batch", store, run_id, {"k": 3}, files={"upload.zip": f})
     status = runner.job_status(store, job_id, run_id)   # JobStatus; .result once finished
     status = runner.latest_job(store, run_id, "evaluate")  # re-attach after a reload
     runner.cancel(store, job_id, run_id)                # drop or end a job of any kind
 
-Results for the pages: ``core.jobs.evaluation.load_evaluation(status.folder)`` (an
-``EvalResult``) and ``status.result["gradcam"]``; ``core.jobs.exporting.report_from_result``
-(an ``ExportReport``); ``status.result["rows"]`` and ``status.folder / status.result["csv"]``
-of a batch prediction. ``train`` jobs are started with ``submit_training`` and ``resume``,
-not ``submit``. Parameters come from page code, never straight from a visitor.
+Each kind's module (``core.jobs.kinds``) documents its parameters, its result and how a page
+reads it back; ``train`` jobs start with ``submit_training`` and ``resume``, not ``submit``.
 
 Every call first settles the queue (``tick``): workers that died are reaped (their run reads
 ``interrupted`` with a plain message) and queued jobs start when slots are free. So a page
 that polls keeps the queue moving even if a worker was killed, and a restarted server
 re-attaches: a live worker keeps its run, a dead one's run becomes interrupted. Submitting a
 kind that is "one per run" (train, export, evaluate) while one is queued or running returns
-the existing job's id, so two Resume clicks start one job. ``StudioError`` carries a plain
-sentence for the page in every refusal.
+the existing job's id, so two Resume clicks start one job. Every refusal is a ``StudioError``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -47,31 +39,25 @@ from typing import IO, Any
 from core.config.run import RunConfig
 from core.config.settings import Settings
 from core.errors import StudioError
-from core.jobs.executor import Executor, executor_for
-from core.jobs.kinds import get_kind
-from core.jobs.registry import JobEntry, JobRegistry, RegistryState
+from core.jobs.executor import Executor
+from core.jobs.registry import JobEntry, JobRegistry
 from core.jobs.request import (
     JOBS_FOLDER,
     REQUEST_FILE,
     STOP_FILE,
     JobRequest,
-    absolute_settings,
     job_folder,
-    new_job_id,
     validate_job_id,
     write_state,
-    write_upload,
 )
-from core.jobs.scheduler import mark_queued, settle
+from core.jobs.scheduler import settle
 from core.jobs.snapshot import JobStatus, RunSnapshot, read_job_status, read_run_snapshot
+from core.jobs.submission import JobQueue, submit_job, workspace_key
+from core.jobs.worker import executor_for
 from core.store.disk import check_disk_room
 from core.store.runs import RunStore
 
 RESUMABLE = ("interrupted", "stopped")
-
-
-def _workspace(store: RunStore) -> str:
-    return str(store.root.resolve())
 
 
 class JobRunner:
@@ -80,8 +66,7 @@ class JobRunner:
     Args:
         settings: runs folder (the registry lives in it), job cap and the settings passed to
             workers (default ``Settings.from_env()``).
-        executor: where workers run (default ``executor_for(settings)``: a local process, or
-            a Ray actor when ``settings.ray_address`` is set).
+        executor: where workers run (default ``core.jobs.worker.executor_for(settings)``).
     """
 
     def __init__(self, settings: Settings | None = None, executor: Executor | None = None) -> None:
@@ -89,7 +74,11 @@ class JobRunner:
         self.executor: Executor = executor or executor_for(self.settings)
         self.registry = JobRegistry(self.settings.runs_dir)
 
-    # --- training -------------------------------------------------------------------------
+    @property
+    def queue(self) -> JobQueue:
+        """Where this runner submits jobs (``core.jobs.submission``)."""
+        return JobQueue(self.settings, self.registry, self.executor)
+
     def submit_training(self, store: RunStore, config: RunConfig) -> str:
         """Creates a run for ``config`` in ``store`` and queues its training; returns the run id.
 
@@ -99,7 +88,7 @@ class JobRunner:
         check_disk_room(self.settings, "training")
         run_id = store.create(config)
         store.append_log(run_id, f"config: {config.to_json(indent=None)}")
-        self._submit("train", store, run_id, {"resume": False}, None, check_disk=False)
+        submit_job(self.queue, "train", store, run_id, {"resume": False}, {}, check_disk=False)
         return run_id
 
     def resume(self, store: RunStore, run_id: str) -> str:
@@ -114,7 +103,7 @@ class JobRunner:
         store.path(run_id)
         with self.registry.locked() as state:
             settle(state, self.executor, self.settings.max_jobs)
-            existing = state.for_run("train", _workspace(store), run_id)
+            existing = state.for_run("train", workspace_key(store), run_id)
             if existing is not None:
                 return existing.job_id
             status = store.status(run_id)
@@ -123,14 +112,16 @@ class JobRunner:
                     f"Only an interrupted or stopped run can be resumed; this one is {status}."
                 )
             store.append_log(run_id, "resume requested")
-            return self._submit("train", store, run_id, {"resume": True}, None, check_disk=True)
+            return submit_job(
+                self.queue, "train", store, run_id, {"resume": True}, {}, check_disk=True
+            )
 
     def stop(self, store: RunStore, run_id: str) -> None:
         """Stops the run's training: after the current batch, or at once while it is queued."""
         run_dir = store.path(run_id)
         with self.registry.locked() as state:
             settle(state, self.executor, self.settings.max_jobs)
-            entry = state.for_run("train", _workspace(store), run_id)
+            entry = state.for_run("train", workspace_key(store), run_id)
             if entry is None:
                 return  # not training (any more)
             if entry.state == "running":
@@ -150,11 +141,10 @@ class JobRunner:
         store.path(run_id)
         with self.registry.locked() as state:
             settle(state, self.executor, self.settings.max_jobs)
-            entry = state.for_run("train", _workspace(store), run_id)
+            entry = state.for_run("train", workspace_key(store), run_id)
             position = state.position(entry.job_id) if entry else None
         return read_run_snapshot(store, run_id, entry, position)
 
-    # --- any kind -------------------------------------------------------------------------
     def submit(
         self,
         kind: str,
@@ -179,73 +169,9 @@ class JobRunner:
         """
         if kind == "train":
             raise ValueError("Start training with submit_training() or resume().")
-        return self._submit(kind, store, run_id, params, files, check_disk=True)
-
-    def _submit(
-        self,
-        kind: str,
-        store: RunStore,
-        run_id: str | None,
-        params: dict[str, Any] | None,
-        files: dict[str, bytes | IO[bytes]] | None,
-        check_disk: bool,
-    ) -> str:
-        spec = get_kind(kind)
-        if spec.needs_run and run_id is None:
-            raise StudioError(f"A {spec.label} needs a run.")
-        if run_id is not None:
-            store.path(run_id)
-        job_id = new_job_id(kind)
-        folder = job_folder(store.root.resolve(), run_id, job_id)
-        folder.mkdir(parents=True)
-        try:
-            for name, data in (files or {}).items():
-                write_upload(folder, name, data)
-            if spec.check is not None:
-                spec.check(folder, params or {}, self.settings)
-            if check_disk and spec.disk_action is not None:  # the uploads above count too
-                check_disk_room(self.settings, spec.disk_action)
-            with self.registry.locked() as state:
-                return self._enqueue(state, kind, store, run_id, job_id, params or {})
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-
-    def _enqueue(
-        self,
-        state: RegistryState,
-        kind: str,
-        store: RunStore,
-        run_id: str | None,
-        job_id: str,
-        params: dict[str, Any],
-    ) -> str:
-        """Adds the job under the lock (or returns the run's existing job of this kind)."""
-        spec = get_kind(kind)
-        workspace = _workspace(store)
-        settle(state, self.executor, self.settings.max_jobs)
-        if spec.one_per_run and run_id is not None:
-            existing = state.for_run(kind, workspace, run_id)
-            if existing is not None:
-                shutil.rmtree(job_folder(workspace, run_id, job_id), ignore_errors=True)
-                return existing.job_id
-        request = JobRequest(
-            job_id, kind, workspace, run_id, params, absolute_settings(self.settings),
-            self.executor.name, time.time(),
-        )  # fmt: skip
-        request.save()
-        write_state(request.folder, state="queued", submitted=request.submitted)
-        if spec.owns_run_status and run_id is not None:
-            (store.path(run_id) / STOP_FILE).unlink(missing_ok=True)  # an old Stop is done
-            mark_queued(store, run_id, job_id)
-        state.add(
-            JobEntry(
-                job_id, kind, workspace, run_id, str(request.folder),
-                executor=self.executor.name, submitted=request.submitted,
-            )
-        )  # fmt: skip
-        settle(state, self.executor, self.settings.max_jobs)
-        return job_id
+        return submit_job(
+            self.queue, kind, store, run_id, params or {}, files or {}, check_disk=True
+        )
 
     def cancel(self, store: RunStore, job_id: str, run_id: str | None = None) -> None:
         """Cancels a job of any kind; it reads ``stopped``.
@@ -327,7 +253,7 @@ class JobRunner:
         with self.registry.locked() as state:
             settle(state, self.executor, self.settings.max_jobs)
 
-    # --- waiting (CLI, benches, tests) ---------------------------------------------------
+    # Waiting, for the CLI, benches and tests.
     def wait_for_run(
         self, store: RunStore, run_id: str, timeout_s: float = 600.0, poll_s: float = 0.25
     ) -> RunSnapshot:

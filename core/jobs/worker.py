@@ -1,6 +1,8 @@
 """``python -m core.jobs.worker JOB_FOLDER/request.json``: run one job in this fresh process.
 
-Started by an executor (``core.jobs.executor``), never by a user. The worker:
+Started by an executor (``core.jobs.executor``, ``core.jobs.ray_executor``) by this module's
+name, ``WORKER_MODULE``, never by a user. The executors get that name from here
+(``executor_named``), so they start the worker without importing it. The worker:
 
 1. reads the request and marks the job ``running`` with its pid (``state.json``);
 2. starts a heartbeat thread: every ``heartbeat_stale_s / 4`` seconds it refreshes the job's
@@ -25,16 +27,37 @@ import time
 import traceback
 
 from core.atomic import write_json_atomic
+from core.config.settings import Settings
 from core.errors import StudioError
 from core.jobs.context import JobContext
-from core.jobs.executor import Executor, executor_named
-from core.jobs.kinds import JobKind, get_kind
+from core.jobs.executor import Executor, LocalProcessExecutor
+from core.jobs.kinds.registry import JobKind, get_kind
+from core.jobs.ray_executor import RayExecutor
 from core.jobs.registry import JobRegistry
 from core.jobs.request import RESULT_FILE, JobRequest, write_state
 from core.jobs.scheduler import settle
 from core.store.runs import ACTIVE_STATUSES
 
+WORKER_MODULE = "core.jobs.worker"  # this module: what the executors start (python -m)
 OOM_SCORE_ADJ = "500"
+
+
+def executor_named(name: str) -> Executor:
+    """A new executor of the kind ``name`` (as stored with a job) that starts this worker.
+
+    Raises:
+        StudioError: no executor of that name exists here.
+    """
+    if name == "local":
+        return LocalProcessExecutor(WORKER_MODULE)
+    if name == "ray":
+        return RayExecutor(WORKER_MODULE)
+    raise StudioError(f"Jobs of the '{name}' executor cannot be run here.")
+
+
+def executor_for(settings: Settings) -> Executor:
+    """The executor new jobs use: Ray when ``settings.ray_address`` is set, else local."""
+    return executor_named("ray" if settings.ray_address else "local")
 
 
 class Heartbeat(threading.Thread):
@@ -110,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: ``argv`` is ``[request.json path]``; returns the exit code."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m core.jobs.worker JOB_FOLDER/request.json", file=sys.stderr)
+        print(f"usage: python -m {WORKER_MODULE} JOB_FOLDER/request.json", file=sys.stderr)
         return 2
     request = JobRequest.load(args[0])
     context = JobContext.from_request(request)

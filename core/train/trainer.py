@@ -1,6 +1,6 @@
 """One training run, start to finish: data, model, (cached) head phase, fine-tune phase, save.
 
-``run_training`` is used by the app's training worker (``core.jobs.training``) and by the CLI
+``run_training`` is used by the app's training worker (``core.jobs.kinds.train``) and by the CLI
 (``python -m core train``); both see the run through a ``TrainingEvents`` object. The phases:
 
 1. read and split the dataset, build the model (inside the ``tf.distribute`` strategy scope);

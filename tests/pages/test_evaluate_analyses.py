@@ -59,7 +59,7 @@ def test_confusion_cell_choice_shows_that_cells_images(
     new_app: Callable[..., AppTest], tmp_path: Path
 ) -> None:
     from core.config.settings import Settings
-    from core.jobs.evaluation import load_evaluation
+    from core.jobs.kinds.evaluate import load_evaluation
     from core.jobs.runner import get_runner
     from core.store.workspace import workspace_store
     from ui.evaluate.confusion import cell_images

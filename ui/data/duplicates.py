@@ -1,9 +1,9 @@
 """The Data page's duplicates check: near-duplicate pairs, leaks across splits, one-click dedupe.
 
-The check is a ``dataset_duplicates`` job (``core.jobs.dataset_jobs``) in a worker process, so
-a big dataset never holds up the web server. The job is found again by its parameters (the
-dataset folder and its split settings), so a reload re-attaches to it, and a result of an
-earlier split is never shown for the current one.
+The check is a ``dataset_duplicates`` job (``core.jobs.kinds.dataset_duplicates``) in a worker
+process, so a big dataset never holds up the web server. The job is found again by its
+parameters (the dataset folder and its split settings), so a reload re-attaches to it, and a
+result of an earlier split is never shown for the current one.
 
 "Remove duplicates" keeps one image of each group (the one in train first, so a held-out copy
 of a training image goes) in a NEW dataset version inside the workspace's data folder
@@ -42,7 +42,7 @@ def check_params(state: session.DataState) -> dict[str, Any]:
 
 def current_job(state: session.DataState) -> JobStatus | None:
     """The newest duplicates check of this dataset and split, or None."""
-    from core.jobs.dataset_jobs import find_job
+    from core.jobs.find import find_job
 
     return find_job(jobs.runner(), session.get_run_store(), KIND, check_params(state))
 
@@ -77,7 +77,7 @@ def show_result(state: session.DataState, result: dict[str, Any], job_id: str) -
     Each pair shown has a "same picture" tick (on by default): a pair the visitor unticks
     (two different pictures that happen to hash alike) is left out of the dedupe.
     """
-    from core.jobs.dataset_jobs import pairs_from_result
+    from core.jobs.kinds.dataset_duplicates import pairs_from_result
 
     try:
         pairs = pairs_from_result(result)

@@ -1,6 +1,6 @@
 """The run analyses on the Evaluate page, each an ``analyse`` job in a worker process.
 
-``panel`` is the one pattern: a button queues the analysis (``core.jobs.analysis``), the page
+``panel`` is the one pattern: a button queues the analysis (``core.jobs.kinds.analyse``), the page
 polls it while it works (``ui.jobs.watch``) and shows its result from ``result.json`` once it
 finished, also after a reload (the newest job of that analysis is found on disk). One analysis
 of a run runs at a time. The learning curve ("would more images help?") and calibration

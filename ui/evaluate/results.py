@@ -3,7 +3,7 @@
 The evaluation is an ``evaluate`` job in a worker process (``ui.jobs``): the held-out split's
 predictions, metrics and Grad-CAM heatmaps of a few images (the most confident mistakes first)
 are computed there and saved in the job folder; this page reads them back
-(``core.jobs.evaluation.load_evaluation``, the heatmaps' PNG files) and never loads the model
+(``core.jobs.kinds.evaluate.load_evaluation``, the heatmaps' PNG files) and never loads the model
 itself. A run is evaluated once per model file; a reload re-attaches to the newest job.
 Evaluating stores the run's scores in its ``metrics.json``, so only the workspace's owner
 evaluates; a read-only link sees the scores the owner's evaluation stored.
@@ -57,7 +57,7 @@ def evaluation_job(run_dir: Path, again: bool = False) -> JobStatus | None:
 
 def show_job(run_dir: Path, job: JobStatus) -> EvalResult | None:
     """The job while it works or when it did not finish; its result once it did."""
-    from core.jobs.evaluation import load_evaluation
+    from core.jobs.kinds.evaluate import load_evaluation
 
     if not job.done:
         st.caption(

@@ -1,7 +1,7 @@
 """The Model page's cut-point advisor: compare the recommended cuts on the visitor's own data.
 
-"Compare cut points on my data" queues an ``advise_cut`` job (``core.jobs.dataset_jobs``): in
-a worker process, the Data page's training and validation images go through the chosen
+"Compare cut points on my data" queues an ``advise_cut`` job (``core.jobs.kinds.advise_cut``):
+in a worker process, the Data page's training and validation images go through the chosen
 backbone ONCE, and a linear head scores every recommended cut on the validation images. The
 page shows the chart with the time it took, and "Use this cut" sets the cut picker to the best
 cut. The job is found again by its parameters (dataset, split, backbone, size, weights), so a
@@ -39,7 +39,7 @@ def advice_params(
 
 def section(backbone: str, size: int, weights: str, cut: str) -> None:
     """The advisor under the cut picker: its button, progress, chart and "Use this cut"."""
-    from core.jobs.dataset_jobs import find_job
+    from core.jobs.find import find_job
 
     st.markdown("**Which cut suits your images?**")
     data = session.get_data()

@@ -46,7 +46,7 @@ def export(record: RunRecord, formats: list[str], quantise: bool) -> str:
 def show_export(record: RunRecord) -> None:
     """The export form, the running export (polled) and the last export's report."""
     from core.export.exporter import EXPORT_FORMATS
-    from core.jobs.exporting import report_from_result
+    from core.jobs.kinds.export import report_from_result
 
     with st.form("runs_export_form"):
         formats = st.multiselect("Formats", EXPORT_FORMATS, default=list(EXPORT_FORMATS))

@@ -168,9 +168,9 @@ def show_actions(records: list[RunRecord]) -> None:
 
 
 def show_sweep(record: RunRecord) -> None:
-    """A form that starts one run per backbone x cut x head (``core.jobs.sweep``)."""
+    """A form that starts one run per backbone x cut x head (``core.config.sweep``)."""
     from core.config.backbones import list_backbones
-    from core.jobs.sweep import DEFAULT_CUT, HEAD_PRESETS, sweep_configs
+    from core.config.sweep import DEFAULT_CUT, HEAD_PRESETS, sweep_configs
 
     model = record.config.model
     with st.form("runs_sweep_form"):

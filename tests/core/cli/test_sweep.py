@@ -9,7 +9,7 @@ import pytest
 
 from core.__main__ import build_parser, main
 from core.cli.sweep import configs_from_args, format_table
-from core.jobs.sweep import compare_runs
+from core.evaluate.compare import compare_runs
 from core.store.runs import RunStore
 
 

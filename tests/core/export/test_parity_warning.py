@@ -17,7 +17,7 @@ import pytest
 
 from core.export.exporter import export_run
 from core.export.parity import FLOAT_PARITY_GOAL, parity_batch
-from core.jobs.exporting import report_from_result
+from core.jobs.kinds.export import report_from_result
 from core.predict.predictor import Predictor
 from tests.helpers.runs import cat_dog_run
 

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from core.errors import DataError
-from core.jobs.evaluation import load_evaluation
-from core.jobs.exporting import report_from_result
+from core.jobs.kinds.evaluate import load_evaluation
+from core.jobs.kinds.export import report_from_result
 from core.jobs.runner import JobRunner
 from core.store.runs import RunStore
 from core.store.workspace import export_dir

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from core.cluster.connect import require_ray
 from core.config.settings import Settings
 from core.errors import StudioError
-from core.jobs.executor import executor_for, executor_named
 from core.jobs.ray_executor import RayExecutor, resource_options
-from core.train.ray_cluster import require_ray
+from core.jobs.worker import WORKER_MODULE, executor_for, executor_named
 
 
 def test_the_ray_executor_is_picked_only_when_an_address_is_set(tmp_path: Path) -> None:
@@ -46,4 +46,6 @@ def test_a_missing_ray_is_one_sentence_naming_the_requirements_file(
         "Install requirements-cluster.txt to run jobs on a Ray cluster (Ray is not installed here)."
     )
     # Asking about a job of a cluster that cannot be asked keeps the job rather than losing it.
-    assert RayExecutor(address="auto").is_alive({"name": "train-x", "address": "auto"})
+    assert RayExecutor(WORKER_MODULE, address="auto").is_alive(
+        {"name": "train-x", "address": "auto"}
+    )

@@ -14,6 +14,7 @@ from core.jobs.executor import HOST, LocalProcessExecutor
 from core.jobs.registry import JobEntry, JobRegistry
 from core.jobs.request import read_state, write_state
 from core.jobs.scheduler import LOST_RUN_MESSAGE, keep_queued_alive, mark_queued, reap
+from core.jobs.worker import WORKER_MODULE
 from core.store.runs import RunStore
 from tests.helpers.training import tiny_config
 
@@ -65,7 +66,7 @@ def test_a_dead_worker_is_reaped_and_only_its_own_run_reads_interrupted(tmp_path
             handle = {"pid": _dead_pid(), "started": time.time(), "host": HOST}
             state.add(entry)
             state.mark_running(entry, handle, time.time())
-        lost = reap(state, LocalProcessExecutor())
+        lost = reap(state, LocalProcessExecutor(WORKER_MODULE))
     assert [e.run_id for e in lost] == [lost_run, other_run] and registry.entries() == []
     assert store.load(lost_run).status_info["error"] == LOST_RUN_MESSAGE
     assert store.status(lost_run) == "interrupted"
@@ -74,7 +75,7 @@ def test_a_dead_worker_is_reaped_and_only_its_own_run_reads_interrupted(tmp_path
 
 
 def test_a_reused_pid_or_a_zombie_is_not_the_worker(tmp_path: Path) -> None:
-    executor = LocalProcessExecutor()
+    executor = LocalProcessExecutor(WORKER_MODULE)
     me = psutil.Process()
     assert executor.is_alive({"pid": me.pid, "started": me.create_time(), "host": HOST})
     assert not executor.is_alive({"pid": me.pid, "started": me.create_time() - 50, "host": HOST})

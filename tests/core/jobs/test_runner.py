@@ -134,7 +134,7 @@ def test_a_run_that_cannot_fit_the_memory_budget_is_refused_with_what_to_change(
 
 def test_importing_the_runner_does_not_import_tensorflow() -> None:
     code = (
-        "import sys, core.jobs.runner, core.jobs.kinds; "
+        "import sys, core.jobs.runner, core.jobs.kinds.registry; "
         "print(json.dumps(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules)))"
     )
     out = subprocess.run(

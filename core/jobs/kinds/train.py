@@ -23,7 +23,7 @@ from core.jobs.progress import ProgressWriter, read_progress
 from core.jobs.request import STOP_FILE
 
 
-def run_train(context: JobContext) -> dict[str, Any]:
+def run(context: JobContext) -> dict[str, Any]:
     """Trains the job's run to the end (or until Stop); see the module docstring.
 
     Raises:

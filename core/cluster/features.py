@@ -16,17 +16,19 @@ the train split when the run does not augment; augmented views stay with the run
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from core.cluster.connect import connect, limit_tf_threads
 from core.config.run import RunConfig
 from core.config.settings import Settings
+from core.config.sweep import DEFAULT_CUT, feature_groups
 from core.store.feature_cache import FeatureCache, feature_cache_folder, feature_cache_key
 from core.train.features import FLOAT16_LIMIT, extract_features
 from core.train.phase_data import Items
-from core.train.ray_cluster import connect, limit_tf_threads
 
 PURPOSE = "extract features on a Ray cluster"
 
@@ -205,3 +207,19 @@ def cache_run_features(
         summary["seconds"] += done.seconds
         summary["nodes"] = sorted(set(summary["nodes"]) | set(done.nodes))
     return summary
+
+
+def precompute_on_cluster(
+    configs: Sequence[RunConfig], settings: Settings, say: Callable[[str], None] = print
+) -> None:
+    """Extracts each group's plain features across the Ray cluster into the feature cache.
+
+    Raises:
+        StudioError: Ray is missing, the cluster cannot be reached or the data cannot be read.
+    """
+    for config in feature_groups(configs):
+        done = cache_run_features(config, settings)
+        say(
+            f"features of {config.model.backbone} @ {config.model.cut_layer or DEFAULT_CUT}: "
+            f"{done['images']} images on {len(done['nodes'])} node(s) in {done['seconds']:.1f} s"
+        )

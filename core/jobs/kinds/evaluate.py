@@ -35,7 +35,7 @@ MAX_MISTAKES = 24
 DEFAULT_GRADCAM_IMAGES = 6
 
 
-def run_evaluate(context: JobContext) -> dict[str, Any]:
+def run(context: JobContext) -> dict[str, Any]:
     """Evaluates the job's run on its held-out split; see the module docstring."""
     from core.evaluate.metrics import evaluate_run
     from core.predict.predictor import Predictor

@@ -1,24 +1,22 @@
-"""Sweeps: one run per backbone x cut x head combination, sharing cached features, compared.
+"""Sweep configs: one run config per backbone x cut x head combination.
 
 Used by ``python -m core sweep`` (``core.cli.sweep``) and the Runs page's sweep form. Every
 combination is a normal run submitted through the job runner, so it waits in the same queue
 and runs in a worker process, or as a Ray job when ``STUDIO_RAY_ADDRESS`` is set. Runs with
 the same backbone and cut share cached features: the feature-cache key leaves the head out,
 so the first run of a (backbone, cut) extracts and the next ones load; the configs come out
-grouped that way. On a Ray cluster ``precompute_on_cluster`` first extracts each group's
-features across the cluster with Ray Data (``core.train.ray_features``).
+grouped that way (``feature_groups``). On a Ray cluster
+``core.cluster.features.precompute_on_cluster`` first extracts each group's features across
+the cluster with Ray Data. The runs are compared with ``core.evaluate.compare.compare_runs``.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from core.config.run import RunConfig
-from core.config.settings import Settings
-from core.errors import StudioError
-from core.store.runs import RunStore
 
 DEFAULT_CUT = "default"  # the backbone's last feature map
 HEAD_PRESETS: dict[str, dict[str, Any]] = {
@@ -26,7 +24,6 @@ HEAD_PRESETS: dict[str, dict[str, Any]] = {
     "max": {"pooling": "max", "dense": []},
     "mlp": {"pooling": "avg", "dense": [{"units": 128, "dropout": 0.2}]},
 }
-METRIC_KEYS = ("val_accuracy", "val_loss", "test_accuracy")
 
 
 def sweep_configs(
@@ -72,48 +69,3 @@ def feature_groups(configs: Sequence[RunConfig]) -> list[RunConfig]:
             key = (model.backbone, model.cut_layer, model.resolved_input_size)
             groups.setdefault(key, config)
     return list(groups.values())
-
-
-def precompute_on_cluster(
-    configs: Sequence[RunConfig], settings: Settings, say: Callable[[str], None] = print
-) -> None:
-    """Extracts each group's plain features across the Ray cluster into the feature cache.
-
-    Raises:
-        StudioError: Ray is missing, the cluster cannot be reached or the data cannot be read.
-    """
-    from core.train.ray_features import cache_run_features
-
-    for config in feature_groups(configs):
-        done = cache_run_features(config, settings)
-        say(
-            f"features of {config.model.backbone} @ {config.model.cut_layer or DEFAULT_CUT}: "
-            f"{done['images']} images on {len(done['nodes'])} node(s) in {done['seconds']:.1f} s"
-        )
-
-
-def head_name(head: Any) -> str:
-    """A short name of a head: its pooling and dense layers, e.g. ``avg+dense128``."""
-    return str(head.pooling) + "".join(f"+dense{layer.units}" for layer in head.dense)
-
-
-def compare_runs(store: RunStore, run_ids: Sequence[str]) -> list[dict[str, Any]]:
-    """One row per run (backbone, cut, head, status, metrics), best validation accuracy first."""
-    rows = []
-    for run_id in run_ids:
-        try:
-            record = store.load(run_id)
-        except StudioError as error:
-            rows.append({"run_id": run_id, "status": "unreadable", "error": str(error)})
-            continue
-        model = record.config.model
-        row: dict[str, Any] = {
-            "run_id": run_id,
-            "backbone": model.backbone,
-            "cut": model.cut_layer or DEFAULT_CUT,
-            "head": head_name(model.head),
-            "status": record.status,
-        }
-        row.update({key: record.metrics.get(key) for key in METRIC_KEYS})
-        rows.append(row)
-    return sorted(rows, key=lambda row: -(row.get("val_accuracy") or -1.0))

@@ -17,7 +17,7 @@ from core.export.report import ExportReport
 from core.jobs.context import JobContext
 
 
-def run_export(context: JobContext) -> dict[str, Any]:
+def run(context: JobContext) -> dict[str, Any]:
     """Exports the job's run with its parity check; returns the report as JSON types."""
     from core.export.exporter import EXPORT_FORMATS, export_run
     from core.store.workspace import export_dir

@@ -1,7 +1,7 @@
 """The ``predict_batch`` job kind: classify every image of an uploaded zip, in chunks, to a CSV.
 
 The page saves the upload into the job folder at submission (``JobRunner.submit(...,
-files={"upload.zip": file})``); ``check_batch`` then counts its images from the zip's
+files={"upload.zip": file})``); ``check`` then counts its images from the zip's
 directory alone (nothing is extracted or decoded in the web process) and refuses a zip with
 more than ``Settings.max_batch_images`` images with a plain sentence. The worker extracts the
 zip safely (``core.data.zipsafe``), predicts ``CHUNK`` images at a time so memory stays flat
@@ -65,7 +65,7 @@ def _file_in(folder: Path, name: object) -> Path:
     return folder / name
 
 
-def check_batch(folder: Path, params: dict[str, Any], settings: Settings) -> None:
+def check(folder: Path, params: dict[str, Any], settings: Settings) -> None:
     """Refuses, before queuing, a missing zip, a zip without images or one with too many.
 
     An uploaded model file is checked against the model caps too (``check_keras_archive``:
@@ -117,14 +117,14 @@ def _load_predictor(context: JobContext) -> Any:
     raise StudioError("Choose a model for the batch prediction (a run, a file or ImageNet).")
 
 
-def run_predict_batch(context: JobContext) -> dict[str, Any]:
+def run(context: JobContext) -> dict[str, Any]:
     """Predicts every image of the uploaded zip; see the module docstring."""
     from core.data.zipsafe import extract_zip
     from core.predict.batch import image_files, prediction_rows
 
     params = context.params
     upload = _file_in(context.folder, params.get("zip", ZIP_FILE))
-    check_batch(context.folder, params, context.settings)
+    check(context.folder, params, context.settings)
     extracted = context.folder / "extracted"
     try:
         context.report(0.02, "Unpacking the zip.")

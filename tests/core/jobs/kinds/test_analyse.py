@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import StudioError
-from core.jobs.analysis import CALIBRATION_FILE
+from core.jobs.kinds.analyse import CALIBRATION_FILE
 from core.jobs.runner import JobRunner
 from core.store.runs import RunStore
 from core.train.trainer import run_training

@@ -9,7 +9,8 @@ import numpy as np
 from PIL import Image
 
 from core.config.data import DataConfig
-from core.jobs.dataset_jobs import find_job, pairs_from_result
+from core.jobs.find import find_job
+from core.jobs.kinds.dataset_duplicates import pairs_from_result
 from tests.core.jobs.support import TIMEOUT_S, make_runner
 from tests.helpers.analysis import colour_dataset
 

@@ -34,7 +34,7 @@ MAX_ISSUES = 200  # more would not be reviewed by hand; the count says how many 
 CALIBRATION_FILE = "calibration.json"
 
 
-def check_analysis(folder: Path, params: dict[str, Any], settings: Settings) -> None:
+def check(folder: Path, params: dict[str, Any], settings: Settings) -> None:
     """Refuses an unknown analysis at submission (cheap: no TensorFlow)."""
     del folder, settings  # the parameters alone decide
     name = params.get("analysis")
@@ -42,7 +42,7 @@ def check_analysis(folder: Path, params: dict[str, Any], settings: Settings) -> 
         raise StudioError(f"Unknown analysis '{name}'; choose from {', '.join(ANALYSES)}.")
 
 
-def run_analysis(context: JobContext) -> dict[str, Any]:
+def run(context: JobContext) -> dict[str, Any]:
     """Runs the analysis named in ``context.params["analysis"]``; see the module docstring."""
     name = context.params.get("analysis")
     runners = {

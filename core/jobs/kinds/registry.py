@@ -1,18 +1,21 @@
 """The job kinds a worker can run: a registry ``kind name -> JobKind`` (adding a kind = one entry).
 
-- ``train``: train or resume a run (``core.jobs.training``); one per run; drives the run's
-  status.
-- ``export``: export and parity check (``core.jobs.exporting``); one per run.
-- ``evaluate``: metrics, mistakes, Grad-CAM (``core.jobs.evaluation``); one per run.
-- ``predict_batch``: a zip of images to a CSV (``core.jobs.batch_prediction``); a run is
-  optional (the model may be an uploaded file or ImageNet) and any number may queue.
+Each kind is a module of ``core.jobs.kinds`` named as the kind, with ``run(context)`` (in the
+worker) and, for some, ``check(folder, params, settings)`` (in the web process, at submission):
+
+- ``train``: train or resume a run; one per run; drives the run's status.
+- ``export``: export and parity check; one per run.
+- ``evaluate``: metrics, mistakes, Grad-CAM; one per run.
+- ``analyse``: label issues, learning curve or calibration of a run; one per run.
+- ``predict_batch``: a zip of images to a CSV; a run is optional (the model may be an uploaded
+  file or ImageNet) and any number may queue.
 - ``dataset_duplicates``, ``advise_cut``: near-duplicates and leaks of the Data page's dataset,
-  and linear-probe accuracy per cut (``core.jobs.dataset_jobs``); no run, any number.
+  and linear-probe accuracy per cut; no run, any number.
 
 "One per run": submitting the kind again for a run while one is queued or running returns the
-existing job (two Resume clicks start one job). A kind's ``check`` runs in the web process at
-submission (it must be cheap and never import TensorFlow); its ``run`` runs in the worker.
-Importing this module imports no TensorFlow: the kinds import it inside ``run``.
+existing job (two Resume clicks start one job). A kind's ``check`` must be cheap and never
+import TensorFlow. Importing this module imports no TensorFlow: a kind module imports the
+engine modules that load Keras at import (the training run) inside ``run``.
 """
 
 from __future__ import annotations
@@ -24,13 +27,16 @@ from typing import Any
 
 from core.config.settings import Settings
 from core.errors import StudioError
-from core.jobs.analysis import check_analysis, run_analysis
-from core.jobs.batch_prediction import check_batch, run_predict_batch
 from core.jobs.context import JobContext
-from core.jobs.dataset_jobs import run_advise_cut, run_dataset_duplicates
-from core.jobs.evaluation import run_evaluate
-from core.jobs.exporting import run_export
-from core.jobs.training import run_train
+from core.jobs.kinds import (
+    advise_cut,
+    analyse,
+    dataset_duplicates,
+    evaluate,
+    export,
+    predict_batch,
+    train,
+)
 
 
 @dataclass(frozen=True)
@@ -60,19 +66,19 @@ class JobKind:
 
 
 KINDS: dict[str, JobKind] = {
-    "train": JobKind(run_train, "training", owns_run_status=True, disk_action="training"),
-    "export": JobKind(run_export, "export", disk_action="this export"),
-    "evaluate": JobKind(run_evaluate, "evaluation"),
-    "analyse": JobKind(run_analysis, "analysis", check=check_analysis),
+    "train": JobKind(train.run, "training", owns_run_status=True, disk_action="training"),
+    "export": JobKind(export.run, "export", disk_action="this export"),
+    "evaluate": JobKind(evaluate.run, "evaluation"),
+    "analyse": JobKind(analyse.run, "analysis", check=analyse.check),
     "predict_batch": JobKind(
-        run_predict_batch, "batch prediction", needs_run=False, one_per_run=False,
-        check=check_batch, disk_action="this batch prediction",
+        predict_batch.run, "batch prediction", needs_run=False, one_per_run=False,
+        check=predict_batch.check, disk_action="this batch prediction",
     ),
     "dataset_duplicates": JobKind(
-        run_dataset_duplicates, "duplicates check", needs_run=False, one_per_run=False
+        dataset_duplicates.run, "duplicates check", needs_run=False, one_per_run=False
     ),
     "advise_cut": JobKind(
-        run_advise_cut, "cut-point comparison", needs_run=False, one_per_run=False
+        advise_cut.run, "cut-point comparison", needs_run=False, one_per_run=False
     ),
 }  # fmt: skip
 

@@ -3,7 +3,7 @@
 Nothing in the studio needs Ray unless ``Settings.ray_address`` is set or a cluster command
 is run, so Ray is imported here, lazily, and a missing install is one plain sentence instead
 of an ``ImportError``. The job executor (``core.jobs.ray_executor``) and the Ray Data feature
-extraction (``core.train.ray_features``) both connect through ``connect``.
+extraction (``core.cluster.features``) both connect through ``connect``.
 """
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ def _settings(tmp_path: Path, cluster: Any) -> Settings:
 def test_a_run_trains_as_a_ray_job_on_features_the_cluster_cached(
     cluster: Any, tiny_dataset: Path, tmp_path: Path
 ) -> None:
-    from core.train.ray_features import cache_run_features
+    from core.cluster.features import cache_run_features
 
     settings = _settings(tmp_path, cluster)
     config = tiny_config(tiny_dataset, epochs=1)
@@ -88,7 +88,7 @@ def test_a_run_trains_as_a_ray_job_on_features_the_cluster_cached(
     assert not runner.executor.is_alive({"name": job.name})  # the job's actor ended itself
 
     # Batch prediction with the trained model, across both nodes, gives the local rows.
-    from core.jobs.ray_prediction import predict_rows_ray
+    from core.cluster.prediction import predict_rows_ray
     from core.predict.batch import prediction_rows
     from core.predict.predictor import Predictor
 
@@ -108,9 +108,9 @@ def test_hymenoptera_features_across_both_nodes_match_one_machine(
 ) -> None:
     import keras
 
+    from core.cluster.features import extract_features_ray
     from core.model.builder import build_model
     from core.train.features import extract_features
-    from core.train.ray_features import extract_features_ray
 
     items = [
         (str(path), label)

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from core.cluster.connect import connect, limit_tf_threads
 from core.predict.batch import prediction_rows
-from core.train.ray_cluster import connect, limit_tf_threads
 
 PURPOSE = "predict on a Ray cluster"
 _COLUMNS = ("file", "predicted", "top_k", "error")

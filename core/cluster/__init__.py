@@ -1,0 +1,1 @@
+"""core.cluster: the optional Ray side: connecting, feature extraction and prediction."""

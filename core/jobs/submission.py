@@ -1,0 +1,137 @@
+"""Putting a job into the queue: its folder, its uploads, its kind's check, its registry entry.
+
+``JobRunner`` (``core.jobs.runner``) submits every kind through ``submit_job``. The job folder
+(``core.jobs.request``) is written first, then the job joins the cross-process queue
+(``core.jobs.registry``) under its lock, and the queue is settled so a free slot starts it at
+once. A refused job leaves no folder behind.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from typing import IO, Any
+
+from core.config.settings import Settings
+from core.errors import StudioError
+from core.jobs.executor import Executor
+from core.jobs.kinds.registry import get_kind
+from core.jobs.registry import JobEntry, JobRegistry, RegistryState
+from core.jobs.request import (
+    STOP_FILE,
+    JobRequest,
+    absolute_settings,
+    job_folder,
+    new_job_id,
+    write_state,
+    write_upload,
+)
+from core.jobs.scheduler import mark_queued, settle
+from core.store.disk import check_disk_room
+from core.store.runs import RunStore
+
+
+@dataclass(frozen=True)
+class JobQueue:
+    """Where submitted jobs go.
+
+    Attributes:
+        settings: the submitting process's settings (passed on to the workers).
+        registry: the cross-process queue.
+        executor: where the workers run.
+    """
+
+    settings: Settings
+    registry: JobRegistry
+    executor: Executor
+
+
+def workspace_key(store: RunStore) -> str:
+    """The workspace as the queue names it: the store's absolute folder."""
+    return str(store.root.resolve())
+
+
+def submit_job(
+    queue: JobQueue,
+    kind: str,
+    store: RunStore,
+    run_id: str | None,
+    params: dict[str, Any],
+    files: dict[str, bytes | IO[bytes]],
+    *,
+    check_disk: bool,
+) -> str:
+    """Writes the job folder and queues the job; returns its id (or the run's existing job's).
+
+    Args:
+        queue: the queue and where its workers run.
+        kind: a name of ``core.jobs.kinds.registry.KINDS``.
+        store, run_id: the workspace and the run the job works on (None: no run).
+        params: the kind's parameters (JSON types).
+        files: uploads to put into the job folder first, by plain file name.
+        check_disk: refuse the job when no disk space is left under the cap.
+
+    Raises:
+        StudioError: missing run, the kind's check refused the input, or no disk space is left
+            under the cap (``DiskFullError``).
+    """
+    settings = queue.settings
+    spec = get_kind(kind)
+    if spec.needs_run and run_id is None:
+        raise StudioError(f"A {spec.label} needs a run.")
+    if run_id is not None:
+        store.path(run_id)
+    job_id = new_job_id(kind)
+    folder = job_folder(store.root.resolve(), run_id, job_id)
+    folder.mkdir(parents=True)
+    try:
+        for name, data in files.items():
+            write_upload(folder, name, data)
+        if spec.check is not None:
+            spec.check(folder, params, settings)
+        if check_disk and spec.disk_action is not None:  # the uploads above count too
+            check_disk_room(settings, spec.disk_action)
+        with queue.registry.locked() as state:
+            return _enqueue(state, queue, kind, store, run_id, job_id, params)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _enqueue(
+    state: RegistryState,
+    queue: JobQueue,
+    kind: str,
+    store: RunStore,
+    run_id: str | None,
+    job_id: str,
+    params: dict[str, Any],
+) -> str:
+    """Adds the job under the lock (or returns the run's existing job of this kind)."""
+    settings, executor = queue.settings, queue.executor
+    spec = get_kind(kind)
+    workspace = workspace_key(store)
+    settle(state, executor, settings.max_jobs)
+    if spec.one_per_run and run_id is not None:
+        existing = state.for_run(kind, workspace, run_id)
+        if existing is not None:
+            shutil.rmtree(job_folder(workspace, run_id, job_id), ignore_errors=True)
+            return existing.job_id
+    request = JobRequest(
+        job_id, kind, workspace, run_id, params, absolute_settings(settings),
+        executor.name, time.time(),
+    )  # fmt: skip
+    request.save()
+    write_state(request.folder, state="queued", submitted=request.submitted)
+    if spec.owns_run_status and run_id is not None:
+        (store.path(run_id) / STOP_FILE).unlink(missing_ok=True)  # an old Stop is done
+        mark_queued(store, run_id, job_id)
+    state.add(
+        JobEntry(
+            job_id, kind, workspace, run_id, str(request.folder),
+            executor=executor.name, submitted=request.submitted,
+        )
+    )  # fmt: skip
+    settle(state, executor, settings.max_jobs)
+    return job_id
