@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import common, session
+from ui import choices, common
 from ui.data import duplicates, sources, widgets
 
 common.workspace_or_stop()
@@ -17,7 +17,7 @@ with st.container(border=True):
     st.subheader("Source")
     sources.source_picker()
 
-state = session.get_data()
+state = choices.get_data()
 if state is None:
     st.info("No dataset loaded yet. The sample dataset is the quickest way to start.")
     st.stop()

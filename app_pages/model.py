@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import common, session
+from ui import choices, common
 from ui.model import advisor, facts, head, summary, widgets
 
 common.workspace_or_stop()
@@ -15,7 +15,7 @@ common.page_header(
 )
 num_classes = summary.class_count()
 
-spec = session.get_model_spec()
+spec = choices.get_model_spec()
 try:
     with st.container(border=True):
         st.subheader("Backbone")
@@ -57,7 +57,7 @@ if pressed:
         freeze=freeze,
     )
 
-if session.model_confirmed():
+if choices.model_confirmed():
     try:
         summary.show_summary(num_classes)
     except Exception as error:  # shown as a plain sentence

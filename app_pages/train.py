@@ -2,14 +2,14 @@
 
 Training runs in a worker process started by the job runner, never in this script nor in the
 web server. The run id is kept in the URL (``?run=``), so a reload re-attaches to the run: its
-folder is the source of truth while it trains and once it is over (see ``ui.train.widgets``)."""
+folder is the source of truth while it trains and once it is over (see ``ui.train.run_view``)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from ui import common, session
-from ui.train import settings, widgets
+from ui import choices, common
+from ui.train import run_view, settings
 
 common.workspace_or_stop()
 common.page_header(
@@ -18,24 +18,24 @@ common.page_header(
     "You can click around or leave the page: training goes on in the background.",
 )
 
-snapshot = widgets.attached_view()
+snapshot = run_view.attached_view()
 has_data = common.require("data")
 if snapshot is None and not has_data:
     st.stop()
 if snapshot is not None:
     st.subheader(f"Run {snapshot.run_id}")
     if snapshot.active:
-        widgets.live_panel(snapshot.run_id)
+        run_view.live_panel(snapshot.run_id)
     else:
-        widgets.show_finished(snapshot)
+        run_view.show_finished(snapshot)
 if has_data:
     running = snapshot is not None and snapshot.active
     with st.expander("Settings for a new run", expanded=not running):
         settings.model_line()
         choice = settings.settings_form(
-            session.get_train_config(), session.get_model_spec(), disabled=running
+            choices.get_train_config(), choices.get_model_spec(), disabled=running
         )
         if running:
             st.caption("A run is in progress; Start is available again when it is over.")
     if choice is not None:
-        widgets.start_run(*choice)
+        run_view.start_run(*choice)

@@ -1,2 +1,3 @@
-"""Widgets and helpers of the pages: ``ui/<page>.py`` or ``ui/<page>/`` per page, shared ones in
-``common``, ``session`` and ``run_picker``."""
+"""Widgets and helpers of the pages: ``ui/<page>.py`` or ``ui/<page>/`` per page; shared ones in
+``common``, ``session`` (the URL state), ``choices`` (the steps' choices), ``jobs``,
+``run_picker`` and ``model_cache``."""

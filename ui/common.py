@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import streamlit as st
 
-from ui import session
+from ui import choices, session
 
 if TYPE_CHECKING:
     from core.store.access import WorkspaceAccess
@@ -98,8 +98,8 @@ def missing_steps(*steps: str) -> list[str]:
     if unknown:
         raise ValueError(f"Unknown step '{unknown[0]}'; use one of {sorted(_MISSING_TEXT)}.")
     done = {
-        "data": session.get_data() is not None,
-        "model": session.model_confirmed(),
+        "data": choices.get_data() is not None,
+        "model": choices.model_confirmed(),
         "run": session.current_run_id() is not None,
     }
     return [step for step in steps if not done[step]]

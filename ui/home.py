@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import common, session
+from ui import choices, common, session
 
 STEPS = (
     ("data", "Bring images in folders, one folder per class (a zip, uploads, or the sample)."),
@@ -74,9 +74,9 @@ def start_demo() -> None:
             data = load_data_spec(config.data, source="Sample dataset (demo)")
             check_validation_split(data.report, data.split, config.data.val_ratio)
             # The session's choices become the demo's: Model and Train show what ran.
-            session.set_model_spec(config.model)
-            session.set_train_config(config.train)
-            session.set_run_name(DEMO_RUN_NAME)
+            choices.set_model_spec(config.model)
+            choices.set_train_config(config.train)
+            choices.set_run_name(DEMO_RUN_NAME)
             status.update(label="Queuing the run...")
             run_id = get_runner(session.get_settings()).submit_training(store, config)
             status.update(label="Demo started", state="complete")
@@ -107,7 +107,7 @@ def load_sample_dataset() -> None:
 
 def show_status() -> None:
     """Shows what this session has done so far, with links to the next step."""
-    summary = session.status_summary()
+    summary = choices.status_summary()
     data_text = (
         f"{summary['data']}: {summary['images']} images, {summary['classes']} classes"
         if summary["data"]

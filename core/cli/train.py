@@ -194,7 +194,7 @@ def handle_train(args: argparse.Namespace) -> int:
         store = RunStore(out, stale_s=settings.heartbeat_stale_s)
         run_id = store.create(config)
         store.append_log(run_id, f"config: {config.to_json(indent=None)}")
-    from core.train.callbacks import explain_error
+    from core.train.errors import explain_error
     from core.train.trainer import run_training
 
     mark_live(store.path(run_id), True)

@@ -8,8 +8,8 @@ import keras
 import numpy as np
 
 from core.atomic import write_via_temp
-from core.train.callbacks import RunState
 from core.train.phase_data import PhaseData
+from core.train.state import RunState
 
 
 def summarize_history(history: list[dict[str, Any]]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 from core.config.train import TrainConfig
 from core.errors import TrainingError
 from core.store.runs import RunStore
-from core.train.callbacks import RunState
+from core.train.state import RunState
 
 
 def restore_checkpoint(

@@ -31,7 +31,7 @@ import keras
 
 from core.config.run import RunConfig
 from core.store.runs import RunStore
-from core.train.callbacks import RunState
+from core.train.state import RunState
 
 EXPERIMENT_NAME = "Transfer-Learning Studio"
 RUN_ID_TAG = "studio_run_id"

@@ -21,7 +21,7 @@ from core.errors import StudioError, TrainingError
 from core.store.runs import RunStore
 from core.train.events import TrainingEvents
 from core.train.features import StopRequested
-from core.train.session import TrainingSession
+from core.train.run import TrainingRun
 
 
 def run_training(
@@ -50,7 +50,7 @@ def run_training(
         StudioError: with a plain message (``explain_error`` turns anything else into one);
             the caller logs the traceback and marks the run failed.
     """
-    session = TrainingSession(
+    session = TrainingRun(
         config, store, run_id, events or TrainingEvents(), settings or Settings.from_env(), resume
     )
     try:

@@ -18,8 +18,9 @@ from core.data.splits import split_dataset
 from core.data.zipsafe import extract_zip
 from core.errors import DataError, StudioError
 from core.store.access import ReadOnlyError, require_owner
-from core.store.disk import DiskFullError, check_disk_room, trim_disk
+from core.store.disk import DiskFullError, check_disk_room
 from core.store.tokens import WorkspaceError, new_token
+from core.store.trim import trim_disk
 from core.store.workspace import (
     create_workspace,
     resolve_workspace,

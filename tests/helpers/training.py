@@ -56,24 +56,24 @@ def poison_cached_features(monkeypatch: pytest.MonkeyPatch, value: float) -> Any
 
     The loss then turns NaN in the first epoch, which the trainer must report in plain words.
     """
-    import core.train.session
+    import core.train.run
 
-    real = core.train.session.prepare_cached
+    real = core.train.run.prepare_cached
 
     def poisoned(*args: Any, **kwargs: Any) -> Any:
         data = real(*args, **kwargs)
         data.train_x = np.full_like(data.train_x, value)
         return data
 
-    monkeypatch.setattr(core.train.session, "prepare_cached", poisoned)
+    monkeypatch.setattr(core.train.run, "prepare_cached", poisoned)
     return real
 
 
 def corrupt_after_scan(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Makes the first training image unreadable right after the trainer scanned the data."""
-    import core.data.pipeline
+    import core.train.run
 
-    real = core.data.pipeline.load_split
+    real = core.train.run.load_split
     corrupted: list[Path] = []
 
     def scan_then_corrupt(spec: DataConfig) -> Any:
@@ -83,5 +83,5 @@ def corrupt_after_scan(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         corrupted.append(path)
         return report, split
 
-    monkeypatch.setattr(core.data.pipeline, "load_split", scan_then_corrupt)
+    monkeypatch.setattr(core.train.run, "load_split", scan_then_corrupt)
     return corrupted

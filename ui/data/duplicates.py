@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
+from core.data.loaded import LoadedDataset
 from ui import common, jobs, session
 from ui.data import loading, widgets
 
@@ -33,21 +34,21 @@ _NOTE_KEY = "data.dedupe_note"
 _SUFFIX = " (deduplicated)"
 
 
-def check_params(state: session.DataState) -> dict[str, Any]:
+def check_params(state: LoadedDataset) -> dict[str, Any]:
     """The job's parameters: the dataset folder and its split settings (the pairs depend on)."""
     spec = state.spec
     data = {"path": spec.path, "val_ratio": spec.val_ratio, "test_ratio": spec.test_ratio}
     return {"data": {**data, "seed": spec.seed}}
 
 
-def current_job(state: session.DataState) -> JobStatus | None:
+def current_job(state: LoadedDataset) -> JobStatus | None:
     """The newest duplicates check of this dataset and split, or None."""
     from core.jobs.find import find_job
 
     return find_job(jobs.runner(), session.get_run_store(), KIND, check_params(state))
 
 
-def section(state: session.DataState) -> None:
+def section(state: LoadedDataset) -> None:
     """The "Duplicates and leaks" box: check, progress, pairs, and the dedupe button."""
     st.subheader("Duplicates and leaks")
     st.caption(
@@ -71,7 +72,7 @@ def section(state: session.DataState) -> None:
         show_result(state, job.result, job.job_id)
 
 
-def show_result(state: session.DataState, result: dict[str, Any], job_id: str) -> None:
+def show_result(state: LoadedDataset, result: dict[str, Any], job_id: str) -> None:
     """The counts, the closest pairs side by side, every pair as a table, and the dedupe.
 
     Each pair shown has a "same picture" tick (on by default): a pair the visitor unticks
@@ -176,7 +177,7 @@ def show_pair(root: Path, pair: DuplicatePair, key: str) -> bool:
         return facts.checkbox("The same picture: remove one", True, key=f"data_dup_same_{key}")
 
 
-def dedupe_button(state: session.DataState, pairs: list[DuplicatePair], images: int) -> None:
+def dedupe_button(state: LoadedDataset, pairs: list[DuplicatePair], images: int) -> None:
     """The "Remove duplicates" button: write the deduplicated version and switch to it."""
     from core.data.near_duplicates import dedupe_removals
 
@@ -205,9 +206,7 @@ def dedupe_button(state: session.DataState, pairs: list[DuplicatePair], images: 
         st.rerun()
 
 
-def deduplicate(
-    state: session.DataState, pairs: list[DuplicatePair], images: int
-) -> session.DataState:
+def deduplicate(state: LoadedDataset, pairs: list[DuplicatePair], images: int) -> LoadedDataset:
     """Writes the deduplicated version into the workspace and makes it the dataset.
 
     Raises:

@@ -10,7 +10,7 @@ fit the disk cap before anything is written (``core.store.disk``). A new upload 
 replaces the workspace's previous uploads (``core.store.uploads.replace_uploads``); one that
 does not load is removed, so the previous dataset stays usable.
 
-Every dataset that becomes the session's (``session.set_data``) is also recorded in the owner's
+Every dataset that becomes the session's (``choices.set_data``) is also recorded in the owner's
 workspace (``core.store.datasets``), so a reload re-attaches it.
 """
 
@@ -20,7 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ui import session
+from core.data.loaded import LoadedDataset, scan_and_split
+from ui import choices, session
 
 if TYPE_CHECKING:
     from core.config.data import AugmentConfig, DataConfig
@@ -47,7 +48,7 @@ def upload_folder(kind: str) -> Path:
 
 def load_dataset(
     path: str, *, source: str, skipped: list[SkippedFile] | None = None
-) -> session.DataState:
+) -> LoadedDataset:
     """Scans ``path``, splits it with the default settings and makes it the session's dataset.
 
     Args:
@@ -57,7 +58,7 @@ def load_dataset(
             images), listed with the scan's skipped files.
 
     Returns:
-        The stored ``DataState``.
+        The stored ``LoadedDataset``.
 
     Raises:
         DataError: if the folder holds no usable dataset (message for the user).
@@ -69,7 +70,7 @@ def load_dataset(
 
 def load_data_spec(
     spec: DataConfig, *, source: str, skipped: list[SkippedFile] | None = None
-) -> session.DataState:
+) -> LoadedDataset:
     """Scans ``spec.path``, splits it with ``spec``'s settings and makes it the session's dataset.
 
     The spec is stored as given, so a re-run trains on exactly the settings of its run.
@@ -82,20 +83,20 @@ def load_data_spec(
     Raises:
         DataError: if the folder holds no usable dataset (message for the user).
     """
-    state = session.make_data_state(spec, source, skipped)
-    session.set_data(state)  # also recorded in the workspace, for a reload
+    state = scan_and_split(spec, source, skipped)
+    choices.set_data(state)  # also recorded in the workspace, for a reload
     return state
 
 
 def resplit(
-    state: session.DataState,
+    state: LoadedDataset,
     *,
     val_ratio: float,
     test_ratio: float,
     seed: int,
     resize_mode: str,
     augmentation: AugmentConfig,
-) -> session.DataState:
+) -> LoadedDataset:
     """Applies new split/augmentation settings to the loaded dataset without rescanning it."""
     from dataclasses import replace
 
@@ -110,12 +111,12 @@ def resplit(
         augmentation=augmentation,
     )
     split = split_dataset(state.report, val_ratio, test_ratio, seed)
-    new_state = session.DataState(spec=spec, report=state.report, split=split, source=state.source)
-    session.set_data(new_state)
+    new_state = LoadedDataset(spec=spec, report=state.report, split=split, source=state.source)
+    choices.set_data(new_state)
     return new_state
 
 
-def load_sample() -> session.DataState:
+def load_sample() -> LoadedDataset:
     """Generates (or reuses) the sample dataset and makes it the session's dataset."""
     from core.data.sample import ensure_sample_dataset
 
@@ -123,7 +124,7 @@ def load_sample() -> session.DataState:
     return load_dataset(str(folder), source="Sample dataset")
 
 
-def load_zip(upload: Any) -> session.DataState:
+def load_zip(upload: Any) -> LoadedDataset:
     """Extracts an uploaded zip safely into this workspace's data folder and loads it.
 
     Args:
@@ -144,7 +145,7 @@ def load_zip(upload: Any) -> session.DataState:
     )
 
 
-def _load_upload(folder: Path, load: Callable[[], session.DataState]) -> session.DataState:
+def _load_upload(folder: Path, load: Callable[[], LoadedDataset]) -> LoadedDataset:
     """Runs ``load`` on a new upload folder: replaces older uploads, or removes the new one."""
     from core.store.uploads import remove_upload, replace_uploads
 
@@ -158,7 +159,7 @@ def _load_upload(folder: Path, load: Callable[[], session.DataState]) -> session
     return state
 
 
-def load_class_uploads(uploads: list[tuple[str, list[Any]]]) -> session.DataState:
+def load_class_uploads(uploads: list[tuple[str, list[Any]]]) -> LoadedDataset:
     """Writes images uploaded class by class into a new folder and loads it.
 
     Class and file names come from the visitor, so both go through ``safe_name`` (no path
@@ -192,7 +193,7 @@ def load_class_uploads(uploads: list[tuple[str, list[Any]]]) -> session.DataStat
 
 def _write_classes(
     root: Path, names: list[str], uploads: list[tuple[str, list[Any]]], source: str
-) -> session.DataState:
+) -> LoadedDataset:
     """Writes each class's decodable images into ``root`` and loads the result."""
     from core.data.class_images import add_class_images
     from core.data.report import SkippedFile
@@ -211,7 +212,7 @@ def _write_classes(
     return load_dataset(str(root), source=source, skipped=skipped)
 
 
-def load_server_folder(path: str) -> session.DataState:
+def load_server_folder(path: str) -> LoadedDataset:
     """Loads a server folder, refused unless it lies inside the allowed roots."""
     from core.data.scan import resolve_data_folder
 

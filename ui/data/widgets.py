@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from ui import common, session
+from core.data.loaded import LoadedDataset
+from ui import choices, common
 from ui.data import loading
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def thumbnail(path: str, size: int = THUMB_SIZE) -> np.ndarray | None:
     return np.asarray(image)
 
 
-def show_report(state: session.DataState) -> None:
+def show_report(state: LoadedDataset) -> None:
     """Shows what the scan found: counts per class and split, thumbnails, skipped files."""
     from core.data import charts as charts_data
 
@@ -68,7 +69,7 @@ def show_report(state: session.DataState) -> None:
             )
 
 
-def show_validation_problem(state: session.DataState) -> bool:
+def show_validation_problem(state: LoadedDataset) -> bool:
     """Shows why the split cannot be trained on (no validation image); True when it is usable.
 
     Start on the Train page refuses the same split with the same sentence.
@@ -84,7 +85,7 @@ def show_validation_problem(state: session.DataState) -> bool:
     return True
 
 
-def show_thumbnails(state: session.DataState) -> None:
+def show_thumbnails(state: LoadedDataset) -> None:
     """Shows the first few images of every class in a row."""
     by_class: dict[str, list[str]] = {name: [] for name in state.report.classes}
     for record in state.report.records:
@@ -98,7 +99,7 @@ def show_thumbnails(state: session.DataState) -> None:
             st.image(images, width=THUMB_SIZE)
 
 
-def split_form(state: session.DataState) -> session.DataState:
+def split_form(state: LoadedDataset) -> LoadedDataset:
     """The split ratios, seed and resize mode; returns the (possibly re-split) dataset."""
     from core.config.data import RESIZE_MODES
 
@@ -149,7 +150,7 @@ def augmentation_widgets(current: AugmentConfig) -> dict[str, bool | float]:
     }
 
 
-def augmentation_section(state: session.DataState) -> None:
+def augmentation_section(state: LoadedDataset) -> None:
     """Augmentation settings with a live preview grid of augmented training images."""
     from core.config.data import AugmentConfig
 
@@ -167,7 +168,7 @@ def augmentation_section(state: session.DataState) -> None:
             common.show_error(error)
             return
     if augment != state.spec.augmentation:
-        session.set_data(replace(state, spec=replace(state.spec, augmentation=augment)))
+        choices.set_data(replace(state, spec=replace(state.spec, augmentation=augment)))
     if not augment.enabled or not state.split.train:
         st.caption("Turn on an augmentation to see a preview.")
         return

@@ -14,7 +14,8 @@ from typing import Any
 
 import streamlit as st
 
-from ui import common, jobs, session
+from core.data.loaded import LoadedDataset
+from ui import choices, common, jobs, session
 
 KIND = "advise_cut"
 RECOMMENDED_TOGGLE = "model_rec"  # ui.model.widgets.cut_picker's "recommended only" toggle
@@ -25,9 +26,7 @@ def cut_key(backbone: str, size: int) -> str:
     return f"model_cut_{backbone}_{size}"
 
 
-def advice_params(
-    data: session.DataState, backbone: str, size: int, weights: str
-) -> dict[str, Any]:
+def advice_params(data: LoadedDataset, backbone: str, size: int, weights: str) -> dict[str, Any]:
     """The job's parameters: what the advice depends on, and nothing else."""
     spec = data.spec
     dataset = {
@@ -42,7 +41,7 @@ def section(backbone: str, size: int, weights: str, cut: str) -> None:
     from core.jobs.find import find_job
 
     st.markdown("**Which cut suits your images?**")
-    data = session.get_data()
+    data = choices.get_data()
     if data is None:
         st.caption("Load a dataset on the Data page to compare the cut points on it.")
         return

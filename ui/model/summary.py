@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from ui import common, session
+from ui import choices, common
 from ui.model import facts
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ ASSUMED_CLASSES = 2  # until a dataset is loaded
 
 def class_count() -> int:
     """Classes of the loaded dataset; says the summary assumes 2 when none is loaded yet."""
-    data = session.get_data()
+    data = choices.get_data()
     if data is not None:
         return len(data.report.classes)
     common.require("data")
@@ -26,16 +26,16 @@ def class_count() -> int:
     return ASSUMED_CLASSES
 
 
-def confirm(spec: ModelConfig, num_classes: int, **choices: Any) -> None:
+def confirm(spec: ModelConfig, num_classes: int, **fields: Any) -> None:
     """Builds ``spec`` with ``choices`` once to check it, then makes it the session's model.
 
     Args:
         spec: The session's current model.
         num_classes: Classes of the output layer.
-        **choices: ``ModelConfig`` fields chosen on the page (backbone, cut_layer, head...).
+        **fields: ``ModelConfig`` fields chosen on the page (backbone, cut_layer, head...).
     """
     try:
-        chosen = replace(spec, **choices)
+        chosen = replace(spec, **fields)
         if chosen.weights == "imagenet" and not _weights_ok(chosen.backbone):
             return  # refused before Start, with the file to provide (not after a failed run)
         with st.status("Building the model to check it...", expanded=False) as status:
@@ -44,7 +44,7 @@ def confirm(spec: ModelConfig, num_classes: int, **choices: Any) -> None:
     except Exception as error:
         common.show_error(error, "building the model")
     else:
-        session.set_model_spec(chosen)
+        choices.set_model_spec(chosen)
         st.toast("Model saved for training.")
 
 
@@ -62,7 +62,7 @@ def _weights_ok(backbone: str) -> bool:
 
 def show_summary(num_classes: int) -> None:
     """The confirmed model's counts, layer table and Python code (with a download)."""
-    spec = session.get_model_spec()
+    spec = choices.get_model_spec()
     summary = facts.model_summary(spec.to_json(), num_classes)
     counts = summary["counts"]
     st.subheader("Summary")

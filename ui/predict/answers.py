@@ -1,7 +1,7 @@
 """The Predict page's answers: single images in the web process, a zip of images as a job.
 
 Single images are classified with the chosen model (from the bounded cache of
-``ui.run_picker``); "not sure" uses ``Predictor.threshold_for`` (a class's own threshold counts
+``ui.model_cache``); "not sure" uses ``Predictor.threshold_for`` (a class's own threshold counts
 when it is higher than the page's). A zip is a ``predict_batch`` job in a worker process
 (``ui.jobs``), capped at ``Settings.max_batch_images`` images; its CSV is downloaded from the
 job folder.

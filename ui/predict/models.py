@@ -1,6 +1,6 @@
 """The Predict page's model choice: a run of the workspace, an uploaded file, or ImageNet.
 
-A run's model is loaded from the bounded cache of ``ui.run_picker`` only when an image is given
+A run's model is loaded from the bounded cache of ``ui.model_cache`` only when an image is given
 (its classes and input size come from its ``labels.json``). An uploaded ``.keras`` file is
 checked against the model caps from the archive alone (``check_keras_archive``) before it is
 built, then loaded with ``safe_mode=True``; it is cached by the hash of its bytes, so only
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from ui import common, run_picker, session
+from ui import common, model_cache, run_picker, session
 
 if TYPE_CHECKING:
     from core.predict.predictor import Predictor
@@ -85,7 +85,7 @@ def run_model(run_dir: Any) -> ModelChoice:
         classes=list(labels["classes"]),
         input_size=int(labels.get("input_size") or 0),
         resize_mode=str(labels.get("resize_mode", "stretch")),
-        load=lambda: run_picker.run_predictor(run_dir),
+        load=lambda: model_cache.run_predictor(run_dir),
         key=("run", run_dir.name),
         run_id=run_dir.name,
         temperature=_number(labels.get("temperature"), 1.0),
@@ -134,7 +134,7 @@ def uploaded_model() -> ModelChoice | None:
     # Refused from the archive alone: a huge declared input never reaches Keras.
     check_keras_archive(data, settings.max_model_input, settings.max_model_params)
     key = ("upload", hashlib.sha256(data).hexdigest(), tuple(classes or ()))
-    predictor: Predictor = run_picker.cached_model(
+    predictor: Predictor = model_cache.cached_model(
         key, lambda: Predictor.from_model_bytes(data, classes)
     )
     params = {"model": {"file": "model.keras", "classes": classes}}
@@ -159,7 +159,7 @@ def imagenet_model() -> ModelChoice | None:
     if backbone not in failures:  # offline: do not retry the download on every rerun
         key = ("imagenet", backbone)
         try:
-            predictor = run_picker.cached_model(key, lambda: imagenet_predictor(backbone))
+            predictor = model_cache.cached_model(key, lambda: imagenet_predictor(backbone))
             return _from_predictor(predictor, key, params={"model": {"imagenet": backbone}})
         except ValueError as error:
             failures[backbone] = str(error)

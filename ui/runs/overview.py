@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from ui import common, jobs, session
+from ui import choices, common, jobs, session
 from ui.data import loading
 from ui.model import widgets as model_widgets
 from ui.runs.export import bundle_path, download_bundle, show_export
@@ -121,10 +121,10 @@ def rerun(record: RunRecord) -> None:
     require_owner(session.workspace_access(), "re-running a run")
     config = record.config
     loading.load_data_spec(config.data, source=f"Dataset of run {config.name or record.run_id}")
-    session.set_model_spec(config.model)
+    choices.set_model_spec(config.model)
     model_widgets.set_surgery_ops(config.model.surgery)  # the Model page edits the same steps
-    session.set_train_config(config.train)
-    session.set_run_name(config.name)
+    choices.set_train_config(config.train)
+    choices.set_run_name(config.name)
     session.set_current_run(None)
     common.switch_page("train")
 
@@ -194,7 +194,7 @@ def show_sweep(record: RunRecord) -> None:
 def delete_run(access: WorkspaceAccess, run_id: str) -> None:
     """Deletes a run (owner only) and its export bundle, then reloads the page."""
     from core.store.access import require_owner
-    from core.store.disk import remove_orphan_exports
+    from core.store.trim import remove_orphan_exports
 
     require_owner(access, "deleting a run")
     access.store.delete(run_id)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from ui import common, session
+from ui import choices, common
 from ui.model import facts
 
 if TYPE_CHECKING:
@@ -28,9 +28,9 @@ UNFREEZE_LABELS = {
 
 def model_line() -> None:
     """Says which model will be trained, with a link to change it."""
-    spec = session.get_model_spec()
+    spec = choices.get_model_spec()
     size = spec.input_size or "default"
-    note = "" if session.model_confirmed() else " (default; not confirmed on the Model page)"
+    note = "" if choices.model_confirmed() else " (default; not confirmed on the Model page)"
     st.markdown(f"Model: **{spec.backbone}**, input size {size}, weights **{spec.weights}**{note}.")
     common.page_link("model", label="Change the model", icon=":material/edit:")
 
@@ -60,8 +60,8 @@ def settings_form(
         common.show_error(error)
         return None
     name = str(values["name"]).strip()
-    session.set_train_config(config)
-    session.set_run_name(name)
+    choices.set_train_config(config)
+    choices.set_run_name(name)
     return config, name
 
 
@@ -89,7 +89,7 @@ def _run_fields(current: TrainConfig) -> dict[str, Any]:
         ),
         "seed": mid.number_input("Seed", 0, 2**31 - 1, int(current.seed)),
         "name": right.text_input(
-            "Run name (optional)", session.get_run_name(), max_chars=120, key="train_run_name"
+            "Run name (optional)", choices.get_run_name(), max_chars=120, key="train_run_name"
         ),
     }
 

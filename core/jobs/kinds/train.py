@@ -21,6 +21,8 @@ from core.errors import StudioError
 from core.jobs.context import JobContext
 from core.jobs.progress import ProgressWriter, read_progress
 from core.jobs.request import STOP_FILE
+from core.store.trim import trim_after_run
+from core.train.errors import explain_error
 
 
 def run(context: JobContext) -> dict[str, Any]:
@@ -30,8 +32,7 @@ def run(context: JobContext) -> dict[str, Any]:
         StudioError: the run failed; the message is plain, the run reads ``failed`` and the
             traceback is in the run's ``log.txt``.
     """
-    from core.train.callbacks import explain_error
-    from core.train.trainer import run_training
+    from core.train.trainer import run_training  # Keras at import: only in the worker
 
     store, run_id = context.store, context.run_id
     run_dir = context.run_dir()
@@ -57,7 +58,9 @@ def run(context: JobContext) -> dict[str, Any]:
         (run_dir / STOP_FILE).unlink(missing_ok=True)
     stopped = bool(metrics.get("stopped"))
     context.outcome = "stopped" if stopped else "finished"
-    _trim_disk(context, writer)
+    trimmed = trim_after_run(context.settings)  # the last step: the disk cap
+    if trimmed is not None:
+        writer.message(trimmed)
     writer.flush(force=True)
     return {"status": context.outcome, "metrics": metrics}
 
@@ -65,18 +68,3 @@ def run(context: JobContext) -> dict[str, Any]:
 def _run_config(config: Any) -> RunConfig:
     """The run's config as a ``RunConfig`` (the store gives one; older stores gave a dict)."""
     return config if isinstance(config, RunConfig) else RunConfig.from_dict(config)
-
-
-def _trim_disk(context: JobContext, writer: ProgressWriter) -> None:
-    """A finished run may push the disk over the cap: trim the cache and old finished runs."""
-    from core.store.disk import trim_disk
-
-    try:
-        trim = trim_disk(context.settings)
-    except OSError:
-        return
-    if trim.runs or trim.feature_entries:
-        writer.message(
-            f"Disk cap reached: deleted {len(trim.runs)} old finished run(s) and "
-            f"{trim.feature_entries} cached feature file(s)."
-        )

@@ -30,7 +30,7 @@ from core.export.parity import FLOAT_PARITY_GOAL, run_tflite
 from core.predict.predictor import Predictor
 from core.store.runs import RunStore
 from core.train.events import TrainingEvents
-from core.train.session import TrainingSession
+from core.train.run import TrainingRun
 from tests.helpers.readme_snippet import run_readme_snippet
 from tests.helpers.training import tiny_settings
 
@@ -50,7 +50,7 @@ def _few_photos(hymenoptera: Path, root: Path) -> Path:
 def _train_in_memory(data: Path, tmp_path: Path) -> tuple[Path, Any]:
     """Trains one epoch the way ``run_training`` does; returns the run folder and its model.
 
-    ``run_training`` is ``TrainingSession(...).run()`` plus error wording; the session is used
+    ``run_training`` is ``TrainingRun(...).run()`` plus error wording; the session is used
     directly because it keeps the trained model in memory.
     """
     config = RunConfig(
@@ -62,7 +62,7 @@ def _train_in_memory(data: Path, tmp_path: Path) -> tuple[Path, Any]:
     )
     store = RunStore(tmp_path / "runs")
     run_id = store.create(config)
-    session = TrainingSession(
+    session = TrainingRun(
         config, store, run_id, TrainingEvents(), tiny_settings(tmp_path), resume=False
     )
     session.run()

@@ -19,8 +19,8 @@ from core.store.datasets import (
     save_dataset,
     stored_dataset,
 )
-from core.store.disk import trim_disk
 from core.store.runs import RunStore
+from core.store.trim import trim_disk
 from core.store.workspace import (
     create_workspace,
     new_upload_dir,

@@ -10,7 +10,7 @@ from core.__main__ import main
 from core.config.data import DataConfig
 from core.config.run import RunConfig
 from core.config.train import MULTI_WORKER_REFUSAL, TrainConfig
-from core.train.callbacks import make_strategy
+from core.train.fit import make_strategy
 
 
 def test_the_config_refuses_multi_worker_naming_keras_and_ray() -> None:

@@ -98,7 +98,7 @@ class StopAfter(TrainingEvents):
 def test_stop_mid_epoch_keeps_a_model_and_marks_stopped(
     tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("core.train.callbacks.BATCH_EVENT_INTERVAL_S", 0.0)  # one event per batch
+    monkeypatch.setattr("core.train.callback.BATCH_EVENT_INTERVAL_S", 0.0)  # one event per batch
     config = tiny_config(tiny_dataset, epochs=5, batch_size=2, cache_features=False)
     events = StopAfter(batches=6)  # 8 training images / 2 = 4 batches per epoch
     store, run_id, metrics = train(tmp_path, config, events)

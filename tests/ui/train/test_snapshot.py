@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.jobs.snapshot import RunSnapshot
-from ui.train.view import epoch_points, format_eta, log_lines, result_values
+from ui.train.snapshot import epoch_points, format_eta, log_lines, result_values
 
 
 @pytest.mark.parametrize(

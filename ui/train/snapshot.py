@@ -1,9 +1,9 @@
-"""What the Train page shows about one run: its ``RunSnapshot``, read through the job runner.
+"""The run's snapshot as the Train page reads it: Streamlit-free helpers of ``run_view``.
 
 The run trains in a worker process (``core.jobs.runner``); everything the page shows comes from
 the run folder, so a reload, a second tab or a restarted server read the same thing. This
-module holds the page's small, Streamlit-free helpers: reading the snapshot, the result card's
-numbers, and the ETA and chart captions.
+module reads the ``RunSnapshot`` and derives the result card's numbers and the ETA and chart
+captions, without Streamlit (the view is ``ui.train.run_view``).
 """
 
 from __future__ import annotations

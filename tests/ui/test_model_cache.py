@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from tests.helpers.runs import cat_dog_run
-from ui.run_picker import ModelCache, parameter_mb, run_predictor
+from ui.model_cache import ModelCache, parameter_mb, run_predictor
 
 
 def _sizes(models: dict[str, float]):  # size_mb of the stand-in "models" (plain strings)

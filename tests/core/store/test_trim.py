@@ -9,17 +9,10 @@ import numpy as np
 import pytest
 
 from core.config.settings import Settings
-from core.store.disk import (
-    DiskFullError,
-    check_disk_room,
-    enforce_disk_cap,
-    remove_orphan_exports,
-    trim_disk,
-    upload_limits,
-    used_bytes,
-)
+from core.store.disk import DiskFullError, check_disk_room, upload_limits
 from core.store.feature_cache import FeatureCache, feature_cache_folder
 from core.store.runs import RunStore, mark_live
+from core.store.trim import enforce_disk_cap, remove_orphan_exports, trim_disk, used_bytes
 from core.store.workspace import (
     create_workspace,
     export_dir,

@@ -1,9 +1,11 @@
-"""The state of one training run while it goes through its phases (see ``core.train.trainer``).
+"""The training run state machine: one run through its phases (see ``core.train.trainer``).
 
-A ``TrainingSession`` holds the data split, the built model, the phase data and the history; it
-stores the split (``split.json``) before the first epoch, decides per phase between cached
-features and the streaming pipeline (``core.train.plan``), fits, resumes from a checkpoint
-(``core.train.resume``, on the stored split) and writes the final files.
+A ``TrainingRun`` goes training -> (extracting ->) training -> (fine-tuning ->) finished or
+stopped, writing each status to the run folder. It holds the data split, the built model, the
+phase data and the history; it stores the split (``split.json``) before the first epoch,
+decides per phase between cached features and the streaming pipeline (``core.train.plan``),
+fits (``core.train.fit``), resumes from a checkpoint (``core.train.resume``, on the stored
+split) and writes the final files.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import keras
 
 from core.config.run import RunConfig
 from core.config.settings import Settings
+from core.data.pipeline import load_split
 from core.data.run_split import load_run_split
 from core.data.splits import SplitData
 from core.data.stored_split import (
@@ -22,20 +25,23 @@ from core.data.stored_split import (
     read_stored_split,
     write_stored_split,
 )
+from core.model.builder import build_model, set_trainable_from
 from core.store.feature_cache import FeatureCache, feature_cache_folder
 from core.store.runs import RunStore
-from core.train.callbacks import RunCallback, RunState, compile_for, fit_phase, make_strategy
+from core.train.callback import RunCallback
 from core.train.events import TrainingEvents
 from core.train.feature_folding import fold_features, fold_head_prefix
 from core.train.features import prepare_cached
+from core.train.fit import compile_for, fit_phase, make_strategy
 from core.train.metrics import run_metrics, save_model_atomic
 from core.train.phase_data import PhaseData, prepare_streamed
 from core.train.plan import cache_decision, memory_guard
 from core.train.resume import restore_checkpoint
+from core.train.state import RunState
 from core.train.tracking import MlflowTracking, start_tracking
 
 
-class TrainingSession:
+class TrainingRun:
     """The state of one run while it trains (data, model, phases, history)."""
 
     def __init__(
@@ -82,14 +88,9 @@ class TrainingSession:
 
     def run(self) -> dict[str, Any]:
         """Runs every phase and saves the result."""
-        from core.model.builder import build_model
-
-        # Seeds Python's, NumPy's and TensorFlow's GLOBAL generators. They are process-wide:
-        # with Settings.max_jobs > 1, a second job starting meanwhile reseeds them under the
-        # first one, so concurrent runs are not bit-for-bit reproducible (head weight
-        # initialisation, dropout masks and any TF random op created after the reseed may
-        # differ; augmentation layers and shuffles get explicit seeds). With the default
-        # max_jobs=1, same seed -> same metrics. Known limitation, not fixed.
+        # Seeds Python's, NumPy's and TensorFlow's GLOBAL generators. They are process-wide,
+        # and a run trains in a process of its own (a job worker, or the CLI), so they belong
+        # to this run alone even when several jobs run at once: same seed -> same metrics.
         keras.utils.set_random_seed(self.train.seed)
         self.set_status("training")  # out of the queue; "extracting" follows if it caches
         self.tracking = start_tracking(
@@ -119,8 +120,6 @@ class TrainingSession:
         A resumed run reuses its stored split rather than splitting again, so no image moves
         between train and held-out; a folder that changed meanwhile is named in the log.
         """
-        from core.data.pipeline import load_split
-
         self.say("Reading the dataset.")
         split_file = self.store.path(self.run_id) / SPLIT_FILE
         stored = read_stored_split(split_file) if self.resume else None
@@ -234,8 +233,6 @@ class TrainingSession:
         spec = self.train.fine_tune
         assert spec is not None
         if not self._unfrozen:
-            from core.model.builder import set_trainable_from
-
             count = set_trainable_from(self.built, spec.unfreeze_from, spec.last_n)
             self.say(
                 f"Fine-tuning: {count} backbone layers unfrozen, learning rate x "

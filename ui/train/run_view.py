@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from ui import common, session
-from ui.train.view import (
+from ui import choices, common, session
+from ui.train.snapshot import (
     RESULT_METRICS,
     chart_signature,
     epoch_points,
@@ -57,7 +57,7 @@ def start_run(train_config: TrainConfig, name: str) -> None:
     from core.data.checks import check_validation_split
     from core.store.access import require_owner
 
-    data = session.get_data()
+    data = choices.get_data()
     if data is None:  # the page offers Start only with data
         return
     try:
@@ -66,7 +66,7 @@ def start_run(train_config: TrainConfig, name: str) -> None:
         require_owner(session.get_run_store(), "starting a run")
         check_validation_split(data.report, data.split, data.spec.val_ratio)
         config = RunConfig(
-            data=data.spec, model=session.get_model_spec(), train=train_config, name=name
+            data=data.spec, model=choices.get_model_spec(), train=train_config, name=name
         )
         run_id = runner(session.get_settings()).submit_training(session.get_run_store(), config)
     except Exception as error:

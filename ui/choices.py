@@ -1,0 +1,170 @@
+"""The choices made on the Data, Model and Train pages, kept in ``st.session_state``.
+
+Pages read and write them through the typed accessors below (never through raw keys). The
+owner's dataset choice is also recorded in the workspace on the server
+(``core.store.datasets``) by ``set_data``, and ``get_data`` re-attaches it when a session (a
+reload, another device with the same ``?ws=`` link) starts without one. A read-only link
+never sees the owner's dataset.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import streamlit as st
+
+from core.config.model import ModelConfig
+from core.config.train import TrainConfig
+from core.data.loaded import LoadedDataset, scan_and_split
+from core.errors import StudioError
+from core.store.datasets import clear_dataset, save_dataset, stored_dataset
+from ui.session import (
+    WorkspaceRefusedError,
+    current_run_id,
+    get_settings,
+    view_token_in_url,
+    workspace_access,
+    workspace_token_if_any,
+)
+
+# Environment variable: the default backbone weights, "imagenet" or "none" (tests use "none").
+DEFAULT_WEIGHTS_ENV = "STUDIO_DEFAULT_WEIGHTS"
+
+_KEY_DATA = "studio.data"
+_KEY_DATA_CHECKED = "studio.data_checked"  # the workspace whose stored dataset was looked for
+_KEY_MODEL = "studio.model_spec"
+_KEY_MODEL_CONFIRMED = "studio.model_confirmed"
+_KEY_TRAIN = "studio.train_config"
+_KEY_RUN_NAME = "studio.run_name"
+
+
+def get_data() -> LoadedDataset | None:
+    """Returns the chosen dataset, re-attaching the workspace's stored one in a new session."""
+    value = st.session_state.get(_KEY_DATA)
+    if isinstance(value, LoadedDataset):
+        return value
+    return _reattach_data()
+
+
+def _reattach_data() -> LoadedDataset | None:
+    """The owner's dataset recorded in the workspace, scanned again (once per workspace).
+
+    Only for an owner whose token is already known (a new visitor has nothing to find, and a
+    read-only link never gets the owner's data). A folder that is gone or no longer scans is
+    simply not re-attached: the Data page asks for data as for a new visitor.
+    """
+    settings = get_settings()
+    token = workspace_token_if_any()
+    if view_token_in_url() or not (token or settings.shared_workspace):
+        return None
+    checked = str(token or "")
+    if st.session_state.get(_KEY_DATA_CHECKED) == checked:
+        return None
+    try:
+        access = workspace_access()
+    except WorkspaceRefusedError:  # the page says so (common.workspace_or_stop)
+        return None
+    st.session_state[_KEY_DATA_CHECKED] = checked
+    stored = stored_dataset(settings, access.store) if access.is_owner else None
+    if stored is None:
+        return None
+    try:
+        state = scan_and_split(stored.spec, stored.source)
+    except (ValueError, OSError):  # emptied or damaged since: load data again
+        return None
+    st.session_state[_KEY_DATA] = state
+    return state
+
+
+def set_data(state: LoadedDataset | None) -> None:
+    """Stores (or clears) the chosen dataset, and records it in the owner's workspace.
+
+    The record (``core.store.datasets``) lets a reload or another device with the same link
+    find the dataset again. A read-only link records nothing.
+    """
+    if state is None:
+        st.session_state.pop(_KEY_DATA, None)
+    else:
+        st.session_state[_KEY_DATA] = state
+    _record_data(state)
+
+
+def _record_data(state: LoadedDataset | None) -> None:
+    """Writes (or removes) the workspace's dataset record for an owner; never fails the page."""
+    try:
+        access = workspace_access()
+        if not access.is_owner:
+            return
+        st.session_state[_KEY_DATA_CHECKED] = str(workspace_token_if_any() or "")
+        if state is None:
+            clear_dataset(access.store)
+        else:
+            save_dataset(get_settings(), access.store, state.spec, state.source)
+    except (StudioError, OSError) as error:  # the dataset works in this session regardless
+        logging.getLogger(__name__).warning("Could not record the dataset: %s", error)
+
+
+def default_weights() -> str:
+    """Returns the default backbone weights: ``$STUDIO_DEFAULT_WEIGHTS`` or ``"imagenet"``."""
+    value = os.environ.get(DEFAULT_WEIGHTS_ENV, "imagenet").strip().lower()
+    return value if value in ("imagenet", "none") else "imagenet"
+
+
+def get_model_spec() -> ModelConfig:
+    """Returns the model chosen on the Model page, or the default (MobileNetV2)."""
+    value = st.session_state.get(_KEY_MODEL)
+    if isinstance(value, ModelConfig):
+        return value
+    return ModelConfig(weights=default_weights())
+
+
+def set_model_spec(spec: ModelConfig) -> None:
+    """Stores the model chosen on the Model page and marks the step as done."""
+    st.session_state[_KEY_MODEL] = spec
+    st.session_state[_KEY_MODEL_CONFIRMED] = True
+
+
+def model_confirmed() -> bool:
+    """Returns True once the visitor pressed "Use this model" on the Model page."""
+    return bool(st.session_state.get(_KEY_MODEL_CONFIRMED))
+
+
+def get_train_config() -> TrainConfig:
+    """Returns the training settings chosen on the Train page, or the defaults."""
+    value = st.session_state.get(_KEY_TRAIN)
+    return value if isinstance(value, TrainConfig) else TrainConfig()
+
+
+def set_train_config(config: TrainConfig) -> None:
+    """Stores the training settings chosen on the Train page."""
+    st.session_state[_KEY_TRAIN] = config
+
+
+def get_run_name() -> str:
+    """Returns the run name last used on the Train page (or loaded by a re-run), else ""."""
+    return str(st.session_state.get(_KEY_RUN_NAME) or "")
+
+
+def set_run_name(name: str) -> None:
+    """Stores the run name, the Train page's default for the next run."""
+    st.session_state[_KEY_RUN_NAME] = name
+
+
+def status_summary() -> dict[str, Any]:
+    """Returns what this session has done so far, without importing any engine module.
+
+    Returns:
+        A dict with ``data`` (source text or None), ``classes`` (int), ``images`` (int),
+        ``model`` (backbone id or None when not confirmed), ``run`` (run id or None).
+    """
+    data = get_data()
+    model = st.session_state.get(_KEY_MODEL) if model_confirmed() else None
+    return {
+        "data": data.source if data else None,
+        "classes": len(data.report.classes) if data else 0,
+        "images": len(data.report.records) if data else 0,
+        "model": getattr(model, "backbone", None),
+        "run": current_run_id(),
+    }
