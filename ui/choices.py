@@ -153,7 +153,7 @@ def set_run_name(name: str) -> None:
 
 
 def status_summary() -> dict[str, Any]:
-    """Returns what this session has done so far, without importing any engine module.
+    """Returns what this session has done so far (cheap: reads the session state only).
 
     Returns:
         A dict with ``data`` (source text or None), ``classes`` (int), ``images`` (int),

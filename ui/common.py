@@ -8,14 +8,13 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 import streamlit as st
 
+from core.predict.batch import IMAGE_SUFFIXES
+from core.store.access import WorkspaceAccess
 from ui import choices, session
-
-if TYPE_CHECKING:
-    from core.store.access import WorkspaceAccess
 
 LOGGER = logging.getLogger("studio")
 APP_ROOT = Path(__file__).resolve().parents[1]
@@ -66,8 +65,6 @@ def escape_markdown(text: object) -> str:
 
 def image_upload_types() -> list[str]:
     """File types the image uploaders accept: the image suffixes the engine reads."""
-    from core.predict.batch import IMAGE_SUFFIXES
-
     return [suffix.lstrip(".") for suffix in IMAGE_SUFFIXES]
 
 

@@ -13,7 +13,15 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.config.backbones import get_backbone
+from core.config.recipes import DEMO_RECIPE, DEMO_RUN_NAME, demo_config
+from core.data.checks import check_validation_split
+from core.data.sample import ensure_sample_dataset
+from core.jobs.runner import get_runner
+from core.model.weights import weights_available
+from core.store.access import require_owner
 from ui import choices, common, session
+from ui.data.loading import load_data_spec, load_dataset, sample_folder
 
 STEPS = (
     ("data", "Bring images in folders, one folder per class (a zip, uploads, or the sample)."),
@@ -41,8 +49,6 @@ DEMO_NEEDS_WEIGHTS = (
 
 def demo_recipe() -> str:
     """The demo's recipe in one sentence, shown under the button (``core.config.recipes``)."""
-    from core.config.recipes import DEMO_RECIPE
-
     return DEMO_RECIPE
 
 
@@ -52,15 +58,6 @@ def start_demo() -> None:
     Errors (a read-only link, no weights, a full disk, a full queue) are said in one plain
     sentence on Home, and nothing is started.
     """
-    from core.config.backbones import get_backbone
-    from core.config.recipes import DEMO_RUN_NAME, demo_config
-    from core.data.checks import check_validation_split
-    from core.data.sample import ensure_sample_dataset
-    from core.jobs.runner import get_runner
-    from core.model.weights import weights_available
-    from core.store.access import require_owner
-    from ui.data.loading import load_data_spec, sample_folder
-
     try:
         store = session.get_run_store()
         require_owner(store, "starting the demo")
@@ -89,12 +86,8 @@ def start_demo() -> None:
 
 def load_sample_dataset() -> None:
     """Generates (or reuses) the sample dataset, loads it, and goes to the Data page."""
-    from ui.data.loading import load_dataset, sample_folder  # engine imports only on click
-
     try:
         with st.status("Preparing the sample dataset...", expanded=False) as status:
-            from core.data.sample import ensure_sample_dataset
-
             folder = ensure_sample_dataset(sample_folder())
             status.update(label="Scanning the images...")
             load_dataset(str(folder), source="Sample dataset")

@@ -9,24 +9,21 @@ ended, so the page then shows the result from the job's files.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import streamlit as st
 
+from core.jobs.request import JobRequest
+from core.jobs.runner import JobRunner, get_runner
+from core.jobs.snapshot import JobStatus
+from core.store.access import require_owner
 from ui import common, session
-
-if TYPE_CHECKING:
-    from core.jobs.request import JobRequest
-    from core.jobs.runner import JobRunner
-    from core.jobs.snapshot import JobStatus
 
 POLL_S = 1.0
 
 
 def runner() -> JobRunner:
     """The web process's job runner for this deployment's settings."""
-    from core.jobs.runner import get_runner
-
     return get_runner(session.get_settings())
 
 
@@ -41,8 +38,6 @@ def submit(
     Raises:
         ReadOnlyError: a read-only link. StudioError: the kind's check refused the input.
     """
-    from core.store.access import require_owner
-
     store = session.get_run_store()
     require_owner(store, f"starting a {kind.replace('_', ' ')}")
     return runner().submit(kind, store, run_id, params, files)

@@ -14,14 +14,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import streamlit as st
 
+from core.predict.predictor import Predictor
 from ui import session
-
-if TYPE_CHECKING:
-    from core.predict.predictor import Predictor
 
 MODEL_FILE = "model.keras"
 _BYTES_PER_PARAM = 4
@@ -111,8 +109,6 @@ def run_predictor(run_dir: Path) -> Predictor:
     Raises:
         ModelFileError: the model file is missing or cannot be read.
     """
-    from core.predict.predictor import Predictor
-
     # labels.json is part of the key: storing a calibration temperature changes predictions.
     mtimes = tuple(
         path.stat().st_mtime if path.is_file() else 0.0

@@ -21,6 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from core.cli.evaluate import resolve_run
+from core.config.data import DataConfig
+from core.data.near_duplicates import dataset_near_duplicates, write_deduplicated_version
+from core.data.scan import scan_dataset
+from core.data.splits import split_dataset
+from core.evaluate.analysis_charts import cut_advice_figure, learning_curve_figure
+from core.evaluate.calibration import calibrate_run
+from core.evaluate.cut_advisor import advise_cut
+from core.evaluate.duplicates import find_run_duplicates, write_run_dedupe_version
+from core.evaluate.label_issues import find_run_label_issues, write_corrected_version
+from core.evaluate.learning_curve import run_learning_curve
 
 
 def _add_run(parser: argparse.ArgumentParser) -> None:
@@ -84,8 +94,6 @@ def _add_split_options(parser: argparse.ArgumentParser) -> None:
 
 def label_issues_command(args: argparse.Namespace) -> int:
     """Prints the ranked label issues; optionally writes a corrected dataset version."""
-    from core.evaluate.label_issues import find_run_label_issues, write_corrected_version
-
     run_dir = resolve_run(args.run, args.workspace)
     report = find_run_label_issues(run_dir, splits=tuple(args.splits), folds=args.folds)
     issues = report.issues[: args.limit] if args.limit is not None else report.issues
@@ -142,10 +150,6 @@ def duplicates_command(args: argparse.Namespace) -> int:
 
 
 def _dataset_duplicates(folder: Path, args: argparse.Namespace) -> tuple[Any, Path | None]:
-    from core.data.near_duplicates import dataset_near_duplicates, write_deduplicated_version
-    from core.data.scan import scan_dataset
-    from core.data.splits import split_dataset
-
     scan = scan_dataset(folder)
     split = split_dataset(scan, args.val_ratio, args.test_ratio, args.seed)
     report = dataset_near_duplicates(scan, split)
@@ -156,8 +160,6 @@ def _dataset_duplicates(folder: Path, args: argparse.Namespace) -> tuple[Any, Pa
 
 
 def _run_duplicates(run_dir: Path, args: argparse.Namespace) -> tuple[Any, Path | None]:
-    from core.evaluate.duplicates import find_run_duplicates, write_run_dedupe_version
-
     report = find_run_duplicates(run_dir, use_features=not args.no_features)
     version = write_run_dedupe_version(run_dir, args.dedupe, report) if args.dedupe else None
     return report, version
@@ -180,8 +182,6 @@ def _thresholds(values: list[str] | None) -> dict[str, float] | None:
 
 def calibrate_command(args: argparse.Namespace) -> int:
     """Fits the temperature on validation, stores it in labels.json, prints ECE before/after."""
-    from core.evaluate.calibration import calibrate_run
-
     result = calibrate_run(
         resolve_run(args.run, args.workspace),
         class_thresholds=_thresholds(args.class_threshold),
@@ -202,9 +202,6 @@ def calibrate_command(args: argparse.Namespace) -> int:
 
 def advise_cut_command(args: argparse.Namespace) -> int:
     """Prints the linear-probe validation accuracy at each recommended cut, and the advice."""
-    from core.config.data import DataConfig
-    from core.evaluate.cut_advisor import advise_cut
-
     data = DataConfig(
         path=args.data, val_ratio=args.val_ratio, test_ratio=args.test_ratio, seed=args.seed,
         resize_mode=args.resize_mode,
@@ -215,8 +212,6 @@ def advise_cut_command(args: argparse.Namespace) -> int:
     )  # fmt: skip
 
     def figure() -> Any:
-        from core.evaluate.analysis_charts import cut_advice_figure
-
         return cut_advice_figure(advice.to_dict()["rows"], advice.seconds)
 
     def lines() -> list[str]:
@@ -233,13 +228,9 @@ def advise_cut_command(args: argparse.Namespace) -> int:
 
 def learning_curve_command(args: argparse.Namespace) -> int:
     """Prints probe accuracy at 25/50/75/100 % of the training images, and the verdict."""
-    from core.evaluate.learning_curve import run_learning_curve
-
     curve = run_learning_curve(resolve_run(args.run, args.workspace), repeats=args.repeats)
 
     def figure() -> Any:
-        from core.evaluate.analysis_charts import learning_curve_figure
-
         return learning_curve_figure(curve.to_dict()["points"], curve.scored_on)
 
     def lines() -> list[str]:

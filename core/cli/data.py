@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from core.data.report import DatasetReport
+from core.data.sample import ensure_sample_dataset
 from core.data.scan import resolve_data_folder, scan_dataset
 from core.data.splits import split_dataset
-from core.data.zipsafe import unwrap_dataset_folder
+from core.data.zipsafe import extract_zip, unwrap_dataset_folder
 from core.errors import DataError
 
 
@@ -62,8 +63,6 @@ def _report_for(path: str, workdir: str, allowed_roots: list[str]) -> DatasetRep
     """Scans a folder, or a zip extracted safely into ``workdir``; wrappers are descended."""
     source = Path(path).expanduser()
     if source.is_file() and source.suffix.lower() == ".zip":
-        from core.data.zipsafe import extract_zip
-
         if allowed_roots:
             source = _confined_zip(source, allowed_roots)
         return scan_dataset(extract_zip(source, Path(workdir) / "dataset"))
@@ -122,7 +121,5 @@ def inspect_data(args: argparse.Namespace) -> int:
 
 def sample_data(args: argparse.Namespace) -> int:
     """Generates (or finds) the sample dataset and prints its folder."""
-    from core.data.sample import ensure_sample_dataset
-
     print(ensure_sample_dataset(args.dest, seed=args.seed))
     return 0

@@ -20,7 +20,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from core.config.settings import Settings
 from core.errors import StudioError
+from core.evaluate.charts import confusion_figure, pr_figure, roc_figure
+from core.evaluate.metrics import evaluate_run
+from core.export.exporter import EXPORT_FORMATS, available_formats, export_run, missing_requirement
+from core.predict.batch import image_files, prediction_rows
+from core.predict.predictor import Predictor
+from core.store.runs import validate_run_id
+from core.store.workspace import workspace_dir
 
 
 def resolve_run(value: str, workspace: str | None = None) -> Path:
@@ -32,10 +40,6 @@ def resolve_run(value: str, workspace: str | None = None) -> Path:
     path = Path(value)
     if path.is_dir() and (path / "config.json").is_file():
         return path
-    from core.config.settings import Settings
-    from core.store.runs import validate_run_id
-    from core.store.workspace import workspace_dir
-
     run_id = validate_run_id(value)  # refuses anything path-like before touching the disk
     settings = Settings.from_env()
     # The workspace's folder first; then the runs folder itself, where `python -m core train`
@@ -72,8 +76,6 @@ def register(subparsers: Any) -> None:
     predict.add_argument("--threshold", type=float, default=0.0, help="'not sure' below this")
     predict.set_defaults(handler=predict_command)
 
-    from core.export.exporter import EXPORT_FORMATS
-
     export = subparsers.add_parser("export", help="export a run and check parity")
     _add_run(export)
     export.add_argument(
@@ -87,8 +89,6 @@ def register(subparsers: Any) -> None:
 
 def evaluate_command(args: argparse.Namespace) -> int:
     """Prints the run's metrics (text or JSON) and optionally saves the charts."""
-    from core.evaluate.metrics import evaluate_run
-
     result = evaluate_run(resolve_run(args.run, args.workspace), data_path=args.data)
     metrics = result.metrics
     if args.html:
@@ -114,8 +114,6 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
 
 def _save_charts(result: Any, path: str) -> None:
-    from core.evaluate.charts import confusion_figure, pr_figure, roc_figure
-
     metrics = result.metrics
     figures = [confusion_figure(metrics.confusion, metrics.classes)]
     if metrics.roc is not None and metrics.pr is not None:
@@ -130,8 +128,6 @@ def _save_charts(result: Any, path: str) -> None:
 
 
 def _load_predictor(value: str, workspace: str | None) -> Any:
-    from core.predict.predictor import Predictor
-
     if value.endswith(".keras") and Path(value).is_file():
         return Predictor.from_model_file(value)
     return Predictor.from_run(resolve_run(value, workspace))
@@ -139,8 +135,6 @@ def _load_predictor(value: str, workspace: str | None) -> Any:
 
 def predict_command(args: argparse.Namespace) -> int:
     """Classifies images; prints a table, JSON, and/or writes a CSV (one row per image)."""
-    from core.predict.batch import image_files, prediction_rows
-
     files = image_files(args.images)
     if not files:
         raise StudioError("No image files were found in the given paths.")
@@ -164,8 +158,6 @@ def predict_command(args: argparse.Namespace) -> int:
 
 def export_command(args: argparse.Namespace) -> int:
     """Exports a run, prints the parity of each artifact; exit code 1 when parity fails."""
-    from core.export.exporter import export_run
-
     formats = _export_formats(args.format)
     report = export_run(
         resolve_run(args.run, args.workspace), args.out, formats, args.quantise, args.data
@@ -195,8 +187,6 @@ def _export_formats(requested: list[str]) -> tuple[str, ...]:
     Raises:
         StudioError: a format named explicitly needs packages that are not installed.
     """
-    from core.export.exporter import EXPORT_FORMATS, available_formats, missing_requirement
-
     if "all" in requested:
         for name in EXPORT_FORMATS:
             missing = missing_requirement(name)

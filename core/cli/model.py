@@ -7,7 +7,7 @@ Examples::
     python -m core model spec.json --classes 3
     python -m core codegen spec.json --classes 3 > build_model.py
 
-TensorFlow is imported inside the handlers, so ``python -m core --help`` stays fast.
+Keras is imported only when a model is built, so ``python -m core --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -16,6 +16,14 @@ import argparse
 import json
 from pathlib import Path
 from typing import Any
+
+from core.config.backbones import list_backbones
+from core.config.model import ModelConfig
+from core.model.builder import build_model
+from core.model.codegen import generate_code
+from core.model.cuts import list_layers
+from core.model.summary import summary_rows
+from core.model.weights import has_offline_weights
 
 
 def register(subparsers: Any) -> None:
@@ -54,9 +62,6 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
 
 
 def _backbones(args: argparse.Namespace) -> int:
-    from core.config.backbones import list_backbones
-    from core.model.weights import has_offline_weights
-
     rows = []
     for info in list_backbones():
         row = {
@@ -82,8 +87,6 @@ def _backbones(args: argparse.Namespace) -> int:
 
 
 def _layers(args: argparse.Namespace) -> int:
-    from core.model.cuts import list_layers
-
     rows = [layer.to_dict() for layer in list_layers(args.backbone, args.size)]
     if args.recommended:
         rows = [row for row in rows if row["recommended"]]
@@ -99,8 +102,6 @@ def _layers(args: argparse.Namespace) -> int:
 
 
 def _read_spec(path: Path) -> Any:
-    from core.config.model import ModelConfig
-
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -109,9 +110,6 @@ def _read_spec(path: Path) -> Any:
 
 
 def _model(args: argparse.Namespace) -> int:
-    from core.model.builder import build_model
-    from core.model.summary import summary_rows
-
     built = build_model(_read_spec(args.spec), args.classes)
     rows = summary_rows(built.model)
     counts = built.param_counts()
@@ -126,7 +124,5 @@ def _model(args: argparse.Namespace) -> int:
 
 
 def _codegen(args: argparse.Namespace) -> int:
-    from core.model.codegen import generate_code
-
     print(generate_code(_read_spec(args.spec), args.classes))
     return 0

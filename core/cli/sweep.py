@@ -24,8 +24,11 @@ from typing import Any
 
 from core.cli.train import build_config
 from core.cluster.features import precompute_on_cluster
+from core.config.settings import Settings
 from core.config.sweep import DEFAULT_CUT, HEAD_PRESETS, sweep_configs
 from core.evaluate.compare import METRIC_KEYS, compare_runs
+from core.jobs.runner import JobRunner
+from core.store.workspace import workspace_store
 
 # Flags shared with ``train``, passed to its ``build_config`` for the base config.
 _TRAIN_FLAGS = (
@@ -84,10 +87,6 @@ def _say(text: str) -> None:
 
 def handle_sweep(args: argparse.Namespace) -> int:
     """Runs the ``sweep`` command; returns the exit code."""
-    from core.config.settings import Settings
-    from core.jobs.runner import JobRunner
-    from core.store.workspace import workspace_store
-
     configs = configs_from_args(args)
     settings = Settings.from_env()
     store = workspace_store(dataclasses.replace(settings, shared_workspace=True), args.workspace)

@@ -21,7 +21,12 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from core.config.data import PHOTO_AUGMENTATION, AugmentConfig
+from core.config.run import RunConfig
+from core.config.settings import Settings
 from core.errors import TrainingError
+from core.store.runs import RunStore, mark_live
+from core.train.errors import explain_error
 from core.train.events import TrainingEvents
 
 BAR_WIDTH = 30
@@ -79,8 +84,6 @@ def _set(data: dict[str, Any], path: str, value: Any) -> None:
 
 def build_config(args: argparse.Namespace) -> Any:
     """Merges ``--config`` (if any) with the flags into a validated ``RunConfig``."""
-    from core.config.run import RunConfig
-
     data: dict[str, Any] = {}
     if args.config:
         try:
@@ -122,8 +125,6 @@ def build_config(args: argparse.Namespace) -> Any:
 
 def _set_augmentation(data: dict[str, Any], augment: bool | None) -> None:
     """``--augment`` keeps (or restores) the default recipe; ``--no-augment`` switches it off."""
-    from core.config.data import PHOTO_AUGMENTATION, AugmentConfig
-
     if augment is None or not isinstance(data.get("data"), dict):
         return
     section = data["data"]
@@ -178,9 +179,6 @@ class TerminalEvents(TrainingEvents):
 
 def handle_train(args: argparse.Namespace) -> int:
     """Runs the ``train`` command; returns the exit code."""
-    from core.config.settings import Settings
-    from core.store.runs import RunStore, mark_live
-
     settings = Settings.from_env()
     out = Path(args.out or settings.runs_dir)
     if args.resume:
@@ -194,7 +192,6 @@ def handle_train(args: argparse.Namespace) -> int:
         store = RunStore(out, stale_s=settings.heartbeat_stale_s)
         run_id = store.create(config)
         store.append_log(run_id, f"config: {config.to_json(indent=None)}")
-    from core.train.errors import explain_error
     from core.train.trainer import run_training
 
     mark_live(store.path(run_id), True)

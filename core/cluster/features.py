@@ -23,9 +23,12 @@ from typing import Any
 import numpy as np
 
 from core.cluster.connect import connect, limit_tf_threads
+from core.config.model import ModelConfig
 from core.config.run import RunConfig
 from core.config.settings import Settings
 from core.config.sweep import DEFAULT_CUT, feature_groups
+from core.data.pipeline import load_split
+from core.model.builder import build_model
 from core.store.feature_cache import FeatureCache, feature_cache_folder, feature_cache_key
 from core.train.features import FLOAT16_LIMIT, extract_features
 from core.train.phase_data import Items
@@ -47,9 +50,6 @@ class BackboneActor:
         self, model_spec: dict[str, Any], seed: int, resize_mode: str, batch_size: int
     ) -> None:
         import keras
-
-        from core.config.model import ModelConfig
-        from core.model.builder import build_model
 
         limit_tf_threads()
         keras.utils.set_random_seed(seed)  # as the trainer does before building the model
@@ -177,8 +177,6 @@ def cache_run_features(
     Raises:
         StudioError: Ray is missing, the cluster cannot be reached, or the data cannot be read.
     """
-    from core.data.pipeline import load_split
-
     report, split = load_split(config.data)
     hashes = {record.path: record.sha1 for record in report.records}
     cache = FeatureCache(feature_cache_folder(settings.cache_dir))

@@ -18,6 +18,7 @@ import numpy as np
 
 from core.cluster.connect import connect, limit_tf_threads
 from core.predict.batch import prediction_rows
+from core.predict.predictor import Predictor
 
 PURPOSE = "predict on a Ray cluster"
 _COLUMNS = ("file", "predicted", "top_k", "error")
@@ -27,8 +28,6 @@ class PredictorActor:
     """One actor of the prediction pool: the run's loaded model, rows for batches of paths."""
 
     def __init__(self, run_dir: str, k: int, threshold: float) -> None:
-        from core.predict.predictor import Predictor
-
         limit_tf_threads()
         self.predictor = Predictor.from_run(Path(run_dir))
         self.k, self.threshold = k, threshold

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.config.data import AugmentConfig
+from core.data.charts import image_grid_figure
 
 if TYPE_CHECKING:
     import keras
@@ -95,8 +96,6 @@ def preview_figure(
     image_array: np.ndarray, spec: AugmentConfig, n: int = 8, seed: int = 0, columns: int = 3
 ) -> go.Figure:
     """A grid figure: the original image followed by ``n`` augmented versions."""
-    from core.data.charts import image_grid_figure
-
     images = [
         np.asarray(image_array, dtype=np.float32),
         *preview_augmentations(image_array, spec, n, seed),

@@ -11,14 +11,10 @@ the run would "finish" without a single score measured on images it did not trai
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from core.data.images import MAX_ASPECT, MIN_SIDE
+from core.data.report import DatasetReport, ImageRecord
+from core.data.splits import SplitData
 from core.errors import DataError
-
-if TYPE_CHECKING:
-    from core.data.report import DatasetReport, ImageRecord
-    from core.data.splits import SplitData
 
 MIN_PER_CLASS = 10
 IMBALANCE_RATIO = 3.0

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from core.data.dataset_version import relative_path, version_images, write_dataset_version
+from core.data.images import load_image
 from core.data.report import DatasetReport
 from core.data.splits import SplitData
 
@@ -111,8 +112,6 @@ def perceptual_hashes(paths: list[str], workers: int = 2) -> np.ndarray:
 
     def one(path: str) -> np.uint64:
         import imagehash
-
-        from core.data.images import load_image
 
         bits = imagehash.phash(load_image(path)).hash.reshape(-1)
         return np.frombuffer(np.packbits(bits).tobytes(), dtype=">u8")[0].astype(np.uint64)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.config.data import RESIZE_MODES, AugmentConfig, DataConfig
+from core.data.augment import build_augmenter
 from core.data.images import ImageDecodeError, load_image_array
 from core.data.report import DatasetReport
 from core.data.scan import scan_dataset
@@ -179,8 +180,6 @@ def _augmented(
 ) -> tf.data.Dataset:
     """``batches`` with the augmentation applied, or unchanged when there is none."""
     import tensorflow as tf
-
-    from core.data.augment import build_augmenter
 
     augmenter = build_augmenter(augment, seed)
     if augmenter is None:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from core.predict.predictor import apply_temperature
 from core.text import plain_label
 
 
@@ -97,8 +98,6 @@ def reliability_figure(
 
     A perfectly calibrated model lies on the diagonal; bars under it are over-confident.
     """
-    from core.predict.predictor import apply_temperature
-
     figure = go.Figure(
         go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line_dash="dash", name="perfect")
     )

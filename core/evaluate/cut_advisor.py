@@ -20,14 +20,19 @@ from typing import Any
 
 import numpy as np
 
+from core.config.backbones import get_backbone
 from core.config.data import DataConfig
 from core.config.model import ModelConfig
 from core.config.settings import Settings
+from core.data.pipeline import load_split
 from core.data.splits import SplitData
 from core.evaluate.linear_probe import probe_accuracy
 from core.evaluate.run_features import pool
+from core.model.backbones import build_backbone
 from core.model.cuts import LayerInfo, list_layers
+from core.model.preprocessing import add_preprocessing
 from core.store.feature_cache import FeatureCache, feature_cache_folder, feature_cache_key
+from core.train.features import extract_features
 
 _POOLED_SUFFIX = "|advisor-gap"  # pooled entries never collide with training's raw ones
 
@@ -133,8 +138,6 @@ def advise_cut(
         ValueError: unknown backbone/layer, or no validation images.
         DataError: the dataset cannot be used.
     """
-    from core.data.pipeline import load_split
-
     start = time.perf_counter()
     settings = settings or Settings.from_env()
     report, split = load_split(data)
@@ -250,8 +253,6 @@ def _one_pass(
     settings: Settings,
 ) -> dict[str, dict[str, np.ndarray]]:
     """Pooled features of every cut in ``cuts`` from ONE pass over train and val."""
-    from core.train.features import extract_features
-
     model = _multi_cut_model(store.backbone, store.size, store.weights, cuts, data.seed)
     widths = [int(cut.output_shape[-1] or 0) for cut in cuts]
     bounds = np.cumsum([0, *widths])
@@ -278,10 +279,6 @@ def _multi_cut_model(
     the features equal those of a model cut at each layer.
     """
     import keras
-
-    from core.config.backbones import get_backbone
-    from core.model.backbones import build_backbone
-    from core.model.preprocessing import add_preprocessing
 
     keras.utils.set_random_seed(seed)  # a random-init backbone: same weights as training
     network = build_backbone(backbone, size, weights)

@@ -16,8 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from core.atomic import write_json_atomic
 from core.errors import DataError
 from core.evaluate.held_out import held_out_items
+from core.predict.predictor import Predictor
 
 
 @dataclasses.dataclass(frozen=True)
@@ -228,8 +230,6 @@ def evaluate_run(
     Returns:
         The evaluation; its summary is also merged into the run's ``metrics.json``.
     """
-    from core.predict.predictor import Predictor
-
     predictor = predictor or Predictor.from_run(run_dir)
     held_out = held_out_items(run_dir, data_path)
     index = _class_mapping(held_out.classes, predictor.classes)
@@ -258,8 +258,6 @@ def _class_mapping(data_classes: list[str], model_classes: list[str]) -> dict[in
 
 def update_run_metrics(run_dir: str | os.PathLike[str], updates: dict[str, Any]) -> None:
     """Merges ``updates`` into the run's metrics.json with an atomic write."""
-    from core.atomic import write_json_atomic
-
     path = Path(run_dir) / "metrics.json"
     try:
         current = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}

@@ -32,6 +32,7 @@ from core.config.settings import Settings
 from core.data.dataset_version import relative_path
 from core.data.run_split import RunSplit, load_run_split
 from core.data.stored_split import SPLIT_FILE, SPLIT_NAMES, read_stored_split
+from core.model.builder import build_model
 from core.store.feature_cache import (
     FeatureCache,
     cached_extract,
@@ -39,6 +40,7 @@ from core.store.feature_cache import (
     feature_cache_key,
 )
 from core.store.runs import read_run_config
+from core.train.features import extract_features
 
 Progress = Callable[[str, int, int], None]
 FROM_CACHE = "cache"
@@ -201,8 +203,6 @@ class _SplitLoader:
         return None if total is None else total / count
 
     def _extract(self, name: str, items: list[tuple[str, int]]) -> np.ndarray:
-        from core.train.features import extract_features
-
         if self.extractor is None:
             self.extractor = _build_extractor(self.config, len(self.run_split.split.classes))
         progress = self.progress
@@ -227,8 +227,6 @@ def _build_extractor(config: RunConfig, num_classes: int) -> Any:
     the generators before building, so the same seed gives the same weights.
     """
     import keras
-
-    from core.model.builder import build_model
 
     keras.utils.set_random_seed(config.train.seed)
     return build_model(config.model, num_classes).feature_extractor

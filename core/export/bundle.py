@@ -6,20 +6,18 @@ import json
 import shutil
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from core.config.model import ModelConfig
+from core.data.images import PAD_COLOR
 from core.export.model_card import write_model_card
-
-if TYPE_CHECKING:
-    from core.export.report import ExportReport
+from core.export.report import ExportReport
+from core.model.codegen import generate_code
 
 
 def _generated_code(run_dir: Path, num_classes: int) -> str | None:
     """The model engine's generated Python code for this run's model, if it can be made."""
     try:
-        from core.config.model import ModelConfig
-        from core.model.codegen import generate_code
-
         config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
         return str(generate_code(ModelConfig.from_dict(config["model"]), num_classes))
     except Exception:  # codegen missing or the config predates it: the bundle goes without
@@ -73,8 +71,6 @@ def prediction_snippet(size: int, resize_mode: str) -> str:
     calibration temperature in ``labels.json`` is applied like ``Predictor`` applies it
     (``core.predict.predictor.apply_temperature``).
     """
-    from core.data.images import PAD_COLOR
-
     comment, line = _RESIZE_CODE[resize_mode]
     resize = line.format(size=size, pad=PAD_COLOR)
     return f"""import json

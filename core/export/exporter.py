@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import StudioError
+from core.evaluate.metrics import update_run_metrics
 from core.export.bundle import write_side_files, zip_bundle
 from core.export.onnx import export_onnx, missing_onnx_packages, run_onnx
 from core.export.parity import (
@@ -30,6 +31,8 @@ from core.export.parity import (
     run_tflite,
 )
 from core.export.report import ExportReport
+from core.predict.model_file import load_keras_file
+from core.predict.predictor import Predictor
 
 EXPORT_FORMATS = ("keras", "savedmodel", "tflite", "onnx")
 
@@ -70,8 +73,6 @@ class _ExportJob:
         return saved
 
     def keras(self) -> np.ndarray:
-        from core.predict.model_file import load_keras_file
-
         shutil.copy2(self.run_dir / "model.keras", self.out / "model.keras")
         reloaded = load_keras_file(self.out / "model.keras")  # exactly as a user will load it
         return self.predictor.to_probabilities(np.asarray(reloaded(self.images, training=False)))
@@ -182,9 +183,6 @@ def export_run(
     Returns:
         The report; its parity numbers are also merged into the run's ``metrics.json``.
     """
-    from core.evaluate.metrics import update_run_metrics
-    from core.predict.predictor import Predictor
-
     run_dir, out = Path(run_dir), Path(out_dir)
     formats = available_formats() if formats is None else tuple(formats)
     _check_formats(formats)

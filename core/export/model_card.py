@@ -18,12 +18,15 @@ import json
 import math
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from core.config.backbones import get_backbone
+from core.data.stored_split import SPLIT_FILE, SPLIT_NAMES, read_stored_split
+from core.errors import DataError, StudioError
+from core.evaluate.metrics import evaluate_run
 from core.export.parity import FLOAT_PARITY_GOAL
-
-if TYPE_CHECKING:
-    from core.export.report import ExportReport
+from core.export.report import ExportReport
+from core.store.runs import read_run_config
 
 MODEL_CARD_FILE = "MODEL_CARD.md"
 _SPLIT_TITLES = {"train": "train", "val": "validation", "test": "test"}
@@ -68,9 +71,6 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def _run_config(run_dir: Path) -> Any:
     """The run's ``RunConfig``, or None when config.json is missing or damaged."""
-    from core.errors import StudioError
-    from core.store.runs import read_run_config
-
     try:
         return read_run_config(run_dir / "config.json")
     except StudioError:
@@ -78,8 +78,6 @@ def _run_config(run_dir: Path) -> Any:
 
 
 def _model_section(run_dir: Path, predictor: Any, metrics: dict[str, Any]) -> str:
-    from core.config.backbones import get_backbone
-
     size, classes = predictor.input_size, predictor.classes
     lines = [
         "## Model",
@@ -114,9 +112,6 @@ def _model_section(run_dir: Path, predictor: Any, metrics: dict[str, Any]) -> st
 
 
 def _data_section(run_dir: Path) -> str:
-    from core.data.stored_split import SPLIT_FILE, SPLIT_NAMES, read_stored_split
-    from core.errors import DataError
-
     try:
         stored = read_stored_split(run_dir / SPLIT_FILE)
     except DataError:
@@ -147,9 +142,6 @@ def _held_out_scores(run_dir: Path, predictor: Any, metrics: dict[str, Any]) -> 
         count = metrics.get("test_count") or sum(r.get("support", 0) for r in per_class.values())
         return {"split": "test", "count": int(count), "accuracy": metrics.get("test_accuracy"),
                 "per_class": per_class}  # fmt: skip
-    from core.errors import StudioError
-    from core.evaluate.metrics import evaluate_run
-
     try:
         result = evaluate_run(run_dir, predictor=predictor)
     except (StudioError, ValueError):  # the dataset is gone: nothing to score on
@@ -253,8 +245,6 @@ threshold and send low-confidence images to a person.
 
 
 def _licence_section(run_dir: Path) -> str:
-    from core.config.backbones import get_backbone
-
     config = _run_config(run_dir)
     lines = []
     if config is None:

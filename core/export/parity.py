@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import DataError, StudioError
+from core.evaluate.held_out import held_out_items
 
 FLOAT_PARITY_GOAL = 1e-4  # float exports should agree with the app to 4 decimals
 PARITY_IMAGES = 32
@@ -42,8 +43,6 @@ def parity_batch(run_dir: Path, predictor: Any, data_path: str | None) -> Parity
     The images come from the split stored with the run (``core.evaluate.held_out``), so they
     were never trained on; what changed in the dataset folder since is in ``notes``.
     """
-    from core.evaluate.held_out import held_out_items
-
     try:
         held_out = held_out_items(run_dir, data_path, prefer="validation")
         items = held_out.items[:PARITY_IMAGES]

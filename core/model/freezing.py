@@ -18,13 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from core.config.model import FreezeConfig, SurgeryConfig
 from core.errors import StudioError
+from core.model.cuts import LayerInfo
 from core.model.heads import OUTPUT_LAYER
 from core.model.preprocessing import is_preprocessing_layer
 
 if TYPE_CHECKING:
     import keras
-
-    from core.model.cuts import LayerInfo
 
 
 def backbone_layers(feature_extractor: keras.Model) -> list[keras.layers.Layer]:

@@ -10,13 +10,14 @@ import os
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from core.predict.predictor import Predictor
-
+from core.data.images import load_image_array
+from core.data.zipsafe import extract_zip
+from core.errors import DataError
+from core.predict.predictor import Predictor
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 NOT_SURE = "not sure"
@@ -40,9 +41,6 @@ def prediction_rows(
     Returns:
         Rows with file, predicted, confidence, top_k (text) and error (empty when fine).
     """
-    from core.data.images import load_image_array
-    from core.errors import DataError
-
     arrays, ok_rows, rows = [], [], []
     for name, source in sources:
         row: dict[str, Any] = {"file": name, "predicted": "", "confidence": None, "top_k": ""}
@@ -84,9 +82,6 @@ def predict_zip(
     Raises:
         DataError: the zip is unsafe, too large, or holds no image.
     """
-    from core.data.zipsafe import extract_zip
-    from core.errors import DataError
-
     with tempfile.TemporaryDirectory(prefix="studio_batch_") as folder:
         root = extract_zip(file, Path(folder) / "batch")
         files = image_files([root])

@@ -18,7 +18,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+from core.config.backbones import get_backbone
 from core.errors import WeightsUnavailableError
+from core.model.preprocessing import add_preprocessing
+from core.predict.predictor import Predictor
 
 CLASS_INDEX_FILE = "imagenet_class_index.json"
 IMAGENET_CLASSES = 1000
@@ -64,8 +67,6 @@ def load_imagenet_labels(path: str | os.PathLike[str] | None = None) -> list[str
 
 def top_weights_file(backbone_id: str) -> str:
     """The file name Keras uses for a backbone's ImageNet weights WITH the classifier top."""
-    from core.config.backbones import get_backbone
-
     name = get_backbone(backbone_id).weights_file
     for marker in ("_no_top", "_notop"):
         name = name.replace(marker, "")
@@ -85,9 +86,6 @@ def build_imagenet_model(
         WeightsUnavailableError: the with-top weights cannot be found nor downloaded.
     """
     import keras
-
-    from core.config.backbones import get_backbone
-    from core.model.preprocessing import add_preprocessing
 
     info = get_backbone(backbone_id)
     size = info.default_size  # the ImageNet top only fits the size it was trained at
@@ -111,8 +109,6 @@ def build_imagenet_model(
 
 def imagenet_predictor(backbone_id: str = "mobilenet_v2", weights: str | None = "imagenet") -> Any:
     """A ``Predictor`` over the stock ImageNet classifier, labelled with the 1000 class names."""
-    from core.predict.predictor import Predictor
-
     labels = load_imagenet_labels()  # fail on the cheap check before building the network
     model = build_imagenet_model(backbone_id, weights)
     return Predictor(model, classes=labels, resize_mode="stretch", source=f"ImageNet {backbone_id}")

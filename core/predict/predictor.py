@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from core.data.images import load_image_array
 from core.errors import ModelFileError
 from core.predict.model_file import image_input_size, load_keras_file, read_labels
 
@@ -158,8 +159,6 @@ class Predictor:
         Raises:
             DataError: an image cannot be decoded (the message names the reason).
         """
-        from core.data.images import load_image_array
-
         arrays = [load_image_array(src, self.input_size, self.resize_mode) for src in sources]
         if not arrays:
             return np.zeros((0, self.input_size, self.input_size, 3), np.float32)

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from core.data.augment import build_augmenter
+from core.data.pipeline import decode_for_pipeline, explain_pipeline_error
 from core.errors import TrainingError
 from core.store.feature_cache import (
     FeatureCache,
@@ -71,8 +73,6 @@ def _load_batch(
     items: Items, image_size: int, resize_mode: str, root: str | os.PathLike[str] | None
 ) -> np.ndarray:
     """Decodes a batch with the pipeline's decoder; an unreadable file fails the run, named."""
-    from core.data.pipeline import decode_for_pipeline, explain_pipeline_error
-
     arrays = []
     for path, _ in items:
         try:
@@ -274,8 +274,6 @@ class _PartFeatures:
         return self.transform(features) if self.transform is not None else _as_float32(features)
 
     def _extract(self, name: str, items: Items, view: int, augment: Any) -> np.ndarray:
-        from core.data.augment import build_augmenter
-
         progress = self.progress
         features, _ = extract_features(
             self.extractor,

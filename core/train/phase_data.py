@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from core.config.data import DataConfig
+from core.data.pipeline import make_dataset
 from core.data.splits import SplitData
 
 Items = Sequence[tuple[str, int]]
@@ -61,8 +62,6 @@ def prepare_streamed(
 ) -> PhaseData:
     """Streaming ``tf.data`` datasets (``core.data.pipeline``) for end-to-end training."""
     import tensorflow as tf
-
-    from core.data.pipeline import make_dataset
 
     num_classes = len(split.classes)
 

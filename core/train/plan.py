@@ -16,6 +16,7 @@ import numpy as np
 from core.config.run import RunConfig
 from core.config.settings import Settings
 from core.data.splits import SplitData
+from core.train.memory import fit_batch_size, measure_footprint, memory_budget
 
 
 def cache_decision(config: RunConfig, fully_frozen: bool) -> tuple[bool, str]:
@@ -64,8 +65,6 @@ def memory_guard(
     With caching, the arrays kept are the folded (pooled) features when the head starts
     with pooling, plus one split/view of full float16 cut outputs while it is pooled.
     """
-    from core.train.memory import fit_batch_size, measure_footprint, memory_budget
-
     train = config.train
     views = max(1, train.augment_views) if config.data.augmentation.enabled else 1
     count = len(split.train) * views + len(split.val) + len(split.test) if cached else 0

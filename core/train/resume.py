@@ -6,6 +6,7 @@ from typing import Any
 
 from core.config.train import TrainConfig
 from core.errors import TrainingError
+from core.model.builder import set_trainable_from
 from core.store.runs import RunStore
 from core.train.state import RunState
 
@@ -36,8 +37,6 @@ def restore_checkpoint(
     fine_tune = info.get("checkpoint") == "fine_tune"
     unfrozen = False
     if fine_tune and train.fine_tune is not None:
-        from core.model.builder import set_trainable_from
-
         set_trainable_from(built, train.fine_tune.unfreeze_from, train.fine_tune.last_n)
         unfrozen = True
     target = built.model if fine_tune or not built.fully_frozen_extractor else built.head

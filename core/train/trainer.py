@@ -17,6 +17,7 @@ from typing import Any
 
 from core.config.run import RunConfig
 from core.config.settings import Settings
+from core.data.pipeline import explain_pipeline_error
 from core.errors import StudioError, TrainingError
 from core.store.runs import RunStore
 from core.train.events import TrainingEvents
@@ -75,7 +76,5 @@ def _unreadable_file_failure(error: Exception, data_root: str | None) -> Trainin
     A file changed or removed after the scan stops the streaming pipeline with a TensorFlow
     error; the user gets a sentence naming the file (the traceback goes to the log).
     """
-    from core.data.pipeline import explain_pipeline_error
-
     sentence = explain_pipeline_error(error, data_root)
     return None if sentence is None else TrainingError(sentence)

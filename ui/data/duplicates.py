@@ -15,17 +15,25 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import streamlit as st
 
 from core.data.loaded import LoadedDataset
+from core.data.near_duplicates import (
+    DuplicatePair,
+    DuplicateReport,
+    dedupe_removals,
+    write_deduplicated_version,
+)
+from core.jobs.find import find_job
+from core.jobs.kinds.dataset_duplicates import pairs_from_result
+from core.jobs.snapshot import JobStatus
+from core.store.disk import check_disk_room
+from core.store.uploads import remove_upload
+from core.store.workspace import new_upload_dir
 from ui import common, jobs, session
 from ui.data import loading, widgets
-
-if TYPE_CHECKING:
-    from core.data.near_duplicates import DuplicatePair
-    from core.jobs.snapshot import JobStatus
 
 KIND = "dataset_duplicates"
 MAX_SHOWN_PAIRS = 12
@@ -43,8 +51,6 @@ def check_params(state: LoadedDataset) -> dict[str, Any]:
 
 def current_job(state: LoadedDataset) -> JobStatus | None:
     """The newest duplicates check of this dataset and split, or None."""
-    from core.jobs.find import find_job
-
     return find_job(jobs.runner(), session.get_run_store(), KIND, check_params(state))
 
 
@@ -78,8 +84,6 @@ def show_result(state: LoadedDataset, result: dict[str, Any], job_id: str) -> No
     Each pair shown has a "same picture" tick (on by default): a pair the visitor unticks
     (two different pictures that happen to hash alike) is left out of the dedupe.
     """
-    from core.jobs.kinds.dataset_duplicates import pairs_from_result
-
     try:
         pairs = pairs_from_result(result)
     except ValueError as error:
@@ -179,8 +183,6 @@ def show_pair(root: Path, pair: DuplicatePair, key: str) -> bool:
 
 def dedupe_button(state: LoadedDataset, pairs: list[DuplicatePair], images: int) -> None:
     """The "Remove duplicates" button: write the deduplicated version and switch to it."""
-    from core.data.near_duplicates import dedupe_removals
-
     removed = len(dedupe_removals(pairs))
     if not removed:
         st.caption("Every pair is unticked: nothing to remove.")
@@ -213,11 +215,6 @@ def deduplicate(state: LoadedDataset, pairs: list[DuplicatePair], images: int) -
         ReadOnlyError: a read-only link. DiskFullError: no room under the disk cap.
         ValueError: no training image would be left, or a pair names an unknown image.
     """
-    from core.data.near_duplicates import DuplicateReport, write_deduplicated_version
-    from core.store.disk import check_disk_room
-    from core.store.uploads import remove_upload
-    from core.store.workspace import new_upload_dir
-
     settings, store = session.get_settings(), session.get_run_store()
     dest = new_upload_dir(settings, store, "upload")  # refuses a read-only link first
     check_disk_room(settings, "the deduplicated dataset")

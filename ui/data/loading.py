@@ -1,8 +1,8 @@
 """Turns a folder of images into the session's dataset (scan, split, store).
 
 Used by the Home page (sample dataset), the Data page (every source) and a re-run from the Runs
-page (the run's own ``DataConfig``). Engine modules are imported inside the functions, so
-importing this file stays cheap.
+page (the run's own ``DataConfig``). Nothing here imports TensorFlow: the scan and the split
+are plain Python (``core.data.loaded``).
 
 Uploads (a zip, images per class) go into a new folder of the workspace
 (``core.store.workspace.new_upload_dir``: owners only, it is the workspace's first write) and
@@ -18,20 +18,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from core.config.data import AugmentConfig, DataConfig
+from core.data.class_images import add_class_images
 from core.data.loaded import LoadedDataset, scan_and_split
+from core.data.report import SkippedFile
+from core.data.sample import ensure_sample_dataset
+from core.data.scan import resolve_data_folder
+from core.data.splits import split_dataset
+from core.data.zipsafe import extract_zip, safe_name
+from core.errors import DataError
+from core.store.datasets import sample_root
+from core.store.disk import check_disk_room, upload_limits
+from core.store.uploads import remove_upload, replace_uploads
+from core.store.workspace import new_upload_dir
 from ui import choices, session
-
-if TYPE_CHECKING:
-    from core.config.data import AugmentConfig, DataConfig
-    from core.data.report import SkippedFile
 
 
 def sample_folder() -> Path:
     """Returns where the generated sample dataset is kept (shared, read-only for visitors)."""
-    from core.store.datasets import sample_root
-
     return sample_root(session.get_settings())
 
 
@@ -41,8 +47,6 @@ def upload_folder(kind: str) -> Path:
     Raises:
         ReadOnlyError: this session holds a read-only link.
     """
-    from core.store.workspace import new_upload_dir
-
     return new_upload_dir(session.get_settings(), session.get_run_store(), kind)
 
 
@@ -63,8 +67,6 @@ def load_dataset(
     Raises:
         DataError: if the folder holds no usable dataset (message for the user).
     """
-    from core.config.data import DataConfig
-
     return load_data_spec(DataConfig(path=str(path)), source=source, skipped=skipped)
 
 
@@ -100,8 +102,6 @@ def resplit(
     """Applies new split/augmentation settings to the loaded dataset without rescanning it."""
     from dataclasses import replace
 
-    from core.data.splits import split_dataset
-
     spec = replace(
         state.spec,
         val_ratio=val_ratio,
@@ -118,8 +118,6 @@ def resplit(
 
 def load_sample() -> LoadedDataset:
     """Generates (or reuses) the sample dataset and makes it the session's dataset."""
-    from core.data.sample import ensure_sample_dataset
-
     folder = ensure_sample_dataset(sample_folder())
     return load_dataset(str(folder), source="Sample dataset")
 
@@ -134,9 +132,6 @@ def load_zip(upload: Any) -> LoadedDataset:
         ReadOnlyError: a read-only link. DiskFullError: no room under the disk cap.
         DataError: an unsafe or too large zip, or no usable dataset in it.
     """
-    from core.data.zipsafe import extract_zip
-    from core.store.disk import upload_limits
-
     folder = upload_folder("zip")  # refuses a read-only link first
     limits = upload_limits(session.get_settings())  # the zip must also fit under the disk cap
     source = f"Zip: {getattr(upload, 'name', 'upload')}"
@@ -147,8 +142,6 @@ def load_zip(upload: Any) -> LoadedDataset:
 
 def _load_upload(folder: Path, load: Callable[[], LoadedDataset]) -> LoadedDataset:
     """Runs ``load`` on a new upload folder: replaces older uploads, or removes the new one."""
-    from core.store.uploads import remove_upload, replace_uploads
-
     settings, store = session.get_settings(), session.get_run_store()
     try:
         state = load()
@@ -174,10 +167,6 @@ def load_class_uploads(uploads: list[tuple[str, list[Any]]]) -> LoadedDataset:
         DataError: on an unsafe or duplicate class name, or a class without usable images.
         ReadOnlyError: a read-only link. DiskFullError: no room under the disk cap.
     """
-    from core.data.zipsafe import safe_name
-    from core.errors import DataError
-    from core.store.disk import check_disk_room
-
     names = [safe_name(name.strip()) for name, _ in uploads]
     if len({name.lower() for name in names}) != len(names):
         raise DataError("Two classes have the same name; give every class its own name.")
@@ -195,10 +184,6 @@ def _write_classes(
     root: Path, names: list[str], uploads: list[tuple[str, list[Any]]], source: str
 ) -> LoadedDataset:
     """Writes each class's decodable images into ``root`` and loads the result."""
-    from core.data.class_images import add_class_images
-    from core.data.report import SkippedFile
-    from core.errors import DataError
-
     skipped: list[SkippedFile] = []
     for name, (_, files) in zip(names, uploads, strict=True):
         pairs = [(str(getattr(f, "name", f"image_{i}")), f.getvalue()) for i, f in enumerate(files)]
@@ -214,8 +199,6 @@ def _write_classes(
 
 def load_server_folder(path: str) -> LoadedDataset:
     """Loads a server folder, refused unless it lies inside the allowed roots."""
-    from core.data.scan import resolve_data_folder
-
     roots = session.get_settings().folder_source_roots
     folder = resolve_data_folder(path, roots)
     return load_dataset(str(folder), source=f"Server folder: {folder.name}")

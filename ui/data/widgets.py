@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
 
+from core.config.data import RESIZE_MODES, AugmentConfig
+from core.data import charts as data_charts
+from core.data.augment import preview_augmentations
+from core.data.checks import check_validation_split
+from core.data.images import load_image, load_image_array
 from core.data.loaded import LoadedDataset
+from core.errors import DataError
 from ui import choices, common
 from ui.data import loading
-
-if TYPE_CHECKING:
-    from core.config.data import AugmentConfig
 
 THUMBS_PER_CLASS = 6
 THUMB_SIZE = 96
@@ -24,8 +26,6 @@ PREVIEW_COUNT = 8
 @st.cache_data(show_spinner=False, max_entries=512)
 def thumbnail(path: str, size: int = THUMB_SIZE) -> np.ndarray | None:
     """Returns a small RGB thumbnail of an image file, or None when it cannot be read."""
-    from core.data.images import load_image
-
     try:
         image = load_image(Path(path))
     except ValueError:
@@ -36,8 +36,6 @@ def thumbnail(path: str, size: int = THUMB_SIZE) -> np.ndarray | None:
 
 def show_report(state: LoadedDataset) -> None:
     """Shows what the scan found: counts per class and split, thumbnails, skipped files."""
-    from core.data import charts as charts_data
-
     report, split = state.report, state.split
     st.subheader("Report")
     st.caption(f"Source: {common.escape_markdown(state.source)}")
@@ -52,7 +50,7 @@ def show_report(state: LoadedDataset) -> None:
     for warning in report.warnings:  # sentences that name the user's classes and files
         st.warning(common.escape_markdown(warning), icon=":material/warning:")
     st.plotly_chart(
-        charts_data.counts_figure(split.counts(), title="Images per class and split"),
+        data_charts.counts_figure(split.counts(), title="Images per class and split"),
         key="data_counts_chart",
         width="stretch",
     )
@@ -74,9 +72,6 @@ def show_validation_problem(state: LoadedDataset) -> bool:
 
     Start on the Train page refuses the same split with the same sentence.
     """
-    from core.data.checks import check_validation_split
-    from core.errors import DataError
-
     try:
         check_validation_split(state.report, state.split, state.spec.val_ratio)
     except DataError as error:
@@ -101,8 +96,6 @@ def show_thumbnails(state: LoadedDataset) -> None:
 
 def split_form(state: LoadedDataset) -> LoadedDataset:
     """The split ratios, seed and resize mode; returns the (possibly re-split) dataset."""
-    from core.config.data import RESIZE_MODES
-
     spec = state.spec
     with st.form("data_split_form"):
         st.subheader("Split and resize")
@@ -152,8 +145,6 @@ def augmentation_widgets(current: AugmentConfig) -> dict[str, bool | float]:
 
 def augmentation_section(state: LoadedDataset) -> None:
     """Augmentation settings with a live preview grid of augmented training images."""
-    from core.config.data import AugmentConfig
-
     st.subheader("Augmentation")
     st.caption(
         "Random changes applied to training images only, so the model sees more variety. "
@@ -177,9 +168,6 @@ def augmentation_section(state: LoadedDataset) -> None:
 
 def show_preview(path: str, augment: AugmentConfig, seed: int) -> None:
     """Shows ``PREVIEW_COUNT`` random augmentations of one training image."""
-    from core.data.augment import preview_augmentations
-    from core.data.images import load_image_array
-
     try:
         with st.spinner("Drawing augmented examples..."):
             image = load_image_array(path, 160)

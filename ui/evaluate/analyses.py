@@ -11,14 +11,15 @@ of a run runs at a time. The learning curve ("would more images help?") and cali
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import streamlit as st
 
+from core.errors import StudioError
+from core.evaluate.analysis_charts import learning_curve_figure, reliability_figure
+from core.jobs.request import JobRequest, read_json
+from core.jobs.snapshot import JobStatus
 from ui import common, jobs
-
-if TYPE_CHECKING:
-    from core.jobs.snapshot import JobStatus
 
 KIND = "analyse"
 LABELS = {
@@ -30,9 +31,6 @@ LABELS = {
 
 def analysis_of(folder: Path) -> str | None:
     """The analysis an ``analyse`` job folder runs (None when its request is unreadable)."""
-    from core.errors import StudioError
-    from core.jobs.request import JobRequest
-
     try:
         name = JobRequest.load(folder).params.get("analysis")
     except StudioError:
@@ -70,8 +68,6 @@ def panel(run_id: str, analysis: str, button: str, key: str) -> JobStatus | None
 
 def show_learning_curve(run_dir: Path) -> None:
     """Probe accuracy at 25/50/75/100 % of the training images, and the verdict sentence."""
-    from core.evaluate.analysis_charts import learning_curve_figure
-
     st.subheader("Would more images help?")
     st.caption(
         "A simple head is trained on the cached features of 25, 50, 75 and 100 % of the "
@@ -125,9 +121,6 @@ def show_calibration(run_dir: Path) -> None:
 def _show_reliability(path: Path, temperature: float) -> None:
     """The reliability chart from the validation probabilities the job saved (if readable)."""
     import numpy as np
-
-    from core.evaluate.analysis_charts import reliability_figure
-    from core.jobs.request import read_json
 
     saved = read_json(path, {}) if path.is_file() else {}
     if not isinstance(saved, dict) or not saved.get("labels"):

@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
+from core.evaluate.charts import confusion_figure
+from core.evaluate.metrics import EvalResult
+from core.text import plain_labels
 from ui import common
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-    from core.evaluate.metrics import EvalResult
 
 GALLERY_SIZE = 24
 GALLERY_COLUMNS = 4
@@ -46,9 +48,6 @@ def cell_images(result: EvalResult, true_index: int, predicted_index: int) -> li
 def clickable_figure(matrix: Sequence[Sequence[float]], classes: Sequence[str]) -> go.Figure:
     """The confusion matrix (counts) with an invisible, clickable marker on every cell."""
     import plotly.graph_objects as go
-
-    from core.evaluate.charts import confusion_figure
-    from core.text import plain_labels
 
     figure = confusion_figure(matrix, classes)
     names = plain_labels(classes)

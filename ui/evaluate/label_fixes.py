@@ -13,15 +13,18 @@ changed) and records where it is in the analysis job's folder, so a reload finds
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import streamlit as st
 
+from core.atomic import write_json_atomic
+from core.evaluate.label_issues import write_corrected_version
+from core.jobs.request import read_json
+from core.jobs.snapshot import JobStatus
+from core.store.access import require_owner
+from core.store.workspace import new_upload_dir
 from ui import common, jobs, session
 from ui.evaluate import analyses
-
-if TYPE_CHECKING:
-    from core.jobs.snapshot import JobStatus
 
 GALLERY_SIZE = 24
 GALLERY_COLUMNS = 3
@@ -100,8 +103,6 @@ def _gallery(
 
 def version_of(job: JobStatus) -> dict[str, Any] | None:
     """The corrected version saved from this analysis (folder and counts), if any."""
-    from core.jobs.request import read_json
-
     record = read_json(job.folder / VERSION_RECORD)
     return record if isinstance(record, dict) and record.get("images") else None
 
@@ -113,10 +114,6 @@ def save_version(run_dir: Path, job: JobStatus, relabel: dict[str, str], remove:
         ReadOnlyError: a read-only link. ValueError: a decision names an unknown image or
             class, or nothing would be left to train on.
     """
-    from core.atomic import write_json_atomic
-    from core.evaluate.label_issues import write_corrected_version
-    from core.store.workspace import new_upload_dir
-
     dest = new_upload_dir(session.get_settings(), session.get_run_store(), "upload")
     images = write_corrected_version(run_dir, dest, relabel=relabel, remove=remove)
     record = {"images": str(images), "relabelled": len(relabel), "removed": len(remove)}
@@ -145,8 +142,6 @@ def retrain(run_dir: Path, images: Path) -> str:
         ReadOnlyError: a read-only link. DiskFullError: no room under the disk cap.
     """
     from dataclasses import replace
-
-    from core.store.access import require_owner
 
     store = session.get_run_store()
     require_owner(store, "retraining a run")

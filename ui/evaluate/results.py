@@ -12,16 +12,17 @@ evaluates; a read-only link sees the scores the owner's evaluation stored.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import streamlit as st
 
+from core.evaluate.charts import confusion_figure, pr_figure, roc_figure
+from core.evaluate.metrics import EvalResult
+from core.jobs.kinds.evaluate import load_evaluation
+from core.jobs.request import REQUEST_FILE
+from core.jobs.snapshot import JobStatus
 from ui import common, jobs, session
 from ui.evaluate import confusion
-
-if TYPE_CHECKING:
-    from core.evaluate.metrics import EvalResult
-    from core.jobs.snapshot import JobStatus
 
 GALLERY_SIZE = 24
 GALLERY_COLUMNS = 4
@@ -30,8 +31,6 @@ LABEL = "Evaluation"
 
 def _outdated(job: JobStatus, run_dir: Path) -> bool:
     """True when the run's model was saved after the job was submitted (e.g. a resumed run)."""
-    from core.jobs.request import REQUEST_FILE
-
     model = run_dir / "model.keras"
     request = job.folder / REQUEST_FILE
     try:
@@ -57,8 +56,6 @@ def evaluation_job(run_dir: Path, again: bool = False) -> JobStatus | None:
 
 def show_job(run_dir: Path, job: JobStatus) -> EvalResult | None:
     """The job while it works or when it did not finish; its result once it did."""
-    from core.jobs.kinds.evaluate import load_evaluation
-
     if not job.done:
         st.caption(
             "The held-out images are predicted by a separate process; the results appear "
@@ -77,8 +74,6 @@ def show_job(run_dir: Path, job: JobStatus) -> EvalResult | None:
 
 def show_metrics(result: EvalResult) -> None:
     """Headline numbers, per-class table, confusion matrices (counts: clickable), binary curves."""
-    from core.evaluate.charts import confusion_figure, pr_figure, roc_figure
-
     metrics = result.metrics
     if result.split != "test":
         st.warning("This run has no test split: these numbers are on the VALIDATION split.")

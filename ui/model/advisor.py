@@ -15,6 +15,8 @@ from typing import Any
 import streamlit as st
 
 from core.data.loaded import LoadedDataset
+from core.evaluate.analysis_charts import cut_advice_figure
+from core.jobs.find import find_job
 from ui import choices, common, jobs, session
 
 KIND = "advise_cut"
@@ -38,8 +40,6 @@ def advice_params(data: LoadedDataset, backbone: str, size: int, weights: str) -
 
 def section(backbone: str, size: int, weights: str, cut: str) -> None:
     """The advisor under the cut picker: its button, progress, chart and "Use this cut"."""
-    from core.jobs.find import find_job
-
     st.markdown("**Which cut suits your images?**")
     data = choices.get_data()
     if data is None:
@@ -65,8 +65,6 @@ def section(backbone: str, size: int, weights: str, cut: str) -> None:
 
 def show_advice(result: dict[str, Any], backbone: str, size: int, cut: str) -> None:
     """The chart (with the time it took), the advice sentence and "Use this cut"."""
-    from core.evaluate.analysis_charts import cut_advice_figure
-
     rows = list(result.get("rows") or [])
     chosen = str(result.get("chosen") or "")
     if not rows or not chosen:

@@ -8,12 +8,18 @@ file read, and no download).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import streamlit as st
 
-if TYPE_CHECKING:
-    from core.model.cuts import LayerInfo
+from core.config.backbones import list_backbones
+from core.config.model import ModelConfig
+from core.model.builder import build_model
+from core.model.codegen import generate_code
+from core.model.cuts import LayerInfo, default_cut, list_layers
+from core.model.freezing import unfreeze_candidates
+from core.model.summary import count_params, summary_rows
+from core.model.weights import has_offline_weights
 
 # Speed columns are labelled with their source: published figures, not measured here.
 CPU_SPEED_COLUMN = "CPU ms/step (Keras docs)"
@@ -29,9 +35,6 @@ def backbone_rows() -> list[dict[str, Any]]:
     Speeds are the Keras Applications table's "Time (ms) per inference step" (None where it
     gives none). Backbones whose weights are available offline come first, then the smallest.
     """
-    from core.config.backbones import list_backbones
-    from core.model.weights import has_offline_weights
-
     rows = [
         {
             "Backbone": info.id,
@@ -66,8 +69,6 @@ def _layer_row(layer: LayerInfo) -> dict[str, Any]:
 @st.cache_data(show_spinner=False, max_entries=32)
 def layer_rows(backbone_id: str, input_size: int) -> list[dict[str, Any]]:
     """The layers a backbone can be cut at, with output shapes (builds it once, no weights)."""
-    from core.model.cuts import list_layers
-
     return [_layer_row(layer) for layer in list_layers(backbone_id, input_size)]
 
 
@@ -87,10 +88,6 @@ def unfreeze_rows(spec_json: str) -> list[dict[str, Any]]:
     Returns:
         Rows like ``layer_rows``' (see ``core.model.freezing.unfreeze_candidates``).
     """
-    from core.config.model import ModelConfig
-    from core.model.cuts import list_layers
-    from core.model.freezing import unfreeze_candidates
-
     spec = ModelConfig.from_json(spec_json)
     layers = list_layers(spec.backbone, spec.resolved_input_size)
     # To unfreeze from, every block boundary is a sound choice (not just the few suggested cuts).
@@ -103,8 +100,6 @@ def unfreeze_rows(spec_json: str) -> list[dict[str, Any]]:
 @st.cache_data(show_spinner=False, max_entries=32)
 def default_cut_name(backbone_id: str, input_size: int) -> str:
     """The layer the model is cut at when the user picks none."""
-    from core.model.cuts import default_cut
-
     return default_cut(backbone_id, input_size)
 
 
@@ -121,10 +116,6 @@ def model_summary(spec_json: str, num_classes: int) -> dict[str, Any]:
     """
     from dataclasses import replace
 
-    from core.config.model import ModelConfig
-    from core.model.builder import build_model
-    from core.model.summary import count_params, summary_rows
-
     spec = replace(ModelConfig.from_json(spec_json), weights="none")
     built = build_model(spec, num_classes)
     facts = {"rows": summary_rows(built.model), "counts": count_params(built.model)}
@@ -136,7 +127,4 @@ def model_summary(spec_json: str, num_classes: int) -> dict[str, Any]:
 @st.cache_data(show_spinner=False, max_entries=16)
 def python_code(spec_json: str, num_classes: int) -> str:
     """The Keras code that builds the same model (``core.model.codegen``)."""
-    from core.config.model import ModelConfig
-    from core.model.codegen import generate_code
-
     return generate_code(ModelConfig.from_json(spec_json), num_classes)

@@ -8,12 +8,11 @@ their rows appear as soon as the count changes; each row's settings are inside t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import streamlit as st
 
-if TYPE_CHECKING:
-    from core.config.model import ConvBlockConfig, DenseConfig, HeadConfig
+from core.config.model import ACTIVATIONS, POOLINGS, ConvBlockConfig, DenseConfig, HeadConfig
 
 MAX_CONV_BLOCKS = 3
 MAX_DENSE_LAYERS = 3
@@ -72,8 +71,6 @@ def _block_rows(count: int, previous: Sequence[Any], fields: _RowFields) -> list
 
 def _activation_field(column: Any, label: str, old: Any, key: str) -> str:
     """The activation picker shared by conv blocks and dense layers (default "relu")."""
-    from core.config.model import ACTIVATIONS
-
     return str(
         column.selectbox(
             label, ACTIVATIONS, index=ACTIVATIONS.index(old.activation if old else "relu"), key=key
@@ -143,8 +140,6 @@ def head_fields(current: HeadConfig, conv_count: int, dense_count: int) -> HeadC
     Raises:
         ValueError: with a plain sentence when a value is refused by ``core.config.model``.
     """
-    from core.config.model import POOLINGS, ConvBlockConfig, DenseConfig, HeadConfig
-
     st.markdown("**Head** — what is stacked on the cut")
     if conv_count:
         st.caption("Conv blocks, in order (on the feature map of the cut):")

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import streamlit as st
 
+from core.config.model import ModelConfig
+from core.model.weights import weights_available
 from ui import choices, common
 from ui.model import facts
-
-if TYPE_CHECKING:
-    from core.config.model import ModelConfig
 
 ASSUMED_CLASSES = 2  # until a dataset is loaded
 
@@ -50,8 +49,6 @@ def confirm(spec: ModelConfig, num_classes: int, **fields: Any) -> None:
 
 def _weights_ok(backbone: str) -> bool:
     """False (with an error) when the ImageNet weights can be neither found nor downloaded."""
-    from core.model.weights import weights_available
-
     availability = weights_available(backbone)
     if not availability.ok:
         st.error(

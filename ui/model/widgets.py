@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import streamlit as st
 
+from core.config.backbones import SPEED_SOURCE, get_backbone
+from core.config.model import SURGERY_LAYERS, FreezeConfig, ModelConfig, SurgeryConfig
+from core.model.weights import weights_available
 from ui import common
 from ui.model import facts
-
-if TYPE_CHECKING:
-    from core.config.model import FreezeConfig, ModelConfig, SurgeryConfig
 
 FREEZE_LABELS = {
     "backbone": "Freeze the whole backbone (train the head only; fastest)",
@@ -25,8 +25,6 @@ _SURGERY_KEY = "model.surgery_ops"
 
 def backbone_picker(spec: ModelConfig) -> tuple[str, str]:
     """Shows the sortable backbone table and returns (backbone id, weights)."""
-    from core.config.backbones import SPEED_SOURCE
-
     rows = facts.backbone_rows()
     # Speeds stay numbers (they sort as numbers); a missing one is shown as the placeholder "—".
     speed = st.column_config.NumberColumn(format="%.1f", help=SPEED_SOURCE)
@@ -80,8 +78,6 @@ def show_weights_availability(backbone: str, where: Any = st) -> bool:
     A local file says nothing; a download that will happen on Start is a warning; weights that
     can be neither found nor downloaded are an error naming the file to provide.
     """
-    from core.model.weights import weights_available
-
     availability = weights_available(backbone)
     if not availability.ok:
         where.error(common.escape_markdown(availability.message), icon=":material/cloud_off:")
@@ -94,8 +90,6 @@ def show_weights_availability(backbone: str, where: Any = st) -> bool:
 
 def size_picker(backbone: str, current: int | None) -> int:
     """Returns the chosen square input size (fixed for some backbones)."""
-    from core.config.backbones import get_backbone
-
     info = get_backbone(backbone)
     if info.fixed_size:
         st.caption(f"{backbone} only accepts {info.default_size}×{info.default_size} images.")
@@ -150,8 +144,6 @@ def cut_picker(backbone: str, size: int, current: str | None) -> str:
 
 def freeze_fields(current: FreezeConfig, layer_names: list[str]) -> FreezeConfig:
     """Freeze policy fields (inside the page's form); returns a FreezeConfig."""
-    from core.config.model import FreezeConfig
-
     st.markdown("**Freezing** — which pretrained weights stay fixed")
     policies = list(FREEZE_LABELS)
     policy = st.selectbox(
@@ -185,8 +177,6 @@ def set_surgery_ops(ops: tuple[SurgeryConfig, ...]) -> None:
 
 def surgery_editor(layer_names: list[str]) -> None:
     """A small form that adds a replace/insert step; the steps are listed with a clear button."""
-    from core.config.model import SURGERY_LAYERS, SurgeryConfig
-
     ops = list(surgery_ops())
     for op in ops:
         target = op.first if op.action == "insert_after" else f"{op.first} … {op.last_layer}"

@@ -9,17 +9,16 @@ job folder.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import streamlit as st
 
+from core.data.images import load_image
+from core.evaluate.charts import top_k_figure
+from core.jobs.snapshot import JobStatus
+from core.predict.predictor import Predictor
 from ui import common, jobs, session
 from ui.predict.models import ModelChoice
-
-if TYPE_CHECKING:
-    from core.jobs.snapshot import JobStatus
-    from core.predict.predictor import Predictor
-
 
 MAX_SHOWN_IMAGES = 24
 
@@ -56,9 +55,6 @@ def input_tabs(choice: ModelChoice, k: int, threshold: float) -> None:
 
 def show_single(predictor: Predictor, files: list[Any], k: int, threshold: float) -> None:
     """One card per image: the picture, the answer, and a top-k bar chart."""
-    from core.data.images import load_image
-    from core.evaluate.charts import top_k_figure
-
     for index, file in enumerate(files):
         with st.container(border=True):
             picture, chart = st.columns([1, 2])

@@ -13,14 +13,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import streamlit as st
 
+from core.config.backbones import list_backbones
+from core.predict.imagenet import imagenet_predictor
+from core.predict.model_file import check_keras_archive, read_labels
+from core.predict.predictor import Predictor
 from ui import common, model_cache, run_picker, session
-
-if TYPE_CHECKING:
-    from core.predict.predictor import Predictor
 
 SOURCES = ("A run of this workspace", "Upload a .keras file", "ImageNet (stock network)")
 _IMAGENET_FAILED_KEY = "predict.imagenet_failed"
@@ -77,8 +78,6 @@ def run_model(run_dir: Any) -> ModelChoice:
     Raises:
         ModelFileError: the run's labels file is missing or damaged.
     """
-    from core.predict.model_file import read_labels
-
     labels = read_labels(run_dir / "labels.json")
     return ModelChoice(
         source=run_dir.name,
@@ -109,9 +108,6 @@ def _class_thresholds(value: Any) -> dict[str, float]:
 
 def uploaded_model() -> ModelChoice | None:
     """A user's .keras file (caps checked first, then safe_mode=True), with optional labels."""
-    from core.predict.model_file import check_keras_archive, read_labels
-    from core.predict.predictor import Predictor
-
     settings = session.get_settings()
     model_file = st.file_uploader("Model file (.keras)", type=["keras"], key="predict_model_file")
     labels_file = st.file_uploader(
@@ -143,9 +139,6 @@ def uploaded_model() -> ModelChoice | None:
 
 def imagenet_model() -> ModelChoice | None:
     """The stock ImageNet classifier of a backbone, or a plain message when unavailable."""
-    from core.config.backbones import list_backbones
-    from core.predict.imagenet import imagenet_predictor
-
     options = [info.id for info in list_backbones()]
     backbone = str(
         st.selectbox(

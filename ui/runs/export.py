@@ -11,19 +11,20 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from core.export.exporter import EXPORT_FORMATS
+from core.export.report import ExportReport
+from core.jobs.kinds.export import report_from_result
+from core.store.access import require_owner
+from core.store.runs import RunRecord
+from core.store.workspace import export_dir
 from ui import common, jobs, session
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from core.export.report import ExportReport
-    from core.store.runs import RunRecord
-
 
 def bundle_path(record: RunRecord) -> Path:
     """Where the run's export bundle is (or would be) kept."""
-    from core.store.workspace import export_dir
-
     folder = export_dir(session.get_settings(), session.get_run_store(), record.run_id)
     return folder / f"{record.path.name}_export.zip"
 
@@ -37,17 +38,12 @@ def export(record: RunRecord, formats: list[str], quantise: bool) -> str:
     Raises:
         ReadOnlyError: a read-only link. DiskFullError: no room under the disk cap.
     """
-    from core.store.access import require_owner
-
     require_owner(session.workspace_access(), "exporting a model")
     return jobs.submit("export", record.run_id, {"formats": formats, "quantise": quantise})
 
 
 def show_export(record: RunRecord) -> None:
     """The export form, the running export (polled) and the last export's report."""
-    from core.export.exporter import EXPORT_FORMATS
-    from core.jobs.kinds.export import report_from_result
-
     with st.form("runs_export_form"):
         formats = st.multiselect("Formats", EXPORT_FORMATS, default=list(EXPORT_FORMATS))
         quantise = st.checkbox("Also a quantised TFLite model (about 4x smaller)")

@@ -8,26 +8,26 @@ sees the runs and downloads models and existing export bundles, nothing more.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import streamlit as st
 
+from core.config.backbones import list_backbones
+from core.config.sweep import DEFAULT_CUT, HEAD_PRESETS, sweep_configs
+from core.errors import StudioError
+from core.evaluate.compare import config_diff, overlay_figure, runs_table
+from core.store.access import WorkspaceAccess, require_owner
+from core.store.runs import RunRecord
+from core.store.trim import remove_orphan_exports
+from core.store.workspace import read_marker, view_token
 from ui import choices, common, jobs, session
 from ui.data import loading
 from ui.model import widgets as model_widgets
 from ui.runs.export import bundle_path, download_bundle, show_export
-
-if TYPE_CHECKING:
-    from core.store.access import WorkspaceAccess
-    from core.store.runs import RunRecord
 
 CURVE_METRICS = ("val_accuracy", "accuracy", "val_loss", "loss")
 
 
 def load_records() -> tuple[list[RunRecord], list[str]]:
     """Every readable run of this workspace (newest first), and the ids of damaged ones."""
-    from core.errors import StudioError
-
     store = session.get_run_store()
     records, damaged = [], []
     for run_id in reversed(store.run_ids()):
@@ -52,8 +52,6 @@ def show_table(records: list[RunRecord], damaged: list[str]) -> None:
     Three narrow columns by default, so the table fits a phone without scrolling sideways; a
     toggle shows every column (dataset, backbone, cut, head, epochs, time).
     """
-    from core.evaluate.compare import runs_table
-
     rows = [
         {"label": label_of(record), **row}
         for record, row in zip(records, runs_table(records), strict=True)
@@ -80,8 +78,6 @@ def show_table(records: list[RunRecord], damaged: list[str]) -> None:
 def show_comparison(records: list[RunRecord]) -> None:
     """Overlay curves and the highlighted config diff of the chosen runs."""
     import pandas as pd
-
-    from core.evaluate.compare import config_diff, overlay_figure
 
     by_id = {record.run_id: record for record in records}
     chosen = st.multiselect(
@@ -116,8 +112,6 @@ def rerun(record: RunRecord) -> None:
     Raises:
         ReadOnlyError: a read-only link.
     """
-    from core.store.access import require_owner
-
     require_owner(session.workspace_access(), "re-running a run")
     config = record.config
     loading.load_data_spec(config.data, source=f"Dataset of run {config.name or record.run_id}")
@@ -169,9 +163,6 @@ def show_actions(records: list[RunRecord]) -> None:
 
 def show_sweep(record: RunRecord) -> None:
     """A form that starts one run per backbone x cut x head (``core.config.sweep``)."""
-    from core.config.backbones import list_backbones
-    from core.config.sweep import DEFAULT_CUT, HEAD_PRESETS, sweep_configs
-
     model = record.config.model
     with st.form("runs_sweep_form"):
         ids = [info.id for info in list_backbones()]
@@ -193,9 +184,6 @@ def show_sweep(record: RunRecord) -> None:
 
 def delete_run(access: WorkspaceAccess, run_id: str) -> None:
     """Deletes a run (owner only) and its export bundle, then reloads the page."""
-    from core.store.access import require_owner
-    from core.store.trim import remove_orphan_exports
-
     require_owner(access, "deleting a run")
     access.store.delete(run_id)
     remove_orphan_exports(session.get_settings())
@@ -206,8 +194,6 @@ def delete_run(access: WorkspaceAccess, run_id: str) -> None:
 
 def show_share() -> None:
     """The owner's read-only link for this workspace: made on demand, renewable."""
-    from core.store.workspace import read_marker, view_token
-
     access = session.workspace_access()
     if not access.is_owner:
         return

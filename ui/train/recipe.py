@@ -7,11 +7,11 @@ cached views and epochs. The demo run (``core.config.recipes.DEMO_RUN_NAME``) sa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from core.config.data import AugmentConfig
-    from core.config.run import RunConfig
+from core.config.backbones import get_backbone
+from core.config.data import AugmentConfig
+from core.config.recipes import DEMO_RUN_NAME
+from core.config.run import RunConfig
+from core.train.plan import cache_decision
 
 RESIZE_WORDS = {"crop": "centre crop", "pad": "padded to a square", "stretch": "stretched"}
 
@@ -36,8 +36,6 @@ def augmentation_words(augment: AugmentConfig) -> str:
 
 def features_words(config: RunConfig) -> str:
     """How the head trained: on cached features (with how many views) or end-to-end."""
-    from core.train.plan import cache_decision
-
     model = config.model
     # The same rule the trainer applies: nothing below the head trains during the head phase.
     fully_frozen = model.freeze.policy == "backbone" and not any(
@@ -53,9 +51,6 @@ def features_words(config: RunConfig) -> str:
 
 def recipe_caption(config: RunConfig) -> str:
     """One sentence naming the recipe of ``config`` ("Recipe: ..." or "Demo recipe: ...")."""
-    from core.config.backbones import get_backbone
-    from core.config.recipes import DEMO_RUN_NAME
-
     model, data, train = config.model, config.data, config.train
     weights = "ImageNet" if model.weights == "imagenet" else "random weights"
     resize = RESIZE_WORDS.get(data.resize_mode, data.resize_mode)

@@ -8,11 +8,19 @@ the job. The live part is a fragment that reads the run's snapshot every second 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import streamlit as st
 
+from core.config.run import RunConfig
+from core.config.train import TrainConfig
+from core.data.checks import check_validation_split
+from core.jobs.snapshot import RunSnapshot
+from core.store.access import is_read_only, require_owner
+from core.store.runs import read_run_config
+from core.train.charts import training_figures
 from ui import choices, common, session
+from ui.train.recipe import recipe_caption
 from ui.train.snapshot import (
     RESULT_METRICS,
     chart_signature,
@@ -23,10 +31,6 @@ from ui.train.snapshot import (
     result_values,
     runner,
 )
-
-if TYPE_CHECKING:
-    from core.config.train import TrainConfig
-    from core.jobs.snapshot import RunSnapshot
 
 POLL_S = 1.0
 CHART_REFRESH_S = 3.0
@@ -53,10 +57,6 @@ def attached_view() -> RunSnapshot | None:
 
 def start_run(train_config: TrainConfig, name: str) -> None:
     """Submits a run of the session's data and model to the job runner and watches it."""
-    from core.config.run import RunConfig
-    from core.data.checks import check_validation_split
-    from core.store.access import require_owner
-
     data = choices.get_data()
     if data is None:  # the page offers Start only with data
         return
@@ -79,8 +79,6 @@ def start_run(train_config: TrainConfig, name: str) -> None:
 @st.fragment(run_every=POLL_S)
 def live_panel(run_id: str) -> None:
     """Polls the run every second: progress, notices, chart, log and Stop (only this part)."""
-    from core.store.access import is_read_only
-
     store = session.get_run_store()
     try:
         snapshot = load_snapshot(run_id, store, session.get_settings())
@@ -152,8 +150,6 @@ def chart_figure(snapshot: RunSnapshot) -> Any:
     second would slow all pages. A new epoch always rebuilds them; new per-batch points at
     most every ``CHART_REFRESH_S`` seconds.
     """
-    from core.train.charts import training_figures
-
     cached = st.session_state.get(_FIGURE_KEY)
     signature = chart_signature(snapshot)
     now = time.monotonic()
@@ -214,8 +210,6 @@ def show_status_line(snapshot: RunSnapshot) -> None:
 
 def show_result(snapshot: RunSnapshot) -> None:
     """The result card of a run that is over: metrics and where to go next."""
-    from core.store.access import is_read_only
-
     with st.container(border=True):
         show_status_line(snapshot)
         show_recipe(snapshot.run_id)
@@ -243,9 +237,6 @@ def show_result(snapshot: RunSnapshot) -> None:
 
 def show_recipe(run_id: str) -> None:
     """Which recipe the run trained with, read from its own ``config.json``."""
-    from core.store.runs import read_run_config
-    from ui.train.recipe import recipe_caption
-
     try:
         config = read_run_config(session.get_run_store().path(run_id) / "config.json")
     except (OSError, ValueError):  # an unreadable config: the card shows the metrics anyway

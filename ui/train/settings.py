@@ -8,16 +8,14 @@ from the Runs page starts with exactly the settings of its run.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import streamlit as st
 
+from core.config.model import ModelConfig
+from core.config.train import FineTuneConfig, TrainConfig
 from ui import choices, common
 from ui.model import facts
-
-if TYPE_CHECKING:
-    from core.config.model import ModelConfig
-    from core.config.train import FineTuneConfig, TrainConfig
 
 OPTIMIZER_LABELS = {"adam": "Adam", "sgd": "SGD with momentum", "rmsprop": "RMSprop"}
 UNFREEZE_LABELS = {
@@ -164,8 +162,6 @@ def _train_config(
     Raises:
         ValueError: a value is refused by ``core.config.run`` (shown to the user).
     """
-    from core.config.train import FineTuneConfig
-
     fine_tune = (
         FineTuneConfig(
             unfreeze_from=fine["unfreeze_from"],

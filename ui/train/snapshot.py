@@ -8,13 +8,12 @@ captions, without Streamlit (the view is ``ui.train.run_view``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from core.config.settings import Settings
-    from core.jobs.runner import JobRunner
-    from core.jobs.snapshot import RunSnapshot
-    from core.store.runs import RunStore
+from core.config.settings import Settings
+from core.jobs.runner import JobRunner, get_runner
+from core.jobs.snapshot import RunSnapshot
+from core.store.runs import RunStore
 
 MAX_LOG_LINES = 200
 # The result card: (metrics.json key, label); validation first, then the untouched test split.
@@ -28,8 +27,6 @@ RESULT_METRICS = (
 
 def runner(settings: Settings) -> JobRunner:
     """The web process's job runner for these settings."""
-    from core.jobs.runner import get_runner
-
     return get_runner(settings)
 
 

@@ -27,7 +27,11 @@ from typing import Any
 from core.atomic import write_json_atomic
 from core.config.settings import Settings
 from core.errors import StudioError
+from core.evaluate.calibration import calibrate_probabilities, calibrate_run, run_probabilities
+from core.evaluate.label_issues import find_run_label_issues
+from core.evaluate.learning_curve import run_learning_curve
 from core.jobs.context import JobContext
+from core.predict.predictor import Predictor
 
 ANALYSES = ("label_issues", "learning_curve", "calibrate")
 MAX_ISSUES = 200  # more would not be reviewed by hand; the count says how many there were
@@ -56,8 +60,6 @@ def run(context: JobContext) -> dict[str, Any]:
 
 
 def _label_issues(context: JobContext) -> dict[str, Any]:
-    from core.evaluate.label_issues import find_run_label_issues
-
     context.report(0.05, "Looking for images whose label is probably wrong.")
     report = find_run_label_issues(context.run_dir(), context.settings)
     context.report(1.0, f"Found {len(report.issues)} likely label errors.")
@@ -69,8 +71,6 @@ def _label_issues(context: JobContext) -> dict[str, Any]:
 
 
 def _learning_curve(context: JobContext) -> dict[str, Any]:
-    from core.evaluate.learning_curve import run_learning_curve
-
     context.report(0.05, "Training a simple head on shares of the training images.")
     curve = run_learning_curve(context.run_dir(), context.settings)
     context.report(1.0, "Learning curve done.")
@@ -78,12 +78,6 @@ def _learning_curve(context: JobContext) -> dict[str, Any]:
 
 
 def _calibrate(context: JobContext) -> dict[str, Any]:
-    from core.evaluate.calibration import (
-        calibrate_probabilities,
-        calibrate_run,
-        run_probabilities,
-    )
-    from core.predict.predictor import Predictor
 
     run_dir = context.run_dir()
     if context.params.get("store"):

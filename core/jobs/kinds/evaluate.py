@@ -26,8 +26,10 @@ import numpy as np
 
 from core.atomic import write_json_atomic
 from core.errors import StudioError
-from core.evaluate.metrics import Curve, EvalMetrics, EvalResult
+from core.evaluate.gradcam import grad_cam, overlay
+from core.evaluate.metrics import Curve, EvalMetrics, EvalResult, evaluate_run
 from core.jobs.context import JobContext
+from core.predict.predictor import Predictor
 
 EVALUATION_FILE = "evaluation.json"
 GRADCAM_FOLDER = "gradcam"
@@ -37,9 +39,6 @@ DEFAULT_GRADCAM_IMAGES = 6
 
 def run(context: JobContext) -> dict[str, Any]:
     """Evaluates the job's run on its held-out split; see the module docstring."""
-    from core.evaluate.metrics import evaluate_run
-    from core.predict.predictor import Predictor
-
     context.report(0.05, "Loading the model.")
     predictor = Predictor.from_run(context.run_dir())
     context.report(0.1, "Predicting the held-out images.")
@@ -115,8 +114,6 @@ def _gradcam_images(
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Computes and saves Grad-CAM for the chosen images; returns their rows and warnings."""
     from PIL import Image
-
-    from core.evaluate.gradcam import grad_cam, overlay
 
     folder = context.folder / GRADCAM_FOLDER
     folder.mkdir(exist_ok=True)

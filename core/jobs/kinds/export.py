@@ -13,15 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from core.export.exporter import EXPORT_FORMATS, export_run
 from core.export.report import ExportReport
 from core.jobs.context import JobContext
+from core.store.workspace import export_dir
 
 
 def run(context: JobContext) -> dict[str, Any]:
     """Exports the job's run with its parity check; returns the report as JSON types."""
-    from core.export.exporter import EXPORT_FORMATS, export_run
-    from core.store.workspace import export_dir
-
     params = context.params
     formats = tuple(params.get("formats") or EXPORT_FORMATS)
     out = params.get("out_dir") or export_dir(context.settings, context.store, context.run_id)

@@ -27,10 +27,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from core.config.settings import Settings
-from core.data.zipsafe import is_junk
+from core.data.zipsafe import extract_zip, is_junk
 from core.errors import DataError, StudioError
 from core.jobs.context import JobContext
-from core.predict.batch import IMAGE_SUFFIXES
+from core.predict.batch import IMAGE_SUFFIXES, image_files, prediction_rows
+from core.predict.imagenet import imagenet_predictor
+from core.predict.model_file import check_keras_archive
+from core.predict.predictor import Predictor
 
 ZIP_FILE = "upload.zip"
 CSV_FILE = "predictions.csv"
@@ -75,8 +78,6 @@ def check(folder: Path, params: dict[str, Any], settings: Settings) -> None:
         DataError: with the count and the cap when there are too many images.
         ModelFileError: the uploaded model is not a Keras archive or is above a cap.
     """
-    from core.predict.model_file import check_keras_archive
-
     path = _file_in(folder, params.get("zip", ZIP_FILE))
     if not path.is_file():
         raise DataError("No zip file was given for the batch prediction.")
@@ -99,14 +100,10 @@ def check(folder: Path, params: dict[str, Any], settings: Settings) -> None:
 
 def _load_predictor(context: JobContext) -> Any:
     """The model to predict with: the job's run, an uploaded file, or an ImageNet network."""
-    from core.predict.predictor import Predictor
-
     if context.request.run_id is not None:
         return Predictor.from_run(context.run_dir())
     model = context.params.get("model") or {}
     if "imagenet" in model:
-        from core.predict.imagenet import imagenet_predictor
-
         return imagenet_predictor(str(model["imagenet"]))
     if "file" in model:
         return Predictor.from_model_file(
@@ -119,9 +116,6 @@ def _load_predictor(context: JobContext) -> Any:
 
 def run(context: JobContext) -> dict[str, Any]:
     """Predicts every image of the uploaded zip; see the module docstring."""
-    from core.data.zipsafe import extract_zip
-    from core.predict.batch import image_files, prediction_rows
-
     params = context.params
     upload = _file_in(context.folder, params.get("zip", ZIP_FILE))
     check(context.folder, params, context.settings)

@@ -1,0 +1,56 @@
+"""The web process never loads TensorFlow or Keras by importing the UI.
+
+Every ``ui`` module is imported in a fresh interpreter, which must end with neither
+``tensorflow`` nor ``keras`` in ``sys.modules``. A page file (``app_pages``) runs its page when
+imported, so it is checked by what it imports instead: Streamlit, ``ui`` and the standard
+library only.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PAGE_IMPORTS = {"__future__", "streamlit", "ui"}
+
+
+def _modules(package: str) -> list[str]:
+    return sorted(
+        ".".join(path.relative_to(REPO_ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for path in (REPO_ROOT / package).rglob("*.py")
+    )
+
+
+def test_importing_every_ui_module_loads_no_tensorflow() -> None:
+    modules = _modules("ui")
+    code = (
+        "import importlib, json, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(json.dumps(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+    assert len(modules) > 20
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_page_files_import_only_streamlit_and_ui() -> None:
+    pages = sorted((REPO_ROOT / "app_pages").glob("*.py"))
+    assert len(pages) > 5
+    for path in pages:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                assert top in PAGE_IMPORTS or top in sys.stdlib_module_names, (path.name, name)
