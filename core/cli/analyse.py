@@ -25,8 +25,8 @@ from core.config.data import DataConfig
 from core.data.near_duplicates import dataset_near_duplicates, write_deduplicated_version
 from core.data.scan import scan_dataset
 from core.data.splits import split_dataset
-from core.evaluate.analysis_charts import cut_advice_figure, learning_curve_figure
 from core.evaluate.calibration import calibrate_run
+from core.evaluate.charts import cut_advice_figure, learning_curve_figure
 from core.evaluate.cut_advisor import advise_cut
 from core.evaluate.duplicates import find_run_duplicates, write_run_dedupe_version
 from core.evaluate.label_issues import find_run_label_issues, write_corrected_version

@@ -25,7 +25,8 @@ from core.config.data import PHOTO_AUGMENTATION, AugmentConfig
 from core.config.run import RunConfig
 from core.config.settings import Settings
 from core.errors import TrainingError
-from core.store.runs import RunStore, mark_live
+from core.store.run_status import mark_live
+from core.store.runs import RunStore
 from core.train.errors import explain_error
 from core.train.events import TrainingEvents
 

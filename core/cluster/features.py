@@ -30,7 +30,7 @@ from core.config.sweep import DEFAULT_CUT, feature_groups
 from core.data.pipeline import load_split
 from core.model.builder import build_model
 from core.store.feature_cache import FeatureCache, feature_cache_folder, feature_cache_key
-from core.train.features import FLOAT16_LIMIT, extract_features
+from core.train.extraction import FLOAT16_LIMIT, extract_features
 from core.train.phase_data import Items
 
 PURPOSE = "extract features on a Ray cluster"

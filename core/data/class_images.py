@@ -12,7 +12,8 @@ from pathlib import Path
 
 from core.atomic import write_bytes_atomic
 from core.data.images import ImageDecodeError, load_image
-from core.data.zipsafe import is_junk, safe_name, size_text
+from core.data.names import is_junk, safe_name
+from core.data.zipsafe import size_text
 from core.errors import DataError
 
 

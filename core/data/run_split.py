@@ -1,9 +1,9 @@
 """The split a run trained on, applied to its dataset folder as the folder is now.
 
-Evaluation, export parity and a resumed run all start here: the run's stored split
-(``split.json``, see ``core.data.stored_split``) is used whenever it exists, and a folder that
-changed since training is named in a plain sentence. Runs from before the split was stored are
-split again with the run's own settings (same shares and seed), and say so.
+Training (``start_run_split``), evaluation, export parity and a resumed run all start here: the
+run's stored split (``split.json``, see ``core.data.stored_split``) is used whenever it exists,
+and a folder that changed since training is named in a plain sentence. Runs from before the
+split was stored are split again with the run's own settings (same shares and seed), and say so.
 """
 
 from __future__ import annotations
@@ -12,10 +12,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.config.data import DataConfig
+from core.data.pipeline import load_split
 from core.data.report import DatasetReport
 from core.data.scan import scan_dataset
 from core.data.splits import SplitData, split_dataset
-from core.data.stored_split import DatasetChanges, StoredSplit
+from core.data.stored_split import (
+    DatasetChanges,
+    StoredSplit,
+    read_stored_split,
+    write_stored_split,
+)
 from core.errors import DataError
 
 NOT_STORED = (
@@ -86,6 +92,21 @@ def load_run_split(
     split, missing = stored.to_split_data(report)
     notes = [changes.sentence()] if changes else []
     return RunSplit(report, split, True, changes, missing, notes)
+
+
+def start_run_split(spec: DataConfig, split_file: Path, resume: bool) -> RunSplit:
+    """The split a run trains on: its stored one when it resumes, else a new one, stored now.
+
+    A resumed run reuses its stored split rather than splitting again, so no image moves
+    between train and held-out; a folder that changed meanwhile is named in the notes. A new
+    split is written to ``split_file`` before the first epoch.
+    """
+    stored = read_stored_split(split_file) if resume else None
+    if stored is not None:
+        return load_run_split(spec, stored)
+    report, split = load_split(spec)
+    write_stored_split(split_file, StoredSplit.from_scan(report, split))
+    return RunSplit(report, split, stored=True)
 
 
 def _split_again(report: DatasetReport, spec: DataConfig) -> SplitData:

@@ -17,14 +17,9 @@ from pathlib import Path
 from core.config.base import ConfigMixin
 from core.data.checks import dataset_warnings
 from core.data.images import ImageDecodeError, ImageFacts, inspect_image_file
+from core.data.names import is_junk
 from core.data.report import DatasetReport, ImageRecord, SkippedFile
-from core.data.zipsafe import (
-    SKIPPED_MANIFEST,
-    SPLIT_ALIASES,
-    is_junk,
-    unwrap_dataset_folder,
-    zip_skips,
-)
+from core.data.zipsafe import SKIPPED_MANIFEST, SPLIT_ALIASES, unwrap_dataset_folder, zip_skips
 from core.errors import DataError
 
 

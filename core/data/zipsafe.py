@@ -1,4 +1,4 @@
-"""Safe extraction of an uploaded zip and safe file/class names.
+"""Safe extraction of an uploaded zip (its names are checked by ``core.data.names``).
 
 An uploaded archive is untrusted: an entry named ``../../etc/x`` or ``/etc/x`` would write outside
 the target folder ("zip slip"), a symlink entry could point anywhere, and a few kilobytes can
@@ -30,13 +30,10 @@ from typing import IO
 
 from core.atomic import write_json_atomic
 from core.config.base import ConfigMixin
+from core.data.names import is_junk, name_problem, shown_name
 from core.data.report import SkippedFile
 from core.errors import DataError
 
-# Windows device names: a folder called "CON" cannot be created or copied there.
-_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(10)}
-# Operating-system litter that is never part of a dataset.
-JUNK_NAMES = frozenset({"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini", "._.DS_Store"})
 # Top-level folder names that mean "the splits are given" (lower case -> split).
 SPLIT_ALIASES = {
     "train": "train", "training": "train",
@@ -82,59 +79,9 @@ def size_text(num_bytes: float) -> str:
     return f"{int(num_bytes)} bytes"
 
 
-def name_problem(name: str) -> str | None:
-    """Why ``name`` (already NFC-normalized and stripped) cannot be a file name, or None."""
-    if not name or name in (".", ".."):
-        return "is empty or not allowed"
-    if "/" in name or "\\" in name:
-        return "contains a slash"
-    if any(ord(char) < 32 or ord(char) == 127 for char in name):
-        return "contains control characters"
-    if name.split(".")[0].upper().rstrip() in _RESERVED:
-        return "is reserved by Windows"
-    if name.endswith("."):
-        return "ends with a dot"
-    try:
-        encoded = name.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate, e.g. from an undecodable file name
-        return "contains characters that are not valid text"
-    if len(encoded) > 255:
-        return "is too long (more than 255 bytes)"
-    return None
-
-
-def _shown(name: str) -> str:
-    """``name`` quoted for a message, shortened when very long."""
-    return repr(name if len(name) <= 60 else name[:40] + "…")
-
-
-def safe_name(name: str) -> str:
-    """Checks that ``name`` can be used as one file or folder name and returns it normalized.
-
-    The name is NFC-normalized (macOS sends decomposed accents) and stripped of outer spaces;
-    spaces inside and non-ASCII letters are fine.
-
-    Raises:
-        DataError: for an empty name, ".", "..", a path separator, a control character,
-            a Windows reserved device name or a name longer than 255 bytes.
-    """
-    if not isinstance(name, str):
-        raise DataError("A name must be text.")
-    cleaned = unicodedata.normalize("NFC", name).strip()
-    problem = name_problem(cleaned)
-    if problem is not None:
-        raise DataError(f"The name {_shown(name)} {problem}; choose a plain name.")
-    return cleaned
-
-
-def is_junk(part: str) -> bool:
-    """True for OS metadata (``__MACOSX``, ``.DS_Store``...) and hidden names (``.x``)."""
-    return part in JUNK_NAMES or part.startswith(".")
-
-
 def _unsafe(info: zipfile.ZipInfo, why: str) -> DataError:
     return DataError(
-        f"The archive is unsafe: entry {_shown(info.filename)} {why}. "
+        f"The archive is unsafe: entry {shown_name(info.filename)} {why}. "
         "Re-create the zip from the dataset folder itself."
     )
 
@@ -158,7 +105,7 @@ def _entry_parts(info: zipfile.ZipInfo) -> list[str] | SkippedFile:
         problem = name_problem(part)
         if problem is not None:
             kind = "file" if index == len(cleaned) - 1 else "folder"
-            return SkippedFile(info.filename, f"the {kind} name {_shown(part)} {problem}")
+            return SkippedFile(info.filename, f"the {kind} name {shown_name(part)} {problem}")
     return cleaned
 
 
@@ -179,7 +126,7 @@ def _check_archive(files: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > _CHUNK and ratio > limits.max_ratio:
             raise DataError(
-                f"The archive looks like a zip bomb: {_shown(info.filename)} expands "
+                f"The archive looks like a zip bomb: {shown_name(info.filename)} expands "
                 f"{ratio:,.0f} times (the limit is {limits.max_ratio:g}). Images barely "
                 "compress; check the file."
             )
@@ -271,7 +218,7 @@ def extract_zip(
         raise DataError(f"The zip could not be extracted ({reason}).") from error
     if not target.is_dir() or not any(target.iterdir()):
         shutil.rmtree(target, ignore_errors=True)
-        example = f" ({_shown(skipped[0].path)}: {skipped[0].reason})" if skipped else ""
+        example = f" ({shown_name(skipped[0].path)}: {skipped[0].reason})" if skipped else ""
         raise DataError(
             f"The zip contains no usable files (only folders, system files or skipped "
             f"entries{example})."

@@ -32,7 +32,7 @@ from core.model.backbones import build_backbone
 from core.model.cuts import LayerInfo, list_layers
 from core.model.preprocessing import add_preprocessing
 from core.store.feature_cache import FeatureCache, feature_cache_folder, feature_cache_key
-from core.train.features import extract_features
+from core.train.extraction import extract_features
 
 _POOLED_SUFFIX = "|advisor-gap"  # pooled entries never collide with training's raw ones
 

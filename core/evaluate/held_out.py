@@ -16,7 +16,7 @@ from pathlib import Path
 from core.data.run_split import RunSplit, load_run_split
 from core.data.stored_split import SPLIT_FILE, read_stored_split
 from core.errors import DataError
-from core.store.runs import read_run_config
+from core.store.run_config import read_run_config
 
 _SPLIT_KEYS = {"test": "test", "validation": "val"}
 

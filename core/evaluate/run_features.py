@@ -39,8 +39,8 @@ from core.store.feature_cache import (
     feature_cache_folder,
     feature_cache_key,
 )
-from core.store.runs import read_run_config
-from core.train.features import extract_features
+from core.store.run_config import read_run_config
+from core.train.extraction import extract_features
 
 Progress = Callable[[str, int, int], None]
 FROM_CACHE = "cache"

@@ -26,7 +26,7 @@ from core.errors import DataError, StudioError
 from core.evaluate.metrics import evaluate_run
 from core.export.parity import FLOAT_PARITY_GOAL
 from core.export.report import ExportReport
-from core.store.runs import read_run_config
+from core.store.run_config import read_run_config
 
 MODEL_CARD_FILE = "MODEL_CARD.md"
 _SPLIT_TITLES = {"train": "train", "val": "validation", "test": "test"}

@@ -21,7 +21,6 @@ import contextlib
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 import psutil
 
@@ -30,7 +29,8 @@ from core.errors import StudioError
 from core.jobs.executor import Executor
 from core.jobs.registry import JobEntry, RegistryState
 from core.jobs.request import FINAL_JOB_STATES, read_state, write_state
-from core.store.runs import ACTIVE_STATUSES, HOST, RunStore
+from core.store.run_status import HOST
+from core.store.runs import RunStore
 
 QUEUE_OWNER = "job-queue"
 QUEUED_REFRESH_S = 10.0
@@ -75,8 +75,8 @@ def mark_lost(entry: JobEntry) -> None:
         return
     store = RunStore(entry.workspace)
     with contextlib.suppress(OSError, StudioError):
-        info = store.read_status(entry.run_id)
-        if info.get("status") in ACTIVE_STATUSES and info.get("job") == entry.job_id:
+        info = store.run_status(entry.run_id)
+        if info.active and info.job == entry.job_id:
             store.update_status(entry.run_id, status="interrupted", error=LOST_RUN_MESSAGE)
             store.append_log(entry.run_id, f"worker of job {entry.job_id} is gone: interrupted")
 
@@ -126,10 +126,9 @@ def keep_queued_alive(state: RegistryState, now: float | None = None) -> None:
             continue
         store = RunStore(entry.workspace)
         with contextlib.suppress(OSError, StudioError):
-            info: dict[str, Any] = store.read_status(entry.run_id)
-            if info.get("job") != entry.job_id or info.get("status") != "queued":
+            info = store.run_status(entry.run_id)
+            if info.job != entry.job_id or info.status != "queued":
                 continue
-            heartbeat, pid = info.get("heartbeat"), info.get("pid")
-            fresh = isinstance(heartbeat, int | float) and now - heartbeat < QUEUED_REFRESH_S
-            if not fresh or not isinstance(pid, int) or not psutil.pid_exists(pid):
+            fresh = info.heartbeat is not None and now - info.heartbeat < QUEUED_REFRESH_S
+            if not fresh or info.pid is None or not psutil.pid_exists(info.pid):
                 mark_queued(store, entry.run_id, entry.job_id)

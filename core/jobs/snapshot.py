@@ -17,7 +17,8 @@ from core.jobs.progress import PHASES, read_progress
 from core.jobs.registry import JobEntry
 from core.jobs.request import FINAL_JOB_STATES, RESULT_FILE, read_json, read_state
 from core.jobs.scheduler import LOST_JOB_MESSAGE, LOST_RUN_MESSAGE
-from core.store.runs import ACTIVE_STATUSES, RunStore
+from core.store.run_status import ACTIVE_STATUSES
+from core.store.runs import RunStore
 
 
 @dataclass
@@ -95,38 +96,30 @@ class JobStatus:
         return self.state in FINAL_JOB_STATES
 
 
-def _total_epochs(config: Any) -> int:
-    """Epochs of both phases, from a ``RunConfig`` (or its dict form)."""
-    if hasattr(config, "train"):
-        return int(config.train.total_epochs)
-    train = config.get("train", {}) if isinstance(config, dict) else {}
-    fine_tune = train.get("fine_tune") or {}
-    return int(train.get("epochs", 0)) + int(fine_tune.get("epochs", 0))
-
-
 def read_run_snapshot(
     store: RunStore, run_id: str, entry: JobEntry | None, position: int | None
 ) -> RunSnapshot:
     """The run's snapshot from its folder and its registry entry (None when it has no job)."""
     record = store.load(run_id)
     progress = read_progress(record.path)
-    status, raw = record.status, record.status_info.get("status")
+    stored = record.run_status
+    status = record.status
     if entry is not None:  # the queue just checked that its worker is alive
-        status = "queued" if entry.state == "queued" else str(raw)
+        status = "queued" if entry.state == "queued" else stored.status
         status = status if status in ACTIVE_STATUSES else "queued"
     active = status in ACTIVE_STATUSES
     events = list(progress.get("events") or [])
     if position is not None:
         events.append(f"Waiting in the queue (position {position}).")
-    error = record.status_info.get("error") if status in ("failed", "interrupted") else None
+    error = stored.error if status in ("failed", "interrupted") else None
     if status == "interrupted" and not error:
         error = LOST_RUN_MESSAGE
     return RunSnapshot(
         run_id=run_id,
         status=status,
         phase=(PHASES.get(status) or progress.get("phase")) if active else None,
-        epoch=int(progress.get("epoch") or record.status_info.get("last_epoch") or 0),
-        epochs=int(progress.get("epochs") or _total_epochs(record.config)),
+        epoch=int(progress.get("epoch") or stored.last_epoch),
+        epochs=int(progress.get("epochs") or record.config.train.total_epochs),
         progress=1.0 if status == "finished" else float(progress.get("progress") or 0.0),
         eta_s=progress.get("eta_s") if active else None,
         history=record.history,

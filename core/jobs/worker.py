@@ -36,7 +36,6 @@ from core.jobs.ray_executor import RayExecutor
 from core.jobs.registry import JobRegistry
 from core.jobs.request import RESULT_FILE, JobRequest, write_state
 from core.jobs.scheduler import settle
-from core.store.runs import ACTIVE_STATUSES
 
 WORKER_MODULE = "core.jobs.worker"  # this module: what the executors start (python -m)
 OOM_SCORE_ADJ = "500"
@@ -89,8 +88,8 @@ class Heartbeat(threading.Thread):
             write_state(context.folder)
         if request.run_id is not None and self.kind.owns_run_status:
             with contextlib.suppress(OSError, StudioError):
-                info = context.store.read_status(request.run_id)
-                if info.get("job") == request.job_id and info.get("status") in ACTIVE_STATUSES:
+                info = context.store.run_status(request.run_id)
+                if info.job == request.job_id and info.active:
                     context.store.update_status(request.run_id)
         with contextlib.suppress(OSError, StudioError), self.registry.locked() as state:
             settle(state, self.executor, context.settings.max_jobs)

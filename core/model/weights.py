@@ -1,4 +1,4 @@
-"""Can a run get its backbone's ImageNet weights? Answered before Start, in one sentence.
+"""Where a backbone's ImageNet weights file is, and can a run get it? Said before Start.
 
 ``weights_available`` is cheap (a few file checks and, at most, one short connection attempt)
 so the Model page can refuse a backbone whose weights can be neither found nor downloaded,

@@ -18,32 +18,28 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from core.atomic import write_json_atomic
 from core.config.run import RunConfig
 from core.data.stored_split import SPLIT_FILE
 from core.errors import StudioError
+from core.store.run_config import read_run_config
+from core.store.run_status import (
+    ACTIVE_STATUSES,
+    HOST,
+    PROCESS_OWNER,
+    STATUS_FILE,
+    RunStatus,
+    effective_status,
+)
 
 RUN_ID_PATTERN = re.compile(r"^\d{8}-\d{6}-\d{6}-[0-9a-f]{4}$")
-ACTIVE_STATUSES = ("queued", "extracting", "training", "fine-tuning")
-FINAL_STATUSES = ("finished", "stopped", "failed", "interrupted")
-# Identifies this Python process: a run whose status.json names another owner is judged by
-# its pid and heartbeat instead of this process's list of live runs.
-PROCESS_OWNER = uuid.uuid4().hex
-HOST = socket.gethostname()
-
-_live_lock = threading.Lock()
-_live_runs: set[str] = set()
 # One lock for every read-modify-write of a status.json in this process, so the heartbeat
 # thread can never write back a status the training thread has just replaced.
 _status_lock = threading.Lock()
@@ -51,21 +47,6 @@ _status_lock = threading.Lock()
 
 class RunNotFoundError(StudioError):
     """The run id is malformed or names no run in this workspace."""
-
-
-def mark_live(run_dir: Path, live: bool) -> None:
-    """Records that this process is (or stops) working on ``run_dir``."""
-    key = str(Path(run_dir).resolve())
-    with _live_lock:
-        if live:
-            _live_runs.add(key)
-        else:
-            _live_runs.discard(key)
-
-
-def _is_live_here(run_dir: Path) -> bool:
-    with _live_lock:
-        return str(Path(run_dir).resolve()) in _live_runs
 
 
 def new_run_id() -> str:
@@ -79,69 +60,6 @@ def validate_run_id(run_id: object) -> str:
     if not isinstance(run_id, str) or not RUN_ID_PATTERN.fullmatch(run_id):
         raise RunNotFoundError("That run id is not valid (it does not look like a run id).")
     return run_id
-
-
-def effective_status(info: dict[str, Any], run_dir: Path, stale_s: float) -> str:
-    """Returns the status to show: an active run whose process is gone reads ``interrupted``."""
-    status = str(info.get("status", "interrupted"))
-    if status not in ACTIVE_STATUSES or _is_live_here(run_dir):
-        return status
-    if info.get("owner") == PROCESS_OWNER:
-        return "interrupted"  # this process owns it but no longer works on it
-    pid = info.get("pid")
-    if info.get("host") == HOST and not _pid_running(pid):
-        return "interrupted"
-    heartbeat = info.get("heartbeat")
-    if not isinstance(heartbeat, int | float) or time.time() - heartbeat > stale_s:
-        return "interrupted"
-    return status
-
-
-def _pid_running(pid: object) -> bool:
-    """True while process ``pid`` exists and is not a zombie (a dead child not yet reaped)."""
-    if not isinstance(pid, int):
-        return False
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
-
-
-def read_run_config(path: Path) -> RunConfig:
-    """Reads a run folder's ``config.json`` as a ``RunConfig``, older run folders included.
-
-    Raises:
-        StudioError: the file is missing, not JSON, or not a valid run config (plain message).
-    """
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise StudioError(
-            "This run's settings (config.json) cannot be read; the run folder is damaged."
-        ) from error
-    try:
-        return RunConfig.from_dict(_upgrade_config(data))
-    except (TypeError, ValueError) as error:
-        raise StudioError(f"This run's settings (config.json) are not valid: {error}") from error
-
-
-def _upgrade_config(data: Any) -> Any:
-    """Fills in what run folders written before a setting existed leave out.
-
-    Only settings whose default has changed since are filled here, with the value those runs
-    really used; a missing setting whose default never changed takes it from ``from_dict``.
-    """
-    if isinstance(data, dict) and isinstance(data.get("data"), dict):
-        section = data["data"]
-        if "resize_mode" not in section:  # the default was "stretch" before "crop"
-            data = {**data, "data": {**section, "resize_mode": "stretch"}}
-    if isinstance(data, dict) and isinstance(data.get("train"), dict):
-        train = data["train"]
-        # "multi_worker" is refused for new runs (Keras 3 cannot train with it); a run folder
-        # from before still opens, as what it can be re-run as.
-        if train.get("strategy") == "multi_worker":
-            data = {**data, "train": {**train, "strategy": "default"}}
-    return data
 
 
 def _read_json(path: Path, default: Any) -> Any:
@@ -174,11 +92,16 @@ class RunRecord:
     path: Path
     config: RunConfig
     status: str
-    status_info: dict[str, Any]
+    status_info: dict[str, Any]  # status.json as stored (``run_status`` reads it typed)
     history: list[dict[str, Any]]
     metrics: dict[str, Any]
     labels: dict[str, Any] | None
     paths: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def run_status(self) -> RunStatus:
+        """``status.json`` as a typed record."""
+        return RunStatus.from_dict(self.status_info)
 
     @property
     def has_model(self) -> bool:
@@ -225,12 +148,16 @@ class RunStore:
         return run_id
 
     def _write_status_file(self, folder: Path, info: dict[str, Any]) -> None:
-        write_json_atomic(folder / "status.json", info)
+        write_json_atomic(folder / STATUS_FILE, info)
 
     def read_status(self, run_id: str) -> dict[str, Any]:
         """Returns the raw ``status.json`` content (without the interrupted check)."""
-        data = _read_json(self.path(run_id) / "status.json", {})
+        data = _read_json(self.path(run_id) / STATUS_FILE, {})
         return data if isinstance(data, dict) else {}
+
+    def run_status(self, run_id: str) -> RunStatus:
+        """``status.json`` as a typed record (without the interrupted check)."""
+        return RunStatus.from_dict(self.read_status(run_id))
 
     def update_status(self, run_id: str, **updates: Any) -> dict[str, Any]:
         """Merges ``updates`` into ``status.json``, refreshing pid, host, owner and heartbeat."""
@@ -256,7 +183,7 @@ class RunStore:
 
     def status(self, run_id: str) -> str:
         """Returns the effective status (``interrupted`` when the process died)."""
-        return effective_status(self.read_status(run_id), self.path(run_id), self.stale_s)
+        return effective_status(self.run_status(run_id), self.path(run_id), self.stale_s)
 
     def is_active(self, run_id: str) -> bool:
         """True while some live process is queued with or working on this run."""
@@ -270,7 +197,7 @@ class RunStore:
             name: folder / file
             for name, file in (
                 ("config", "config.json"),
-                ("status", "status.json"),
+                ("status", STATUS_FILE),
                 ("history", "history.json"),
                 ("metrics", "metrics.json"),
                 ("labels", "labels.json"),
@@ -288,7 +215,7 @@ class RunStore:
             run_id=run_id,
             path=folder,
             config=read_run_config(paths["config"]),
-            status=effective_status(info, folder, self.stale_s),
+            status=effective_status(RunStatus.from_dict(info), folder, self.stale_s),
             status_info=info,
             history=history if isinstance(history, list) else [],
             metrics=metrics if isinstance(metrics, dict) else {},
@@ -322,7 +249,7 @@ class RunStore:
                     name=config.name,
                     status=record.status,
                     backbone=config.model.backbone,
-                    last_epoch=int(record.status_info.get("last_epoch", 0) or 0),
+                    last_epoch=record.run_status.last_epoch,
                     epochs=config.train.total_epochs,
                     val_accuracy=best.get("val_accuracy"),
                     created=run_id[:15],

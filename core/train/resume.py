@@ -27,14 +27,14 @@ def restore_checkpoint(
         ``(epochs already done, backbone unfrozen for fine-tuning)``; ``(0, False)`` when
         there is nothing to resume from.
     """
-    info = store.read_status(run_id)
+    info = store.run_status(run_id)
     folder = store.path(run_id)
-    last = int(info.get("last_epoch") or 0)
+    last = info.last_epoch
     weights = folder / "last.weights.h5"
     if last == 0 or not weights.is_file():
         return 0, False
     state.history = [r for r in store.load(run_id).history if r["epoch"] <= last]
-    fine_tune = info.get("checkpoint") == "fine_tune"
+    fine_tune = info.checkpoint == "fine_tune"
     unfrozen = False
     if fine_tune and train.fine_tune is not None:
         set_trainable_from(built, train.fine_tune.unfreeze_from, train.fine_tune.last_n)
@@ -45,7 +45,7 @@ def restore_checkpoint(
         if best.is_file():
             target.load_weights(best)
             state.best_weights = [w.copy() for w in target.get_weights()]
-            state.best_value = info.get("best_value")
+            state.best_value = info.best_value
         target.load_weights(weights)
     except (OSError, ValueError) as error:
         raise TrainingError(

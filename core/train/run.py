@@ -16,15 +16,9 @@ import keras
 
 from core.config.run import RunConfig
 from core.config.settings import Settings
-from core.data.pipeline import load_split
-from core.data.run_split import load_run_split
+from core.data.run_split import start_run_split
 from core.data.splits import SplitData
-from core.data.stored_split import (
-    SPLIT_FILE,
-    StoredSplit,
-    read_stored_split,
-    write_stored_split,
-)
+from core.data.stored_split import SPLIT_FILE
 from core.model.builder import build_model, set_trainable_from
 from core.store.feature_cache import FeatureCache, feature_cache_folder
 from core.store.runs import RunStore
@@ -115,24 +109,14 @@ class TrainingRun:
         return self.finish(stopped=self.state.stopped)
 
     def _read_data(self) -> None:
-        """Scans and splits the dataset and stores the split (``split.json``) before any epoch.
-
-        A resumed run reuses its stored split rather than splitting again, so no image moves
-        between train and held-out; a folder that changed meanwhile is named in the log.
-        """
+        """Scans the dataset and takes the run's split (stored before the first epoch)."""
         self.say("Reading the dataset.")
         split_file = self.store.path(self.run_id) / SPLIT_FILE
-        stored = read_stored_split(split_file) if self.resume else None
-        if stored is not None:
-            run_split = load_run_split(self.config.data, stored)
-            for note in run_split.notes:
-                self.say(note)
-            report, self.split = run_split.report, run_split.split
-        else:
-            report, self.split = load_split(self.config.data)
-            write_stored_split(split_file, StoredSplit.from_scan(report, self.split))
-        self.data_root = report.root
-        self.hashes = {record.path: record.sha1 for record in report.records}
+        run_split = start_run_split(self.config.data, split_file, self.resume)
+        for note in run_split.notes:
+            self.say(note)
+        self.split, self.data_root = run_split.split, run_split.report.root
+        self.hashes = {record.path: record.sha1 for record in run_split.report.records}
 
     def _write_labels(self) -> None:
         """Writes ``labels.json``: what a predictor needs besides ``model.keras``."""
@@ -146,14 +130,9 @@ class TrainingRun:
     def _guard(self, cached: bool, backprop: bool, folded: list[Any] | None = None) -> int:
         """Applies the memory guard (``core.train.plan``); returns the batch size to use."""
         estimate, note = memory_guard(
-            self.built,
-            self.config,
-            self.split,
-            self.settings,
-            cached=cached,
-            backprop=backprop,
-            folded=folded,
-        )
+            self.built, self.config, self.split, self.settings,
+            cached=cached, backprop=backprop, folded=folded,
+        )  # fmt: skip
         self.store.append_log(self.run_id, f"memory estimate (MB): {estimate.parts_mb}")
         if note:
             self.events.notice(note)
@@ -219,15 +198,9 @@ class TrainingRun:
         self.batch_size = self._guard(self.cached, backprop=not frozen, folded=folded)
         data = self._extract(folded) if self.cached else self._streamed()
         self.set_status("training")
-        self._fit(
-            model,
-            data,
-            "head",
-            self.train.learning_rate,
-            start_epoch,
-            self.train.epochs,
-            checkpoint_model=self.built.head if frozen else self.built.model,
-        )
+        checkpoint_model = self.built.head if frozen else self.built.model
+        self._fit(model, data, "head", self.train.learning_rate, start_epoch, self.train.epochs,
+                  checkpoint_model=checkpoint_model)  # fmt: skip
 
     def _fine_tune_phase(self, start_epoch: int) -> None:
         spec = self.train.fine_tune
@@ -265,15 +238,10 @@ class TrainingRun:
         with self.strategy.scope():
             compile_for(model, self.train, learning_rate, self.outputs)
         callback = RunCallback(
-            events=self.events,
-            store=self.store,
-            run_id=self.run_id,
-            state=self.state,
-            phase=phase,
-            total_epochs=self.train.total_epochs,
-            checkpoint_model=checkpoint_model,
+            events=self.events, store=self.store, run_id=self.run_id, state=self.state,
+            phase=phase, total_epochs=self.train.total_epochs, checkpoint_model=checkpoint_model,
             steps_hint=-(-data.train_count // data.batch_size),
-        )
+        )  # fmt: skip
         weights = self.split.class_weights() if self.train.class_weights else None
         self.final_data, self.final_model = data, model
         fit_phase(

@@ -198,7 +198,7 @@ def start_tracking(
 
     client = MlflowClient(tracking_uri=uri)
     starting = MlflowTracking(client, "", notify)  # reports a failure to start like any other
-    previous = store.read_status(run_id).get("mlflow_run_id")
+    previous = store.run_status(run_id).mlflow_run_id
     mlflow_run_id = starting._call(_open_run, client, run_id, previous)
     if mlflow_run_id is None:
         return None

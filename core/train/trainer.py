@@ -21,7 +21,7 @@ from core.data.pipeline import explain_pipeline_error
 from core.errors import StudioError, TrainingError
 from core.store.runs import RunStore
 from core.train.events import TrainingEvents
-from core.train.features import StopRequested
+from core.train.extraction import StopRequested
 from core.train.run import TrainingRun
 
 

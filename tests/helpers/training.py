@@ -71,9 +71,9 @@ def poison_cached_features(monkeypatch: pytest.MonkeyPatch, value: float) -> Any
 
 def corrupt_after_scan(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Makes the first training image unreadable right after the trainer scanned the data."""
-    import core.train.run
+    import core.data.run_split
 
-    real = core.train.run.load_split
+    real = core.data.run_split.load_split
     corrupted: list[Path] = []
 
     def scan_then_corrupt(spec: DataConfig) -> Any:
@@ -83,5 +83,5 @@ def corrupt_after_scan(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
         corrupted.append(path)
         return report, split
 
-    monkeypatch.setattr(core.train.run, "load_split", scan_then_corrupt)
+    monkeypatch.setattr(core.data.run_split, "load_split", scan_then_corrupt)
     return corrupted

@@ -23,11 +23,12 @@ from typing import Any
 from core.config.data import AugmentConfig, DataConfig
 from core.data.class_images import add_class_images
 from core.data.loaded import LoadedDataset, scan_and_split
+from core.data.names import safe_name
 from core.data.report import SkippedFile
 from core.data.sample import ensure_sample_dataset
 from core.data.scan import resolve_data_folder
 from core.data.splits import split_dataset
-from core.data.zipsafe import extract_zip, safe_name
+from core.data.zipsafe import extract_zip
 from core.errors import DataError
 from core.store.datasets import sample_root
 from core.store.disk import check_disk_room, upload_limits

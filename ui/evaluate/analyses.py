@@ -16,7 +16,7 @@ from typing import Any
 import streamlit as st
 
 from core.errors import StudioError
-from core.evaluate.analysis_charts import learning_curve_figure, reliability_figure
+from core.evaluate.charts import learning_curve_figure, reliability_figure
 from core.jobs.request import JobRequest, read_json
 from core.jobs.snapshot import JobStatus
 from ui import common, jobs

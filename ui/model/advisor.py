@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from core.data.loaded import LoadedDataset
-from core.evaluate.analysis_charts import cut_advice_figure
+from core.evaluate.charts import cut_advice_figure
 from core.jobs.find import find_job
 from ui import choices, common, jobs, session
 

@@ -17,7 +17,7 @@ from core.config.train import TrainConfig
 from core.data.checks import check_validation_split
 from core.jobs.snapshot import RunSnapshot
 from core.store.access import is_read_only, require_owner
-from core.store.runs import read_run_config
+from core.store.run_config import read_run_config
 from core.train.charts import training_figures
 from ui import choices, common, session
 from ui.train.recipe import recipe_caption

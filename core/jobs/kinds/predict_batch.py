@@ -27,7 +27,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from core.config.settings import Settings
-from core.data.zipsafe import extract_zip, is_junk
+from core.data.names import is_junk
+from core.data.zipsafe import extract_zip
 from core.errors import DataError, StudioError
 from core.jobs.context import JobContext
 from core.predict.batch import IMAGE_SUFFIXES, image_files, prediction_rows

@@ -16,7 +16,6 @@ import contextlib
 import traceback
 from typing import Any
 
-from core.config.run import RunConfig
 from core.errors import StudioError
 from core.jobs.context import JobContext
 from core.jobs.progress import ProgressWriter, read_progress
@@ -42,7 +41,7 @@ def run(context: JobContext) -> dict[str, Any]:
         "Resuming in a new worker process." if resume else "Started in its own worker process."
     )
     try:
-        config = _run_config(store.load(run_id).config)
+        config = store.load(run_id).config
         writer.data["epochs"] = config.train.total_epochs
         metrics = run_training(
             config, store, run_id, writer, settings=context.settings, resume=resume
@@ -63,8 +62,3 @@ def run(context: JobContext) -> dict[str, Any]:
         writer.message(trimmed)
     writer.flush(force=True)
     return {"status": context.outcome, "metrics": metrics}
-
-
-def _run_config(config: Any) -> RunConfig:
-    """The run's config as a ``RunConfig`` (the store gives one; older stores gave a dict)."""
-    return config if isinstance(config, RunConfig) else RunConfig.from_dict(config)

@@ -110,7 +110,7 @@ def test_hymenoptera_features_across_both_nodes_match_one_machine(
 
     from core.cluster.features import extract_features_ray
     from core.model.builder import build_model
-    from core.train.features import extract_features
+    from core.train.extraction import extract_features
 
     items = [
         (str(path), label)

@@ -10,13 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from core.data.zipsafe import (
-    extract_zip,
-    safe_name,
-    size_text,
-    unwrap_dataset_folder,
-    zip_skips,
-)
+from core.data.names import safe_name
+from core.data.zipsafe import extract_zip, size_text, unwrap_dataset_folder, zip_skips
 from core.errors import DataError
 
 

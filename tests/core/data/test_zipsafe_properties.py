@@ -27,7 +27,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from core.data.zipsafe import SKIPPED_MANIFEST, extract_zip, safe_name, zip_skips
+from core.data.names import safe_name
+from core.data.zipsafe import SKIPPED_MANIFEST, extract_zip, zip_skips
 from core.errors import DataError
 
 _PLAIN = st.from_regex(r"[a-z0-9_ -]{1,10}(\.png)?", fullmatch=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.config.data import DataConfig
-from core.evaluate.analysis_charts import cut_advice_figure
+from core.evaluate.charts import cut_advice_figure
 from core.evaluate.cut_advisor import advise_cut, advisor_cuts
 from core.model.cuts import list_layers
 from tests.helpers.analysis import colour_dataset

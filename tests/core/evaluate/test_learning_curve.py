@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.evaluate.analysis_charts import learning_curve_figure
+from core.evaluate.charts import learning_curve_figure
 from core.evaluate.learning_curve import learning_curve, run_learning_curve, stratified_share
 from tests.helpers.analysis import colour_dataset, train_tiny_run
 

@@ -13,7 +13,8 @@ import pytest
 
 from core.config.run import RunConfig
 from core.errors import StudioError
-from core.store.runs import HOST, RunNotFoundError, RunStore, mark_live, new_run_id, validate_run_id
+from core.store.run_status import HOST, mark_live
+from core.store.runs import RunNotFoundError, RunStore, new_run_id, validate_run_id
 from tests.helpers.runs import named_config
 
 

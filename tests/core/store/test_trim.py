@@ -11,7 +11,8 @@ import pytest
 from core.config.settings import Settings
 from core.store.disk import DiskFullError, check_disk_room, upload_limits
 from core.store.feature_cache import FeatureCache, feature_cache_folder
-from core.store.runs import RunStore, mark_live
+from core.store.run_status import mark_live
+from core.store.runs import RunStore
 from core.store.trim import enforce_disk_cap, remove_orphan_exports, trim_disk, used_bytes
 from core.store.workspace import (
     create_workspace,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.store.runs import mark_live
+from core.store.run_status import mark_live
 from core.store.uploads import (
     remove_upload,
     replace_uploads,

@@ -10,10 +10,7 @@ import numpy as np
 import pytest
 
 from core.errors import TrainingError
-from core.train.features import (
-    StopRequested,
-    extract_features,
-)
+from core.train.extraction import StopRequested, extract_features
 
 
 class MeanColor:
