@@ -1,26 +1,20 @@
 """Command line: ``python -m core <command> ...`` (run ``python -m core --help``).
 
-Each area of the engine registers its own sub-commands from a ``core/cli_*.py`` module, so this
-file only wires them together and turns a ``StudioError``/``ValueError`` into a one-line message
-and exit code 2 instead of a traceback.
+Each area of the engine registers its own sub-commands from a module of ``core/cli/``
+(``register(subparsers)``), so this file only wires them together and turns a
+``StudioError``/``ValueError`` into a one-line message and exit code 2 instead of a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 
-# Each module exposes ``register(subparsers)``; handlers import TensorFlow lazily.
-CLI_MODULES = (
-    "core.cli.model",
-    "core.cli.data",
-    "core.cli.train",
-    "core.cli.evaluate",
-    "core.cli.analyse",
-    "core.cli.sweep",
-)
+from core.cli import analyse, data, evaluate, model, sweep, train
+
+# Each module exposes ``register(subparsers)``; Keras is imported only by a command that uses it.
+CLI_MODULES = (model, data, train, evaluate, analyse, sweep)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,13 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m core", description="Transfer-learning studio engine (headless)."
     )
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for module_name in CLI_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
-            continue  # area not installed in this build
+    for module in CLI_MODULES:
         module.register(subparsers)
     return parser
 

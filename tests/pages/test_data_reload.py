@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from core.config.settings import Settings
 from core.store.workspace import view_token
 from tests.helpers.apptest import no_exception, texts
-from tests.pages.test_data_uploads import dataset_zip, facts, load_zip, open_data
+from tests.helpers.data_pages import dataset_zip, facts, load_zip, open_data
 
 pytestmark = pytest.mark.apptest
 
