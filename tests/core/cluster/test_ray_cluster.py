@@ -100,7 +100,7 @@ def test_a_run_trains_as_a_ray_job_on_features_the_cluster_cached(
     assert [row["predicted"] for row in on_cluster] == [row["predicted"] for row in local]
     for remote_row, local_row in zip(on_cluster, local, strict=True):
         if local_row["confidence"] is not None:
-            assert abs(remote_row["confidence"] - local_row["confidence"]) < 1e-6
+            assert abs(remote_row["confidence"] - local_row["confidence"]) < 1e-5
 
 
 def test_hymenoptera_features_across_both_nodes_match_one_machine(
@@ -128,4 +128,7 @@ def test_hymenoptera_features_across_both_nodes_match_one_machine(
     extractor = build_model(spec, 2).feature_extractor
     local, _ = extract_features(extractor, items, image_size=160, resize_mode="crop", batch_size=8)
     assert ray_result.features.shape == local.shape == (40, 5, 5, 1280)
-    assert float(np.abs(ray_result.features - local).max()) < 1e-6
+    # Ray Data may hand the actors batches of another size than the local loop's, and
+    # oneDNN picks its float32 kernels by batch shape: the last bits differ (2.5e-5 seen
+    # on activations up to 6), so the match is to float32 noise, not to the bit.
+    np.testing.assert_allclose(ray_result.features, local, rtol=1e-4, atol=1e-4)
