@@ -5,33 +5,31 @@ layer) is refused instead of executed; every failure becomes a plain ``ModelFile
 ``image_input_size`` checks that the model is an image classifier this studio can run.
 
 Before a visitor's file is built, ``check_keras_archive`` reads the archive itself (a ``.keras``
-file is a zip of ``config.json`` and ``model.weights.h5``) without TensorFlow: the model's input
-side and its parameter count (the weights file's dataset shapes) are compared with the caps of
-``core.config.settings.Settings``. A 16 KB file declaring an 8000x8000 input is refused there,
-before Keras would allocate anything for it.
+file is a zip of ``config.json`` and ``model.weights.h5``) without TensorFlow: a pure function
+the web process and a worker both call. The parameter count and the input side come from the
+config alone (``core.predict.keras_config``: what building each layer will allocate), and the
+weights file must be there, readable and hold exactly the config's variables
+(``core.predict.weights_file``). So an 895-byte file declaring 307 million parameters, a
+config of 100,000 nested brackets or a zip-bomb of zeros is refused before Keras sees it.
 """
 
 from __future__ import annotations
 
+import io
 import json
-import math
 import os
-import shutil
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
+from core.data.zipsafe import ZipLimits
 from core.errors import ModelFileError
+from core.predict.keras_config import CODE_REFUSAL, parse_config, read_config
+from core.predict.weights_file import check_weights_member
 
 CONFIG_MEMBER = "config.json"
-WEIGHTS_MEMBER = "model.weights.h5"
-MAX_CONFIG_BYTES = 20 * 2**20  # a config.json is kilobytes; a bigger one is not a model
-# Keras stores float32 weights; an HDF5 file has a few KB of structure on top.
-_BYTES_PER_PARAM = 4
-_H5_OVERHEAD_BYTES = 2**20
-_SHAPE_KEYS = ("batch_shape", "batch_input_shape")
+MAX_CONFIG_BYTES = 8 * 2**20  # a config.json is kilobytes to a few MB; parsing costs ~10x it
 
 
 @dataclass(frozen=True)
@@ -40,124 +38,74 @@ class ArchiveFacts:
 
     Attributes:
         input_side: the largest spatial side of the model's inputs (None when not declared).
-        params: parameters stored in the weights file.
+        params: parameters building the model creates (from the config; the weights match).
+        largest_input: the most numbers one layer takes in per image (a memory plan's input).
     """
 
     input_side: int | None
     params: int
-
-
-def _input_shapes(node: Any, root: bool = True) -> list[list[Any]]:
-    """Input shapes a Keras config declares: every InputLayer's, and the model's build shape."""
-    shapes: list[list[Any]] = []
-    if isinstance(node, dict):
-        config = node.get("config")
-        if node.get("class_name") == "InputLayer" and isinstance(config, dict):
-            shapes += [config[key] for key in _SHAPE_KEYS if isinstance(config.get(key), list)]
-        if root:  # a Sequential model without an InputLayer keeps its input in build_config
-            build = node.get("build_config")
-            if isinstance(build, dict) and isinstance(build.get("input_shape"), list):
-                shapes.append(build["input_shape"])
-        for value in node.values():
-            shapes += _input_shapes(value, root=False)
-    elif isinstance(node, list):
-        for value in node:
-            shapes += _input_shapes(value, root=False)
-    return shapes
-
-
-def _largest_side(shapes: list[list[Any]]) -> int | None:
-    """The largest spatial size of ``(batch, height, width, channels)``-like shapes."""
-    sides = []
-    for shape in shapes:
-        spatial = shape[1:-1] if len(shape) >= 3 else shape[1:]
-        sides += [int(v) for v in spatial if isinstance(v, int) and not isinstance(v, bool)]
-    return max(sides) if sides else None
-
-
-def _count_h5_params(handle: IO[bytes], size: int) -> int:
-    """The model's values in a Keras weights file (dataset shapes only; no weight is read).
-
-    An optimizer's slots (``optimizer/...``) are not the model's and are never loaded for
-    inference (``compile=False``), so they are left out.
-    """
-    import h5py
-
-    with tempfile.TemporaryDirectory(prefix="studio_weights_") as folder:
-        path = Path(folder) / WEIGHTS_MEMBER
-        with open(path, "wb") as out:
-            shutil.copyfileobj(handle, out, 2**20)
-        total = 0
-        try:
-            with h5py.File(path, "r") as weights:
-
-                def add(name: str, item: Any) -> None:
-                    nonlocal total
-                    if name.startswith("optimizer"):
-                        return
-                    if isinstance(item, h5py.Dataset) and item.shape is not None:
-                        total += math.prod(item.shape)
-
-                weights.visititems(add)
-        except (OSError, ValueError):  # not HDF5: judge it by its size
-            return size // _BYTES_PER_PARAM
-    return total
+    largest_input: int = 0
 
 
 def check_keras_archive(
-    source: str | os.PathLike[str] | bytes, max_input: int, max_params: int
+    source: str | os.PathLike[str] | bytes,
+    max_input: int,
+    max_params: int,
+    limits: ZipLimits | None = None,
 ) -> ArchiveFacts:
-    """Refuses a ``.keras`` file whose input side or parameter count is above the caps.
+    """Refuses a ``.keras`` file above the caps or whose weights do not match its config.
 
     Only the archive's directory, ``config.json`` and the weights file's structure are read:
-    nothing is built, so a file declaring a huge input costs no memory to refuse.
+    nothing is built and no weight value is read, so a hostile file costs next to no memory.
 
     Args:
         source: the file's path, or its bytes (an upload).
         max_input: largest input side in pixels (``Settings.max_model_input``).
         max_params: most parameters (``Settings.max_model_params``).
+        limits: zip limits for the weights member (the Data page's ``ZipLimits()`` default).
 
     Raises:
-        ModelFileError: not a Keras archive, or above a cap (a plain sentence with the numbers).
+        ModelFileError: not a Keras archive, above a cap, or weights missing or mismatched.
     """
-    import io
-
     opened = io.BytesIO(source) if isinstance(source, bytes) else Path(source)
     try:
         with zipfile.ZipFile(opened) as archive:
-            names = {info.filename: info for info in archive.infolist()}
-            config_info = names.get(CONFIG_MEMBER)
-            if config_info is None or config_info.file_size > MAX_CONFIG_BYTES:
-                raise ModelFileError(
-                    "The file is not a Keras model saved with model.save('name.keras') "
-                    "(it has no readable config.json)."
-                )
-            config = json.loads(archive.read(config_info).decode("utf-8"))
-            side = _largest_side(_input_shapes(config))
-            if side is not None and side > max_input:
-                raise ModelFileError(
-                    f"This model expects images of {side} pixels a side, but models uploaded "
-                    f"here may take at most {max_input}. Use a model with a smaller input "
-                    "size (for example 224)."
-                )
-            weights = names.get(WEIGHTS_MEMBER)
-            params = 0
-            if weights is not None:
-                if weights.file_size > max_params * _BYTES_PER_PARAM + _H5_OVERHEAD_BYTES:
-                    params = weights.file_size // _BYTES_PER_PARAM
-                else:
-                    with archive.open(weights) as handle:
-                        params = _count_h5_params(handle, weights.file_size)
-    except (zipfile.BadZipFile, OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            config_info = _config_info(archive)
+            facts = read_config(parse_config(archive.read(config_info)))
+            _check_caps(facts.input_side, facts.params, max_input, max_params)
+            check_weights_member(archive, facts.variables, limits or ZipLimits())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as error:
         raise ModelFileError(
             "The file could not be read as a Keras model (.keras is a zip archive)."
         ) from error
+    return ArchiveFacts(facts.input_side, facts.params, facts.largest_input)
+
+
+def _config_info(archive: zipfile.ZipFile) -> zipfile.ZipInfo:
+    try:
+        info = archive.getinfo(CONFIG_MEMBER)
+    except KeyError:
+        info = None
+    if info is None or info.file_size > MAX_CONFIG_BYTES:
+        raise ModelFileError(
+            "The file is not a Keras model saved with model.save('name.keras') "
+            "(it has no readable config.json)."
+        )
+    return info
+
+
+def _check_caps(side: int | None, params: int, max_input: int, max_params: int) -> None:
+    if side is not None and side > max_input:
+        raise ModelFileError(
+            f"This model expects images of {side} pixels a side, but models uploaded "
+            f"here may take at most {max_input}. Use a model with a smaller input "
+            "size (for example 224)."
+        )
     if params > max_params:
         raise ModelFileError(
             f"This model has about {params:,} parameters, but models uploaded here may have "
             f"at most {max_params:,}. Use a smaller model."
         )
-    return ArchiveFacts(input_side=side, params=params)
 
 
 def load_keras_file(path: str | os.PathLike[str]) -> Any:
@@ -182,11 +130,7 @@ def load_keras_file(path: str | os.PathLike[str]) -> Any:
     except Exception as error:  # Keras raises many types; all mean "cannot use this file"
         text = str(error)
         if "safe_mode" in text or "Lambda" in text or "arbitrary code" in text:
-            raise ModelFileError(
-                "This model file contains Python code (for example a Lambda layer), which could "
-                "run anything on the server, so it was refused. Save the model using only "
-                "built-in Keras layers and upload it again."
-            ) from error
+            raise ModelFileError(CODE_REFUSAL) from error
         raise ModelFileError(
             f"The file {path.name} could not be read as a Keras model ({type(error).__name__}). "
             "Upload a model saved with model.save('name.keras') using built-in Keras layers."

@@ -1,4 +1,4 @@
-"""Checks of an uploaded ``.keras`` file before it is built: input side and parameter caps."""
+"""Checks of an uploaded ``.keras`` file before it is built: input side, parameter caps, weights."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def test_an_8000_pixel_input_is_refused_without_building_it(tmp_path: Path) -> N
     assert (facts.input_side, facts.params) == (8000, 3 * 3 * 3 * 4 + 4 + 4 * 2 + 2)
 
 
-def test_parameters_are_counted_from_the_weights_file(tmp_path: Path) -> None:
+def test_parameters_are_counted_from_the_config_and_match_the_weights(tmp_path: Path) -> None:
     expected = 32 * 32 * 3 * 2 + 2
     plain = small_classifier(tmp_path / "plain.keras")
     compiled = small_classifier(tmp_path / "compiled.keras", compiled=True)
