@@ -12,6 +12,7 @@ from typing import NoReturn
 
 import streamlit as st
 
+from core.jobs.recovery import read_notice
 from core.predict.batch import IMAGE_SUFFIXES
 from core.store.access import WorkspaceAccess
 from ui import choices, session
@@ -163,6 +164,13 @@ def workspace_or_stop() -> WorkspaceAccess:
 
 
 def page_header(title: str, caption: str) -> None:
-    """Shows the page title and a one-line explanation under it."""
+    """Shows the page title, a one-line explanation under it, and a recent notice about the job
+    queue (its file was damaged and rebuilt: ``core.jobs.recovery``)."""
     st.title(title)
     st.caption(caption)
+    try:
+        notice = read_notice(Path(session.get_settings().runs_dir))
+    except ValueError:  # an invalid STUDIO_* setting: the page says so itself
+        notice = None
+    if notice:
+        st.info(escape_markdown(notice), icon=":material/build:")

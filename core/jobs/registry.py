@@ -14,6 +14,8 @@ a check and the submission it guards run under one lock.
 from __future__ import annotations
 
 import dataclasses
+import json
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,11 +26,24 @@ from filelock import FileLock, Timeout
 
 from core.atomic import write_json_atomic
 from core.errors import StudioError
-from core.jobs.request import read_json
+from core.jobs.fairness import turn_order
+from core.jobs.recovery import find_unfinished_jobs, set_aside, write_launch, write_notice
 
 REGISTRY_FILE = ".jobs.json"
 LOCK_FILE = ".jobs.lock"
 LOCK_TIMEOUT_S = 30.0
+PAGE_LOCK_TIMEOUT_S = 3.0
+JOB_ENTRY_STATES = ("queued", "running")
+BUSY_MESSAGE = "The job queue is busy right now; try again in a moment."
+_log = logging.getLogger(__name__)
+
+
+class QueueBusyError(StudioError):
+    """The queue's lock stayed taken longer than the caller waits (the message says so)."""
+
+
+class RegistryDamagedError(Exception):
+    """``.jobs.json`` exists but is not a job list (internal: the registry rebuilds it)."""
 
 
 @dataclasses.dataclass
@@ -62,6 +77,21 @@ class JobEntry:
     def to_dict(self) -> dict[str, Any]:
         """JSON types."""
         return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, row: Any) -> JobEntry:
+        """An entry read back from the file.
+
+        Raises:
+            RegistryDamagedError: the row is not an entry the registry wrote.
+        """
+        try:
+            entry = cls(**row)
+        except TypeError as error:
+            raise RegistryDamagedError(f"a row is not a job entry ({error})") from error
+        if entry.state not in JOB_ENTRY_STATES or not isinstance(entry.job_id, str):
+            raise RegistryDamagedError(f"a row has the state {entry.state!r}")
+        return entry
 
 
 class RegistryState:
@@ -100,8 +130,9 @@ class RegistryState:
         return entry
 
     def mark_running(self, entry: JobEntry, handle: dict[str, Any], started: float) -> None:
-        """Records that ``entry`` was launched."""
+        """Records that ``entry`` was launched, here and in its job folder (for a rebuild)."""
         entry.state, entry.handle, entry.started = "running", handle, started
+        write_launch(Path(entry.folder), entry.executor, handle, started)
         self.changed = True
 
     def running(self) -> list[JobEntry]:
@@ -112,42 +143,88 @@ class RegistryState:
         """Queued entries, first in line first."""
         return [e for e in self.entries if e.state == "queued"]
 
+    def in_turn(self) -> list[JobEntry]:
+        """Queued entries in the order they start (``core.jobs.fairness``: workspaces take
+        turns)."""
+        return turn_order(self.entries)
+
     def position(self, job_id: str) -> int | None:
         """1-based place of a queued job in the queue; None when it runs or is not listed."""
-        for index, entry in enumerate(self.queued(), start=1):
+        for index, entry in enumerate(self.in_turn(), start=1):
             if entry.job_id == job_id:
                 return index
         return None
 
+    def for_workspace(self, workspace: str, kind: str | None = None) -> list[JobEntry]:
+        """Queued and running entries of a workspace (of ``kind`` only, when given)."""
+        return [e for e in self.entries if e.workspace == workspace and kind in (None, e.kind)]
+
 
 class JobRegistry:
-    """The job list of one runs folder (shared by every process that uses that folder)."""
+    """The job list of one runs folder (shared by every process that uses that folder).
 
-    def __init__(self, runs_root: str | Path) -> None:
+    Args:
+        runs_root: the runs folder.
+        timeout_s: the longest wait for the lock before "the queue is busy".
+    """
+
+    def __init__(self, runs_root: str | Path, timeout_s: float = LOCK_TIMEOUT_S) -> None:
         self.root = Path(runs_root)
         self.path = self.root / REGISTRY_FILE
         # thread_local (filelock's default): each thread holds its own lock file handle, so
         # threads of one server exclude each other as processes do.
-        self._lock = FileLock(str(self.root / LOCK_FILE), timeout=LOCK_TIMEOUT_S)
+        self._lock = FileLock(str(self.root / LOCK_FILE), timeout=timeout_s)
         self._held = threading.local()
 
-    def _read(self) -> list[JobEntry]:
-        data = read_json(self.path, {})
-        rows = data.get("jobs", []) if isinstance(data, dict) else []
-        entries = []
-        for row in rows:
-            try:
-                entries.append(JobEntry(**row))
-            except TypeError:
-                continue  # a damaged row must not block the queue
+    def _parse(self) -> list[JobEntry]:
+        """The file's entries ([] when there is no file yet).
+
+        Raises:
+            RegistryDamagedError: the file exists but is not a job list.
+        """
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        except (OSError, UnicodeDecodeError) as error:
+            raise RegistryDamagedError(f"it cannot be read ({error})") from error
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as error:
+            raise RegistryDamagedError(f"it is not JSON ({error})") from error
+        rows = data.get("jobs") if isinstance(data, dict) else None
+        if not isinstance(rows, list):
+            raise RegistryDamagedError("it holds no job list")
+        return [JobEntry.from_dict(row) for row in rows]
+
+    def _rebuild(self, damage: RegistryDamagedError) -> list[JobEntry]:
+        """Sets the damaged file aside and lists the unfinished jobs of the job folders."""
+        aside = set_aside(self.path)
+        entries = [
+            JobEntry(
+                job.request.job_id, job.request.kind, job.request.workspace, job.request.run_id,
+                str(job.request.folder), state="running" if job.handle else "queued",
+                executor=job.request.executor, handle=job.handle,
+                submitted=job.request.submitted, started=job.started,
+            )
+            for job in find_unfinished_jobs(self.root)
+        ]  # fmt: skip
+        running = sum(1 for entry in entries if entry.state == "running")
+        _log.warning(
+            "%s was damaged (%s): set aside as %s; the queue was rebuilt from the job folders "
+            "with %d queued and %d running jobs.",
+            self.path, damage, aside.name, len(entries) - running, running,
+        )  # fmt: skip
+        write_notice(self.root, aside.name, len(entries) - running, running)
         return entries
 
     @contextmanager
     def locked(self) -> Iterator[RegistryState]:
-        """Holds the lock and yields the entries; saves them on exit if they changed.
+        """Holds the lock and yields the entries; saves them on exit if they changed (also when
+        the block raised: what it launched before must stay listed).
 
         Raises:
-            StudioError: the lock could not be taken in ``LOCK_TIMEOUT_S`` seconds.
+            QueueBusyError: the lock could not be taken in time.
         """
         held = getattr(self._held, "state", None)
         if held is not None:  # nested in this thread: same lock, same state
@@ -157,17 +234,29 @@ class JobRegistry:
         try:
             self._lock.acquire()
         except Timeout as error:
-            raise StudioError("The job queue is busy right now; try again in a moment.") from error
+            raise QueueBusyError(BUSY_MESSAGE) from error
+        state: RegistryState | None = None
         try:
-            state = RegistryState(self._read())
+            try:
+                state = RegistryState(self._parse())
+            except RegistryDamagedError as damage:
+                state = RegistryState(self._rebuild(damage))
+                state.changed = True
             self._held.state = state
             yield state
-            if state.changed:
-                write_json_atomic(self.path, {"jobs": [e.to_dict() for e in state.entries]})
         finally:
-            self._held.state = None
-            self._lock.release()
+            try:  # saved even when the caller then refused: a launched worker must be listed
+                if state is not None and state.changed:
+                    write_json_atomic(self.path, {"jobs": [e.to_dict() for e in state.entries]})
+            finally:
+                self._held.state = None
+                self._lock.release()
 
     def entries(self) -> list[JobEntry]:
-        """A snapshot of the entries without taking the lock (the file is replaced atomically)."""
-        return self._read()
+        """A snapshot of the entries (without the lock: the file is replaced atomically; a
+        damaged file is rebuilt under it)."""
+        try:
+            return self._parse()
+        except RegistryDamagedError:
+            with self.locked() as state:
+                return list(state.entries)

@@ -40,7 +40,7 @@ from core.config.run import RunConfig
 from core.config.settings import Settings
 from core.errors import StudioError
 from core.jobs.executor import Executor
-from core.jobs.registry import JobEntry, JobRegistry
+from core.jobs.registry import LOCK_TIMEOUT_S, PAGE_LOCK_TIMEOUT_S, JobEntry, JobRegistry
 from core.jobs.request import (
     JOBS_FOLDER,
     REQUEST_FILE,
@@ -67,12 +67,18 @@ class JobRunner:
         settings: runs folder (the registry lives in it), job cap and the settings passed to
             workers (default ``Settings.from_env()``).
         executor: where workers run (default ``core.jobs.worker.executor_for(settings)``).
+        lock_timeout_s: the longest wait for the queue's lock (a page waits less).
     """
 
-    def __init__(self, settings: Settings | None = None, executor: Executor | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        executor: Executor | None = None,
+        lock_timeout_s: float = LOCK_TIMEOUT_S,
+    ) -> None:
         self.settings = settings or Settings.from_env()
         self.executor: Executor = executor or executor_for(self.settings)
-        self.registry = JobRegistry(self.settings.runs_dir)
+        self.registry = JobRegistry(self.settings.runs_dir, lock_timeout_s)
 
     @property
     def queue(self) -> JobQueue:
@@ -291,10 +297,11 @@ def get_runner(settings: Settings | None = None) -> JobRunner:
 
     One runner per settings value, made on first use: a process whose ``STUDIO_*`` folders
     change (the page tests give each test its own) gets a runner, registry and workers that
-    use the current folders, never those of the first caller.
+    use the current folders, never those of the first caller. A page waits for a busy queue
+    ``PAGE_LOCK_TIMEOUT_S`` at most, then says so (``QueueBusyError``).
     """
     key = settings or Settings.from_env()
     with _runner_lock:
         if key not in _runners:
-            _runners[key] = JobRunner(key)
+            _runners[key] = JobRunner(key, lock_timeout_s=PAGE_LOCK_TIMEOUT_S)
         return _runners[key]

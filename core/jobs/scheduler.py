@@ -8,7 +8,8 @@ the next poll and never blocks the queue:
 1. a running entry whose process is gone is removed; its job reads ``interrupted`` and, when it
    was training a run that still says it is active, the run reads ``interrupted`` with a plain
    message (``Resume`` continues from the last finished epoch);
-2. queued entries are launched, in order, while fewer than ``max_jobs`` run;
+2. queued entries are launched in turn (workspaces take turns: ``core.jobs.fairness``) while
+   fewer than ``max_jobs`` run;
 3. queued runs get a fresh heartbeat, so ``effective_status`` keeps reading them as queued.
 
 A queued run's ``status.json`` names the job (``job``) and the queue as its owner rather than a
@@ -82,8 +83,9 @@ def mark_lost(entry: JobEntry) -> None:
 
 
 def launch_queued(state: RegistryState, executor: Executor, max_jobs: int) -> None:
-    """Launches queued entries of ``executor``, first in line first, while slots are free."""
-    for entry in state.queued():
+    """Launches queued entries of ``executor``, in turn (``RegistryState.in_turn``), while
+    slots are free."""
+    for entry in state.in_turn():
         if len(state.running()) >= max_jobs:
             return
         if entry.executor != executor.name:

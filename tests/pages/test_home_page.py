@@ -156,3 +156,15 @@ def test_without_weights_the_demo_says_how_to_get_them(
     assert str(tmp_path) not in warning  # no server path
     assert "run" not in app.query_params  # nothing was started
     assert app.button(key="home_sample")  # the sample is offered instead
+
+
+def test_a_rebuilt_job_queue_is_noticed_on_the_pages(new_app: Callable, studio_env: Path) -> None:
+    from core.jobs.recovery import write_notice
+
+    (studio_env / "runs").mkdir(exist_ok=True)
+    write_notice(studio_env / "runs", ".jobs.json.damaged-20261207-120000", 2, 1)
+    app = new_app().run()
+    no_exception(app)
+    notices = [text for text in texts(app, "info") if "rebuilt from the job folders" in text]
+    assert len(notices) == 1 and "2 waiting, 1 running" in notices[0]
+    assert str(studio_env) not in notices[0]
