@@ -7,8 +7,10 @@ Examples::
     STUDIO_RAY_ADDRESS=auto STUDIO_MAX_JOBS=8 python -m core sweep --config run.json \\
         --backbones mobilenet_v2 --cuts default block_13_expand_relu --heads linear max mlp
 
-Each combination is one run submitted through the job runner, sharing cached features with the
-runs of the same backbone and cut (``core.config.sweep``). The runs land in the shared workspace
+Each distinct combination is one run submitted through the job runner (``core.jobs.sweeps``:
+all at once, within the workspace's quotas), sharing cached features with the runs of the same
+backbone and cut (``core.config.sweep``); entries given twice and cuts a backbone has no layer
+for are left out first, and the command says so. The runs land in the shared workspace
 (or ``--workspace TOKEN``), where the Runs page compares them; the command prints the
 comparison (``--json`` for JSON) once all ended.
 """
@@ -25,9 +27,11 @@ from typing import Any
 from core.cli.train import build_config
 from core.cluster.features import precompute_on_cluster
 from core.config.settings import Settings
-from core.config.sweep import DEFAULT_CUT, HEAD_PRESETS, sweep_configs
+from core.config.sweep import DEFAULT_CUT, HEAD_PRESETS, LayerNames, SweepPlan, plan_sweep
 from core.evaluate.compare import METRIC_KEYS, compare_runs
 from core.jobs.runner import JobRunner
+from core.jobs.sweeps import submit_sweep
+from core.model.cuts import list_layers
 from core.store.workspace import workspace_store
 
 # Flags shared with ``train``, passed to its ``build_config`` for the base config.
@@ -67,8 +71,10 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=handle_sweep)
 
 
-def configs_from_args(args: argparse.Namespace) -> list[Any]:
-    """One validated ``RunConfig`` per combination of the flags, grouped by (backbone, cut).
+def plan_from_args(args: argparse.Namespace, layer_names: LayerNames | None = None) -> SweepPlan:
+    """The sweep of the flags: one validated ``RunConfig`` per distinct, possible combination,
+    grouped by (backbone, cut); duplicates, and cuts ``layer_names`` does not list, left out
+    (``plan_sweep``).
 
     Raises:
         ValueError: a flag or the base config is not valid (the message names it).
@@ -78,7 +84,25 @@ def configs_from_args(args: argparse.Namespace) -> list[Any]:
         backbone=None, cut=None, learning_rate=None, fine_tune_from=None,
         fine_tune_epochs=None, strategy=None, name=None,
     )  # fmt: skip
-    return sweep_configs(build_config(base_args), args.backbones, args.cuts, args.heads or [None])
+    base = build_config(base_args)
+    return plan_sweep(base, args.backbones, args.cuts, args.heads or [None], layer_names)
+
+
+def cut_layer_names(input_size: int | None) -> LayerNames:
+    """Lists a backbone's cut layers by building it once without weights (input left out)."""
+
+    def names(backbone: str) -> list[str] | None:
+        try:
+            return [layer.name for layer in list_layers(backbone, input_size)][1:]
+        except ValueError:  # a size this backbone refuses: its run will say so
+            return None
+
+    return names
+
+
+def configs_from_args(args: argparse.Namespace) -> list[Any]:
+    """The configs of ``plan_from_args``."""
+    return plan_from_args(args).configs
 
 
 def _say(text: str) -> None:
@@ -87,14 +111,15 @@ def _say(text: str) -> None:
 
 def handle_sweep(args: argparse.Namespace) -> int:
     """Runs the ``sweep`` command; returns the exit code."""
-    configs = configs_from_args(args)
+    plan = plan_from_args(args, cut_layer_names(args.input_size))
+    _say(plan.summary())
     settings = Settings.from_env()
     store = workspace_store(dataclasses.replace(settings, shared_workspace=True), args.workspace)
     if settings.ray_address:
-        precompute_on_cluster(configs, settings, _say)
+        precompute_on_cluster(plan.configs, settings, _say)
     runner = JobRunner(settings)
-    run_ids = [runner.submit_training(store, config) for config in configs]
-    print(f"{len(run_ids)} runs submitted ({runner.executor.name} executor).", file=sys.stderr)
+    run_ids = submit_sweep(runner, store, plan.configs)
+    _say(f"{len(run_ids)} runs submitted ({runner.executor.name} executor).")
     if args.no_wait:
         print("\n".join(run_ids))
         return 0

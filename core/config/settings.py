@@ -61,6 +61,12 @@ class Settings(ConfigMixin):
             checked from the file's config before the model is built.
         max_model_params: most parameters such an uploaded model may have (counted from the
             file's config and weights before it is built).
+        max_workspace_jobs: most jobs one workspace may have queued or running at once (the
+            queue takes turns between workspaces, ``core.jobs.fairness``).
+        max_sweep_runs: most runs one sweep may start.
+        max_dataset_versions: most saved dataset versions (label fixes, deduplicated copies)
+            one workspace may keep.
+        max_batch_jobs: most batch predictions one workspace may have queued or running.
         max_cached_models: most loaded models the web process keeps for Predict and Evaluate.
         max_cached_model_mb: most parameter memory (MB) those cached models may hold together;
             the least recently used model is dropped first.
@@ -95,6 +101,10 @@ class Settings(ConfigMixin):
     max_batch_images: int = 2000
     max_model_input: int = 1024
     max_model_params: int = 100_000_000
+    max_workspace_jobs: int = 40
+    max_sweep_runs: int = 36
+    max_dataset_versions: int = 10
+    max_batch_jobs: int = 2
     max_cached_models: int = 4
     max_cached_model_mb: float = 512.0
     mlflow_tracking_uri: str | None = None
@@ -117,6 +127,10 @@ class Settings(ConfigMixin):
             ("max_model_input", "model input size cap"),
             ("max_model_params", "model parameter cap"),
             ("max_cached_models", "number of cached models"),
+            ("max_workspace_jobs", "number of jobs per workspace"),
+            ("max_sweep_runs", "number of runs per sweep"),
+            ("max_dataset_versions", "number of dataset versions per workspace"),
+            ("max_batch_jobs", "number of batch predictions per workspace"),
         ):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
@@ -143,7 +157,8 @@ class Settings(ConfigMixin):
         (folders separated by ``os.pathsep``), ``STUDIO_DISK_CAP_MB``,
         ``STUDIO_MEMORY_BUDGET_MB``, ``STUDIO_HEARTBEAT_STALE_S``, ``STUDIO_WORKSPACE_IDLE_S``,
         ``STUDIO_EXTRACT_BATCH_SIZE``, ``STUDIO_MAX_BATCH_IMAGES``, ``STUDIO_MAX_MODEL_INPUT``,
-        ``STUDIO_MAX_MODEL_PARAMS``, ``STUDIO_MAX_CACHED_MODELS``,
+        ``STUDIO_MAX_MODEL_PARAMS``, ``STUDIO_MAX_WORKSPACE_JOBS``, ``STUDIO_MAX_SWEEP_RUNS``,
+        ``STUDIO_MAX_DATASET_VERSIONS``, ``STUDIO_MAX_BATCH_JOBS``, ``STUDIO_MAX_CACHED_MODELS``,
         ``STUDIO_MAX_CACHED_MODEL_MB``, ``STUDIO_MLFLOW_TRACKING_URI``, ``STUDIO_RAY_ADDRESS``,
         ``STUDIO_RAY_JOB_CPUS``, ``STUDIO_RAY_JOB_GPUS``, ``STUDIO_RAY_JOB_MEMORY_MB``. An
         unset or empty ``STUDIO_MEMORY_BUDGET_MB`` means "measure what is free" (see
@@ -167,6 +182,10 @@ class Settings(ConfigMixin):
             ("STUDIO_MAX_BATCH_IMAGES", "max_batch_images", int),
             ("STUDIO_MAX_MODEL_INPUT", "max_model_input", int),
             ("STUDIO_MAX_MODEL_PARAMS", "max_model_params", int),
+            ("STUDIO_MAX_WORKSPACE_JOBS", "max_workspace_jobs", int),
+            ("STUDIO_MAX_SWEEP_RUNS", "max_sweep_runs", int),
+            ("STUDIO_MAX_DATASET_VERSIONS", "max_dataset_versions", int),
+            ("STUDIO_MAX_BATCH_JOBS", "max_batch_jobs", int),
             ("STUDIO_MAX_CACHED_MODELS", "max_cached_models", int),
             ("STUDIO_MAX_CACHED_MODEL_MB", "max_cached_model_mb", float),
             ("STUDIO_MLFLOW_TRACKING_URI", "mlflow_tracking_uri", str),

@@ -139,6 +139,27 @@ def _check_archive(files: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
         )
 
 
+def check_zip(file: str | os.PathLike[str] | IO[bytes], limits: ZipLimits | None = None) -> int:
+    """Checks a zip's directory against ``limits`` without writing anything.
+
+    The same checks ``extract_zip`` makes first, for a write path that unpacks later (a
+    batch prediction's zip, unpacked in its worker).
+
+    Returns:
+        The bytes its files would unpack to.
+
+    Raises:
+        DataError: not a zip, or over a limit (the sentence names it).
+    """
+    try:
+        with zipfile.ZipFile(file) as archive:
+            files = [info for info in archive.infolist() if not info.is_dir()]
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise DataError("The upload is not a valid zip file.") from error
+    _check_archive(files, limits or ZipLimits())
+    return sum(info.file_size for info in files)
+
+
 def _copy_limited(source: IO[bytes], target: Path, budget: int) -> int:
     """Copies at most ``budget`` bytes; returns the bytes written or raises when over."""
     written = 0

@@ -97,8 +97,9 @@ class JobEntry:
 class RegistryState:
     """The entries read under the lock; changes are written back when the lock is released."""
 
-    def __init__(self, entries: list[JobEntry]) -> None:
+    def __init__(self, entries: list[JobEntry], last_turn: dict[str, float] | None = None) -> None:
         self.entries = entries
+        self.last_turn = last_turn or {}  # workspace -> when it last started a job
         self.changed = False
 
     def get(self, job_id: str) -> JobEntry | None:
@@ -132,6 +133,7 @@ class RegistryState:
     def mark_running(self, entry: JobEntry, handle: dict[str, Any], started: float) -> None:
         """Records that ``entry`` was launched, here and in its job folder (for a rebuild)."""
         entry.state, entry.handle, entry.started = "running", handle, started
+        self.last_turn[entry.workspace] = started
         write_launch(Path(entry.folder), entry.executor, handle, started)
         self.changed = True
 
@@ -146,7 +148,7 @@ class RegistryState:
     def in_turn(self) -> list[JobEntry]:
         """Queued entries in the order they start (``core.jobs.fairness``: workspaces take
         turns)."""
-        return turn_order(self.entries)
+        return turn_order(self.entries, self.last_turn)
 
     def position(self, job_id: str) -> int | None:
         """1-based place of a queued job in the queue; None when it runs or is not listed."""
@@ -176,8 +178,8 @@ class JobRegistry:
         self._lock = FileLock(str(self.root / LOCK_FILE), timeout=timeout_s)
         self._held = threading.local()
 
-    def _parse(self) -> list[JobEntry]:
-        """The file's entries ([] when there is no file yet).
+    def _parse(self) -> RegistryState:
+        """The file's entries and turns (none when there is no file yet).
 
         Raises:
             RegistryDamagedError: the file exists but is not a job list.
@@ -185,7 +187,7 @@ class JobRegistry:
         try:
             text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return []
+            return RegistryState([])
         except (OSError, UnicodeDecodeError) as error:
             raise RegistryDamagedError(f"it cannot be read ({error})") from error
         try:
@@ -195,7 +197,13 @@ class JobRegistry:
         rows = data.get("jobs") if isinstance(data, dict) else None
         if not isinstance(rows, list):
             raise RegistryDamagedError("it holds no job list")
-        return [JobEntry.from_dict(row) for row in rows]
+        turns = data.get("turns")
+        last_turn = {
+            str(ws): float(when)
+            for ws, when in (turns.items() if isinstance(turns, dict) else [])
+            if isinstance(when, int | float)
+        }
+        return RegistryState([JobEntry.from_dict(row) for row in rows], last_turn)
 
     def _rebuild(self, damage: RegistryDamagedError) -> list[JobEntry]:
         """Sets the damaged file aside and lists the unfinished jobs of the job folders."""
@@ -238,7 +246,7 @@ class JobRegistry:
         state: RegistryState | None = None
         try:
             try:
-                state = RegistryState(self._parse())
+                state = self._parse()
             except RegistryDamagedError as damage:
                 state = RegistryState(self._rebuild(damage))
                 state.changed = True
@@ -247,7 +255,7 @@ class JobRegistry:
         finally:
             try:  # saved even when the caller then refused: a launched worker must be listed
                 if state is not None and state.changed:
-                    write_json_atomic(self.path, {"jobs": [e.to_dict() for e in state.entries]})
+                    write_json_atomic(self.path, _file_data(state))
             finally:
                 self._held.state = None
                 self._lock.release()
@@ -256,7 +264,14 @@ class JobRegistry:
         """A snapshot of the entries (without the lock: the file is replaced atomically; a
         damaged file is rebuilt under it)."""
         try:
-            return self._parse()
+            return self._parse().entries
         except RegistryDamagedError:
             with self.locked() as state:
                 return list(state.entries)
+
+
+def _file_data(state: RegistryState) -> dict[str, Any]:
+    """What ``.jobs.json`` holds: the entries, and the turns of workspaces still listed."""
+    listed = {entry.workspace for entry in state.entries}
+    turns = {ws: when for ws, when in state.last_turn.items() if ws in listed}
+    return {"jobs": [entry.to_dict() for entry in state.entries], "turns": turns}

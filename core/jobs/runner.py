@@ -30,6 +30,7 @@ the existing job's id, so two Resume clicks start one job. Every refusal is a ``
 from __future__ import annotations
 
 import contextlib
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -89,12 +90,17 @@ class JobRunner:
         """Creates a run for ``config`` in ``store`` and queues its training; returns the run id.
 
         Raises:
-            DiskFullError: no disk space is left under the cap (nothing is created).
+            DiskFullError: no disk space is left under the cap. QuotaError: the workspace has
+                as many jobs waiting as it may (in both cases nothing is left behind).
         """
         check_disk_room(self.settings, "training")
         run_id = store.create(config)
         store.append_log(run_id, f"config: {config.to_json(indent=None)}")
-        submit_job(self.queue, "train", store, run_id, {"resume": False}, {}, check_disk=False)
+        try:
+            submit_job(self.queue, "train", store, run_id, {"resume": False}, {}, check_disk=False)
+        except BaseException:
+            shutil.rmtree(store.root / run_id, ignore_errors=True)  # refused: no run without a job
+            raise
         return run_id
 
     def resume(self, store: RunStore, run_id: str) -> str:

@@ -4,10 +4,16 @@
 (``core.jobs.request``) is written first, then the job joins the cross-process queue
 (``core.jobs.registry``) under its lock, and the queue is settled so a free slot starts it at
 once. A refused job leaves no folder behind.
+
+Before anything is written, the uploads must fit under the disk cap; under the lock, a kind
+that names its input (``JobKind.input_key``: a batch prediction's zip and model) replaces the
+workspace's older jobs of the same input (``core.jobs.replacement``), then the workspace's
+quotas are checked (``core.jobs.quotas``).
 """
 
 from __future__ import annotations
 
+import io
 import shutil
 import time
 from dataclasses import dataclass
@@ -17,7 +23,9 @@ from core.config.settings import Settings
 from core.errors import StudioError
 from core.jobs.executor import Executor
 from core.jobs.kinds.registry import get_kind
+from core.jobs.quotas import check_job_quota
 from core.jobs.registry import JobEntry, JobRegistry, RegistryState
+from core.jobs.replacement import replace_same_input, write_input_key
 from core.jobs.request import (
     STOP_FILE,
     JobRequest,
@@ -82,6 +90,8 @@ def submit_job(
         raise StudioError(f"A {spec.label} needs a run.")
     if run_id is not None:
         store.path(run_id)
+    if files:  # nothing is written before the uploads fit under the cap
+        check_disk_room(settings, f"this {spec.label}", needed_bytes=upload_bytes(files))
     job_id = new_job_id(kind)
     folder = job_folder(store.root.resolve(), run_id, job_id)
     folder.mkdir(parents=True)
@@ -92,11 +102,26 @@ def submit_job(
             spec.check(folder, params, settings)
         if check_disk and spec.disk_action is not None:  # the uploads above count too
             check_disk_room(settings, spec.disk_action)
+        if spec.input_key is not None:
+            write_input_key(folder, spec.input_key(folder, run_id, params))
         with queue.registry.locked() as state:
             return _enqueue(state, queue, kind, store, run_id, job_id, params)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+
+
+def upload_bytes(files: dict[str, bytes | IO[bytes]]) -> int:
+    """What the uploads will take on disk (a file object's size from its end)."""
+    total = 0
+    for data in files.values():
+        if isinstance(data, bytes | bytearray):
+            total += len(data)
+        else:
+            position = data.tell()
+            total += data.seek(0, io.SEEK_END)
+            data.seek(position)
+    return total
 
 
 def _enqueue(
@@ -118,6 +143,27 @@ def _enqueue(
         if existing is not None:
             shutil.rmtree(job_folder(workspace, run_id, job_id), ignore_errors=True)
             return existing.job_id
+    if spec.input_key is not None:
+        replace_same_input(state, executor, job_folder(workspace, run_id, job_id))
+    check_job_quota(state, settings, workspace, kind)
+    add_job(state, queue, kind, store, run_id, job_id, params)
+    settle(state, executor, settings.max_jobs)
+    return job_id
+
+
+def add_job(
+    state: RegistryState,
+    queue: JobQueue,
+    kind: str,
+    store: RunStore,
+    run_id: str | None,
+    job_id: str,
+    params: dict[str, Any],
+) -> None:
+    """Writes the request and queued state of a job whose folder exists, and lists it."""
+    settings, executor = queue.settings, queue.executor
+    spec = get_kind(kind)
+    workspace = workspace_key(store)
     request = JobRequest(
         job_id, kind, workspace, run_id, params, absolute_settings(settings),
         executor.name, time.time(),
@@ -133,5 +179,3 @@ def _enqueue(
             executor=executor.name, submitted=request.submitted,
         )
     )  # fmt: skip
-    settle(state, executor, settings.max_jobs)
-    return job_id

@@ -37,7 +37,7 @@ def test_a_sweep_from_a_run_trains_one_run_per_head(new_app: Callable, tmp_path:
     app.button(key="FormSubmitter:runs_sweep_form-Start sweep").click().run()
     no_exception(app)
     assert not texts(app, "error")
-    assert any("2 runs started" in text for text in texts(app, "success"))
+    assert any("This sweep starts 2 runs." in text for text in texts(app, "success"))
 
     swept = [run_id for run_id in store.run_ids() if run_id != original]
     assert len(swept) == 2

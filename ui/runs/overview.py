@@ -11,9 +11,10 @@ from __future__ import annotations
 import streamlit as st
 
 from core.config.backbones import list_backbones
-from core.config.sweep import DEFAULT_CUT, HEAD_PRESETS, sweep_configs
+from core.config.sweep import DEFAULT_CUT, HEAD_PRESETS, plan_sweep
 from core.errors import StudioError
 from core.evaluate.compare import config_diff, overlay_figure, runs_table
+from core.jobs.sweeps import submit_sweep
 from core.store.access import WorkspaceAccess, require_owner
 from core.store.runs import RunRecord
 from core.store.trim import remove_orphan_exports
@@ -175,11 +176,13 @@ def show_sweep(record: RunRecord) -> None:
         if not st.form_submit_button("Start sweep", icon=":material/play_arrow:"):
             return
     names = [cut.strip() for cut in cuts.split(",") if cut.strip()]
-    configs = sweep_configs(record.config, backbones, names, heads)
-    store = session.get_run_store()
-    for config in configs:  # runs of one backbone and cut share their cached features
-        jobs.runner().submit_training(store, config)
-    st.success(f"{len(configs)} runs started; the table above compares them as they end.")
+    try:  # duplicates and unknown cuts are left out; quotas refuse the whole sweep
+        plan = plan_sweep(record.config, backbones, names, heads)
+        submit_sweep(jobs.runner(), session.get_run_store(), plan.configs)
+    except ValueError as error:
+        common.show_error(error, "starting the sweep")
+        return
+    st.success(f"{plan.summary()} The table above compares the runs as they end.")
 
 
 def delete_run(access: WorkspaceAccess, run_id: str) -> None:

@@ -3,9 +3,13 @@
 The page saves the upload into the job folder at submission (``JobRunner.submit(...,
 files={"upload.zip": file})``); ``check`` then counts its images from the zip's
 directory alone (nothing is extracted or decoded in the web process) and refuses a zip with
-more than ``Settings.max_batch_images`` images with a plain sentence. The worker extracts the
-zip safely (``core.data.zipsafe``), predicts ``CHUNK`` images at a time so memory stays flat
-whatever the count, appends each chunk to ``predictions.csv`` and deletes the upload.
+more than ``Settings.max_batch_images`` images, or one that breaks the Data page's zip limits
+(``core.store.disk.upload_limits``: it must also unpack into the room left under the disk cap),
+with a plain sentence. A new job for the same zip and model (``input_key``; k and threshold
+left out) replaces the older ones (``core.jobs.replacement``). The worker extracts the zip
+safely with the same limits (``core.data.zipsafe``), predicts ``CHUNK`` images at a time so
+memory stays flat whatever the count, appends each chunk to ``predictions.csv`` and deletes
+the upload.
 
 Parameters: ``zip`` (file name in the job folder, default ``upload.zip``), ``k`` (top classes,
 default 3), ``threshold`` (below it the answer is "not sure", default 0), and the model: the
@@ -21,6 +25,8 @@ error), ``model`` (its source name).
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import shutil
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -28,13 +34,14 @@ from typing import Any
 
 from core.config.settings import Settings
 from core.data.names import is_junk
-from core.data.zipsafe import extract_zip
+from core.data.zipsafe import check_zip, extract_zip
 from core.errors import DataError, StudioError
 from core.jobs.context import JobContext
 from core.predict.batch import IMAGE_SUFFIXES, image_files, prediction_rows
 from core.predict.imagenet import imagenet_predictor
 from core.predict.model_file import check_keras_archive
 from core.predict.predictor import Predictor
+from core.store.disk import upload_limits
 
 ZIP_FILE = "upload.zip"
 CSV_FILE = "predictions.csv"
@@ -82,6 +89,7 @@ def check(folder: Path, params: dict[str, Any], settings: Settings) -> None:
     path = _file_in(folder, params.get("zip", ZIP_FILE))
     if not path.is_file():
         raise DataError("No zip file was given for the batch prediction.")
+    check_zip(path, upload_limits(settings))  # it is unpacked in the worker: room first
     count = count_zip_images(path)
     if count == 0:
         raise DataError("The zip file holds no images (jpg, png, bmp, gif, webp or tiff).")
@@ -97,6 +105,26 @@ def check(folder: Path, params: dict[str, Any], settings: Settings) -> None:
         if not model_path.is_file():
             raise DataError("The model file for the batch prediction is missing.")
         check_keras_archive(model_path, settings.max_model_input, settings.max_model_params)
+
+
+def input_key(folder: Path, run_id: str | None, params: dict[str, Any]) -> str:
+    """What the job reads (its zip, its model), k and threshold left out: a digest.
+
+    Raises:
+        StudioError: a file parameter that is not a plain file name.
+    """
+    digest = hashlib.sha256(json.dumps([run_id, params.get("model")], sort_keys=True).encode())
+    names = [params.get("zip", ZIP_FILE)]
+    model = params.get("model")
+    if isinstance(model, dict) and "file" in model:
+        names.append(model["file"])
+    for name in names:
+        path = _file_in(folder, name)
+        if path.is_file():
+            with open(path, "rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _load_predictor(context: JobContext) -> Any:
@@ -123,7 +151,7 @@ def run(context: JobContext) -> dict[str, Any]:
     extracted = context.folder / "extracted"
     try:
         context.report(0.02, "Unpacking the zip.")
-        root = extract_zip(upload, extracted)
+        root = extract_zip(upload, extracted, upload_limits(context.settings))
         files = image_files([root])
         context.report(0.05, f"Loading the model for {len(files)} images.")
         predictor = _load_predictor(context)

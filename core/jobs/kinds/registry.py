@@ -8,7 +8,7 @@ worker) and, for some, ``check(folder, params, settings)`` (in the web process, 
 - ``evaluate``: metrics, mistakes, Grad-CAM; one per run.
 - ``analyse``: label issues, learning curve or calibration of a run; one per run.
 - ``predict_batch``: a zip of images to a CSV; a run is optional (the model may be an uploaded
-  file or ImageNet) and any number may queue.
+  file or ImageNet); a new one for the same zip and model replaces the older ones.
 - ``dataset_duplicates``, ``advise_cut``: near-duplicates and leaks of the Data page's dataset,
   and linear-probe accuracy per cut; no run, any number.
 
@@ -54,6 +54,9 @@ class JobKind:
             it raises ``StudioError`` to refuse the job before it is queued.
         disk_action: for a kind that writes much, its name in the "no disk space left for
             ..." refusal of ``core.store.disk.check_disk_room`` (checked at submission).
+        input_key: for a kind whose new job replaces the older ones of the same input
+            (``core.jobs.replacement``): ``input_key(job_folder, run_id, params)`` names the
+            input, its options left out.
     """
 
     run: Callable[[JobContext], dict[str, Any]]
@@ -63,6 +66,7 @@ class JobKind:
     owns_run_status: bool = False
     check: Callable[[Path, dict[str, Any], Settings], None] | None = None
     disk_action: str | None = None
+    input_key: Callable[[Path, str | None, dict[str, Any]], str] | None = None
 
 
 KINDS: dict[str, JobKind] = {
@@ -73,6 +77,7 @@ KINDS: dict[str, JobKind] = {
     "predict_batch": JobKind(
         predict_batch.run, "batch prediction", needs_run=False, one_per_run=False,
         check=predict_batch.check, disk_action="this batch prediction",
+        input_key=predict_batch.input_key,
     ),
     "dataset_duplicates": JobKind(
         dataset_duplicates.run, "duplicates check", needs_run=False, one_per_run=False
