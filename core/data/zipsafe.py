@@ -72,8 +72,9 @@ class ZipLimits(ConfigMixin):
 
 
 def size_text(num_bytes: float) -> str:
-    """A byte count for people: "812 KB", "3.4 MB", "2.1 GB"."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+    """A byte count for people, in the binary units the caps are set in (``disk_cap_mb`` is
+    MiB): "812 KiB", "3.4 MiB", "2.1 GiB"."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if num_bytes >= scale:
             return f"{num_bytes / scale:,.1f} {unit}".replace(".0 ", " ")
     return f"{int(num_bytes)} bytes"

@@ -69,24 +69,39 @@ class DiskTrim:
         self.freed_bytes += size
 
 
-def folder_bytes(folder: Path) -> int:
-    """Size of the files below ``folder`` (links are not followed)."""
+def folder_bytes(folder: Path, seen: set[tuple[int, int]] | None = None) -> int:
+    """Size of the files below ``folder`` (links are not followed).
+
+    A file with several hard links (a dataset version's images, ``core.data.dataset_version``)
+    takes its space once: its inode is counted the first time only, here and in any other
+    folder counted with the same ``seen`` set.
+    """
+    seen = set() if seen is None else seen
     total = 0
     for base, _, files in os.walk(folder):
         for name in files:
-            with contextlib.suppress(OSError):
-                total += os.lstat(os.path.join(base, name)).st_size
+            try:
+                info = os.lstat(os.path.join(base, name))
+            except OSError:
+                continue
+            if info.st_nlink > 1:
+                if (info.st_dev, info.st_ino) in seen:
+                    continue
+                seen.add((info.st_dev, info.st_ino))
+            total += info.st_size
     return total
 
 
 def used_bytes(settings: Settings) -> int:
-    """Everything the studio keeps: ``runs_dir`` + ``cache_dir`` + ``data_dir`` (once each)."""
+    """Everything the studio keeps: ``runs_dir`` + ``cache_dir`` + ``data_dir`` (each folder and
+    each hard-linked file once)."""
     roots: list[Path] = []
     for name in ("runs_dir", "cache_dir", "data_dir"):
         root = Path(getattr(settings, name)).resolve()
         if not any(root == other or root.is_relative_to(other) for other in roots):
             roots = [other for other in roots if not other.is_relative_to(root)] + [root]
-    return sum(folder_bytes(root) for root in roots)
+    seen: set[tuple[int, int]] = set()
+    return sum(folder_bytes(root, seen) for root in roots)
 
 
 def _remove_tree(path: Path) -> None:

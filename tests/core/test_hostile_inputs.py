@@ -7,6 +7,7 @@ importer and the name sanitiser are also fuzzed: tests/core/data/test_zipsafe_pr
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from core.errors import DataError, StudioError
 from core.store.access import ReadOnlyError, require_owner
 from core.store.disk import DiskFullError, check_disk_room
 from core.store.tokens import WorkspaceError, new_token
-from core.store.trim import trim_disk
+from core.store.trim import trim_disk, used_bytes
 from core.store.workspace import (
     create_workspace,
     resolve_workspace,
@@ -50,15 +51,15 @@ def _skips(tmp_path: Path, entries: dict[str, bytes], links: dict | None = None)
 
 def test_zip_of_1900_entries_of_a_million_zeros_is_refused_before_writing(tmp_path: Path):
     archive = repeated_entry_zip(tmp_path / "bomb.zip", 1900, b"\0" * 1_000_000)
-    assert archive.stat().st_size < 2_100_000  # 2.1 MB that would write 1.9 GB
-    with pytest.raises(DataError, match=r"zip bomb.*1,900 files.*1.9 GB.*limit is 200 times"):
+    assert archive.stat().st_size < 2_100_000  # 2 MiB that would write 1.8 GiB
+    with pytest.raises(DataError, match=r"zip bomb.*1,900 files.*1\.8 GiB.*limit is 200 times"):
         extract_zip(archive, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 
 def test_zip_over_the_total_size_is_refused_naming_the_limit(tmp_path: Path) -> None:
     archive = repeated_entry_zip(tmp_path / "big.zip", 30, bytes(range(256)) * 400)
-    with pytest.raises(DataError, match=r"unpack to 3.1 MB; the limit is 2 MB"):
+    with pytest.raises(DataError, match=r"unpack to 2\.9 MiB; the limit is 1\.9 MiB"):
         from core.data.zipsafe import ZipLimits
 
         extract_zip(archive, tmp_path / "out", ZipLimits(max_total_bytes=2_000_000))
@@ -96,6 +97,19 @@ def test_disk_cap_of_1_mb_keeps_other_workspaces_and_the_just_finished_run(tmp_p
 
 
 # -- Shared links ---------------------------------------------------------------------------
+
+
+def test_a_hard_linked_dataset_version_counts_once_in_mib(tmp_path: Path) -> None:
+    settings = studio_settings(tmp_path, disk_cap_mb=3)
+    original = tmp_path / "data" / "ws" / "upload" / "a.bin"
+    original.parent.mkdir(parents=True)
+    original.write_bytes(b"\1" * 2**21)  # 2 MiB
+    version = tmp_path / "runs" / "ws" / "version" / "images" / "a.bin"
+    version.parent.mkdir(parents=True)
+    os.link(original, version)  # as core.data.dataset_version writes a version
+    assert used_bytes(settings) == 2**21  # not 4 MiB: one inode, two names
+    with pytest.raises(DiskFullError, match=r"take 2 MiB of the 3 MiB it may use"):
+        check_disk_room(settings, "this upload", needed_bytes=2**21)
 
 
 def test_read_only_link_views_and_downloads_but_cannot_delete_or_rerun(tmp_path: Path):

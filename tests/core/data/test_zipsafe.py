@@ -88,5 +88,7 @@ def test_extract_of_only_junk_is_an_error(tmp_path: Path):
 
 def test_size_text():
     assert (
-        size_text(1000) == "1 KB" and size_text(2_500_000) == "2.5 MB" and size_text(5) == "5 bytes"
+        size_text(1024) == "1 KiB"
+        and size_text(2_621_440) == "2.5 MiB"
+        and size_text(5) == "5 bytes"
     )
