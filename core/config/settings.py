@@ -104,7 +104,7 @@ class Settings(ConfigMixin):
     max_workspace_jobs: int = 40
     max_sweep_runs: int = 36
     max_dataset_versions: int = 10
-    max_batch_jobs: int = 2
+    max_batch_jobs: int = 4
     max_cached_models: int = 4
     max_cached_model_mb: float = 512.0
     mlflow_tracking_uri: str | None = None

@@ -14,10 +14,10 @@ from core.config.backbones import list_backbones
 from core.config.sweep import DEFAULT_CUT, HEAD_PRESETS, plan_sweep
 from core.errors import StudioError
 from core.evaluate.compare import config_diff, overlay_figure, runs_table
+from core.jobs.deletion import delete_run as delete_run_and_jobs
 from core.jobs.sweeps import submit_sweep
 from core.store.access import WorkspaceAccess, require_owner
 from core.store.runs import RunRecord
-from core.store.trim import remove_orphan_exports
 from core.store.workspace import read_marker, view_token
 from ui import choices, common, jobs, session
 from ui.data import loading
@@ -186,10 +186,9 @@ def show_sweep(record: RunRecord) -> None:
 
 
 def delete_run(access: WorkspaceAccess, run_id: str) -> None:
-    """Deletes a run (owner only) and its export bundle, then reloads the page."""
+    """Deletes a run (owner only), its jobs and its export bundle, then reloads the page."""
     require_owner(access, "deleting a run")
-    access.store.delete(run_id)
-    remove_orphan_exports(session.get_settings())
+    delete_run_and_jobs(jobs.runner(), access.store, run_id)
     if session.current_run_id() == run_id:
         session.set_current_run(None)
     st.rerun()
