@@ -131,9 +131,13 @@ def check_weights_member(
     except Exception as error:  # h5py raises OSError, KeyError, ValueError...: all unreadable
         raise ModelFileError(NO_WEIGHTS) from error
     if found != expected:
-        stored = sum(found.values())
+        stored, built = sum(found.values()), sum(expected.values())
+        what = (
+            f"it holds {stored} variables where the config builds {built}"
+            if stored != built
+            else "its variables have other shapes or layer names than the config's"
+        )
         raise ModelFileError(
-            f"The model's weights file does not match its config: it holds {stored} "
-            f"variables where the config builds {sum(expected.values())} (or their shapes "
-            "differ), so the file was refused. Save the model again with model.save."
+            f"The model's weights file does not match its config: {what}, so the file was "
+            "refused. Save the model again with model.save."
         )
