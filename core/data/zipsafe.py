@@ -141,10 +141,7 @@ def _check_archive(files: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
 
 
 def check_zip(file: str | os.PathLike[str] | IO[bytes], limits: ZipLimits | None = None) -> int:
-    """Checks a zip's directory against ``limits`` without writing anything.
-
-    The same checks ``extract_zip`` makes first, for a write path that unpacks later (a
-    batch prediction's zip, unpacked in its worker).
+    """``extract_zip``'s first checks, writing nothing (a zip unpacked later, in a worker).
 
     Returns:
         The bytes its files would unpack to.

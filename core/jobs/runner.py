@@ -30,7 +30,6 @@ the existing job's id, so two Resume clicks start one job. Every refusal is a ``
 from __future__ import annotations
 
 import contextlib
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -53,9 +52,8 @@ from core.jobs.request import (
 )
 from core.jobs.scheduler import settle
 from core.jobs.snapshot import JobStatus, RunSnapshot, read_job_status, read_run_snapshot
-from core.jobs.submission import JobQueue, submit_job, workspace_key
+from core.jobs.submission import JobQueue, submit_job, submit_training, workspace_key
 from core.jobs.worker import executor_for
-from core.store.disk import check_disk_room
 from core.store.runs import RunStore
 
 RESUMABLE = ("interrupted", "stopped")
@@ -87,21 +85,8 @@ class JobRunner:
         return JobQueue(self.settings, self.registry, self.executor)
 
     def submit_training(self, store: RunStore, config: RunConfig) -> str:
-        """Creates a run for ``config`` in ``store`` and queues its training; returns the run id.
-
-        Raises:
-            DiskFullError: no disk space is left under the cap. QuotaError: the workspace has
-                as many jobs waiting as it may (in both cases nothing is left behind).
-        """
-        check_disk_room(self.settings, "training")
-        run_id = store.create(config)
-        store.append_log(run_id, f"config: {config.to_json(indent=None)}")
-        try:
-            submit_job(self.queue, "train", store, run_id, {"resume": False}, {}, check_disk=False)
-        except BaseException:
-            shutil.rmtree(store.root / run_id, ignore_errors=True)  # refused: no run without a job
-            raise
-        return run_id
+        """Creates a run and queues its training (``core.jobs.submission.submit_training``)."""
+        return submit_training(self.queue, store, config)
 
     def resume(self, store: RunStore, run_id: str) -> str:
         """Continues an interrupted or stopped run from its last checkpoint; returns the job id.
@@ -304,7 +289,7 @@ def get_runner(settings: Settings | None = None) -> JobRunner:
     One runner per settings value, made on first use: a process whose ``STUDIO_*`` folders
     change (the page tests give each test its own) gets a runner, registry and workers that
     use the current folders, never those of the first caller. A page waits for a busy queue
-    ``PAGE_LOCK_TIMEOUT_S`` at most, then says so (``QueueBusyError``).
+    ``PAGE_LOCK_TIMEOUT_S`` at most (``QueueBusyError``).
     """
     key = settings or Settings.from_env()
     with _runner_lock:

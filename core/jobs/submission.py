@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import IO, Any
 
+from core.config.run import RunConfig
 from core.config.settings import Settings
 from core.errors import StudioError
 from core.jobs.executor import Executor
@@ -109,6 +110,23 @@ def submit_job(
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+
+
+def submit_training(queue: JobQueue, store: RunStore, config: RunConfig) -> str:
+    """Creates a run for ``config`` and queues its training; returns the run id.
+
+    Raises:
+        DiskFullError, QuotaError: refused; nothing is left behind (no run without a job).
+    """
+    check_disk_room(queue.settings, "training")
+    run_id = store.create(config)
+    store.append_log(run_id, f"config: {config.to_json(indent=None)}")
+    try:
+        submit_job(queue, "train", store, run_id, {"resume": False}, {}, check_disk=False)
+    except BaseException:
+        shutil.rmtree(store.root / run_id, ignore_errors=True)
+        raise
+    return run_id
 
 
 def upload_bytes(files: dict[str, bytes | IO[bytes]]) -> int:
