@@ -16,7 +16,7 @@ import pytest
 from core.data.checks import check_validation_split
 from core.data.scan import resolve_data_folder, scan_dataset
 from core.data.splits import split_dataset
-from core.data.zipsafe import extract_zip
+from core.data.zipsafe import ZipLimits, extract_zip
 from core.errors import DataError, StudioError
 from core.store.access import ReadOnlyError, require_owner
 from core.store.disk import DiskFullError, check_disk_room
@@ -30,6 +30,7 @@ from core.store.workspace import (
     workspace_store,
 )
 from tests.helpers.workspaces import finished_run, make_idle, studio_settings
+from tests.helpers.writes import watch_writes
 from tests.helpers.zips import png, repeated_entry_zip, zip_of
 
 # A message shows no server path: no "/word/" run and no "C:\" drive.
@@ -52,18 +53,24 @@ def _skips(tmp_path: Path, entries: dict[str, bytes], links: dict | None = None)
 def test_zip_of_1900_entries_of_a_million_zeros_is_refused_before_writing(tmp_path: Path):
     archive = repeated_entry_zip(tmp_path / "bomb.zip", 1900, b"\0" * 1_000_000)
     assert archive.stat().st_size < 2_100_000  # 2 MiB that would write 1.8 GiB
-    with pytest.raises(DataError, match=r"zip bomb.*1,900 files.*1\.8 GiB.*limit is 200 times"):
+    # Nothing is written, not even the target folder: a version that extracted first and
+    # removed the files after the check would be stopped at its first write.
+    bomb = r"zip bomb.*1,900 files.*1\.8 GiB.*limit is 200 times"
+    with watch_writes(tmp_path / "out", stop=True) as writes, pytest.raises(DataError, match=bomb):
         extract_zip(archive, tmp_path / "out")
-    assert not (tmp_path / "out").exists()
+    assert writes == [] and not (tmp_path / "out").exists()
+    # The watch sees this code's writes (the check above could fail): a good zip is written.
+    with watch_writes(tmp_path / "good") as writes:
+        extract_zip(zip_of(tmp_path / "up.zip", BASE), tmp_path / "good")
+    assert sum(write.startswith("open ") for write in writes) == len(BASE)
 
 
 def test_zip_over_the_total_size_is_refused_naming_the_limit(tmp_path: Path) -> None:
     archive = repeated_entry_zip(tmp_path / "big.zip", 30, bytes(range(256)) * 400)
-    with pytest.raises(DataError, match=r"unpack to 2\.9 MiB; the limit is 1\.9 MiB"):
-        from core.data.zipsafe import ZipLimits
-
+    limit = r"unpack to 2\.9 MiB; the limit is 1\.9 MiB"
+    with watch_writes(tmp_path / "out", stop=True) as writes, pytest.raises(DataError, match=limit):
         extract_zip(archive, tmp_path / "out", ZipLimits(max_total_bytes=2_000_000))
-    assert not (tmp_path / "out").exists()
+    assert writes == [] and not (tmp_path / "out").exists()
 
 
 def test_uploads_count_in_the_cap_and_idle_ones_are_removed(tmp_path: Path) -> None:

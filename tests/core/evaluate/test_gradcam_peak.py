@@ -78,3 +78,34 @@ def test_heatmap_peaks_in_the_quadrant_of_the_object(trained: Any) -> None:
         rows = slice(0, half) if corner.startswith("top") else slice(half, None)
         columns = slice(0, half) if corner.endswith("left") else slice(half, None)
         assert heatmap[rows, columns].sum() > 0.5 * heatmap.sum()
+
+
+def _two_squares(corners: dict[int, str], rng: np.random.Generator) -> np.ndarray:
+    """One picture with both classes' squares, each in its own corner."""
+    image = _image(0, corners[0], rng)
+    margin = 2
+    top = margin if corners[1].startswith("top") else SIZE - SQUARE - margin
+    left = margin if corners[1].endswith("left") else SIZE - SQUARE - margin
+    image[top : top + SQUARE, left : left + SQUARE] = COLOURS[1]
+    return image
+
+
+@pytest.mark.parametrize(
+    "corners",
+    [{0: "top-left", 1: "bottom-right"}, {0: "bottom-right", 1: "top-left"},
+     {0: "top-right", 1: "bottom-left"}, {0: "bottom-left", 1: "top-right"}],
+)  # fmt: skip
+def test_the_class_to_explain_decides_the_map(trained: Any, corners: dict[int, str]) -> None:
+    """Both squares in one picture: each class's map is hot on its own square.
+
+    One class is the model's answer; the other is explained on request (Evaluate shows why a
+    mistake was made by explaining the true class too). A version that always explains the
+    top class gives the same map twice and points at the wrong square for the other class.
+    """
+    image = _two_squares(corners, np.random.default_rng(5))
+    probabilities = np.asarray(trained(image[None], training=False))[0]
+    top = int(np.argmax(probabilities))
+    maps = {label: grad_cam(trained, image, class_index=label)[0] for label in (0, 1)}
+    for label, heatmap in maps.items():
+        assert _quadrant(heatmap) == corners[label], (label, top, np.round(heatmap, 1))
+    assert np.abs(maps[0] - maps[1]).max() > 0.5

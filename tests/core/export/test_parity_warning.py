@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from core.__main__ import main
 from core.export.exporter import export_run
 from core.export.parity import FLOAT_PARITY_GOAL, parity_batch
 from core.jobs.kinds.export import report_from_result
@@ -94,3 +95,15 @@ def test_an_export_that_differs_is_reported_as_a_warning(
     stored = json.loads((run_dir / "metrics.json").read_text())["export"]
     assert sentence in stored["warnings"]
     assert f"| keras | {report.parity['keras']:.2e} |" in (out / "README.md").read_text()
+
+
+def test_the_cli_exits_1_on_a_parity_failure(
+    tmp_path: Path, damaged_keras_copy: list[Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``python -m core export``: a file that differs from the app fails the command (exit 1)."""
+    run_dir = cat_dog_run(tmp_path)
+    out = tmp_path / "out"
+    assert main(["export", str(run_dir), "--format", "keras", "--out", str(out)]) == 1
+    assert damaged_keras_copy == [out / "model.keras"]
+    assert "warning: The keras export differs from the app" in capsys.readouterr().err
+    # An undamaged export exits 0: tests/core/cli/test_evaluate.py::test_export_keras_prints_parity

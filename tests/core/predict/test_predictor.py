@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from core.errors import ModelFileError
+from core.predict.batch import NOT_SURE, prediction_rows
 from core.predict.predictor import Predictor, top_k_labels
 from tests.helpers.runs import make_finished_run, tiny_classifier, write_dataset
+from tests.helpers.zips import png
 
 
 def _images(count: int = 5, size: int = 32) -> np.ndarray:
@@ -104,3 +108,45 @@ def test_run_without_model_is_reported(tmp_path: Path) -> None:
 def test_top_k_labels_orders_best_first() -> None:
     top = top_k_labels(np.array([[0.1, 0.7, 0.2]]), ["a", "b", "c"], k=2)
     assert top == [[("b", pytest.approx(0.7)), ("c", pytest.approx(0.2))]]
+
+
+def _constant_run(folder: Path, probabilities: tuple[float, ...], **labels: Any) -> Path:
+    """A run folder whose model answers ``probabilities`` for every image (16 px input)."""
+    import keras
+
+    inputs = keras.Input((16, 16, 3))
+    pooled = keras.layers.GlobalAveragePooling2D()(inputs)
+    logits = keras.layers.Dense(
+        len(probabilities),
+        kernel_initializer="zeros",
+        bias_initializer=keras.initializers.Constant(np.log(probabilities)),
+    )(pooled)
+    folder.mkdir(parents=True)
+    keras.Model(inputs, keras.layers.Softmax()(logits)).save(folder / "model.keras")
+    names = {"classes": ["cat", "dog"], "input_size": 16, "resize_mode": "stretch", **labels}
+    (folder / "labels.json").write_text(json.dumps(names))
+    return folder
+
+
+def test_calibration_and_class_thresholds_decide_the_not_sure_verdict(tmp_path: Path) -> None:
+    """The model is 85 % sure of "cat" on every image; the threshold is 80 %.
+
+    Uncalibrated, the answer is "cat". Calibrated with temperature 2 (stored in labels.json
+    as ``python -m core calibrate`` does), the same output is 70.4 % and the verdict turns
+    into "not sure". A class's own threshold counts for answers of that class only.
+    """
+    image = [("photo.png", png((120, 90, 60), size=16))]
+    plain = Predictor.from_run(_constant_run(tmp_path / "plain", (0.85, 0.15)))
+    row = prediction_rows(plain, image, threshold=0.8)[0]
+    assert (row["predicted"], row["confidence"]) == ("cat", pytest.approx(0.85, abs=1e-5))
+
+    calibrated = Predictor.from_run(_constant_run(tmp_path / "cal", (0.85, 0.15), temperature=2))
+    row = prediction_rows(calibrated, image, threshold=0.8)[0]
+    expected = 0.85**0.5 / (0.85**0.5 + 0.15**0.5)  # softmax(log p / T)
+    assert (row["predicted"], row["confidence"]) == (NOT_SURE, pytest.approx(expected, abs=1e-5))
+    assert prediction_rows(calibrated, image, threshold=0.7)[0]["predicted"] == "cat"
+
+    for name, verdict in (("cat", NOT_SURE), ("dog", "cat")):
+        strict = _constant_run(tmp_path / name, (0.85, 0.15), class_thresholds={name: 0.9})
+        row = prediction_rows(Predictor.from_run(strict), image, threshold=0.5)[0]
+        assert row["predicted"] == verdict, name

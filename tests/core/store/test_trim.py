@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from core.config.settings import Settings
+from core.jobs.scheduler import mark_queued
 from core.store.disk import DiskFullError, check_disk_room, upload_limits
 from core.store.feature_cache import FeatureCache, feature_cache_folder
 from core.store.run_status import mark_live
@@ -85,6 +86,24 @@ def test_stopped_failed_and_interrupted_runs_of_idle_workspaces_can_go_too(tmp_p
     deleted = enforce_disk_cap(settings)
     assert set(deleted) == set(ended)
     assert idle.run_ids() == []
+
+
+def test_a_queued_run_is_never_removed_by_the_disk_cap(tmp_path: Path) -> None:
+    """A run waiting in the queue of an idle workspace stays, even far over the cap.
+
+    Its ``status.json`` is written by the queue itself (``mark_queued``, as the job runner
+    does); a long queue can keep a run waiting longer than the idle time.
+    """
+    settings = studio_settings(tmp_path, disk_cap_mb=0.001, workspace_idle_s=60)
+    idle = workspace_store(settings, create_workspace(settings))
+    waiting = idle.create(named_config("waiting"))
+    (idle.path(waiting) / "upload.zip").write_bytes(b"0" * 100_000)
+    mark_queued(idle, waiting, "train-20260101-000000-000000-0000")
+    ended = finished_run(idle, 100_000)
+    make_idle(idle.root)
+    trim = trim_disk(settings)
+    assert trim.runs == [ended] and trim.over_cap
+    assert idle.run_ids() == [waiting] and idle.status(waiting) == "queued"
 
 
 def test_cache_then_idle_exports_then_idle_runs(tmp_path: Path) -> None:
