@@ -6,7 +6,7 @@ browser tests ran.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,3 +60,25 @@ def page(browser: Any, studio_server: StudioServer) -> Iterator[Any]:
         yield tab
     finally:
         context.close()
+
+
+@pytest.fixture
+def new_tab(browser: Any) -> Iterator[Callable[..., Any]]:
+    """Opens tabs of other visitors (each its own browser context); all closed after the test.
+
+    Call it as ``new_tab()`` or ``new_tab(timeout_ms)`` (the tab's default wait).
+    """
+    contexts: list[Any] = []
+
+    def open_tab(timeout_ms: float = 120_000) -> Any:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        contexts.append(context)
+        tab = context.new_page()
+        tab.set_default_timeout(timeout_ms)
+        return tab
+
+    try:
+        yield open_tab
+    finally:
+        for context in contexts:
+            context.close()

@@ -9,11 +9,13 @@ so the server's own memory stays small throughout. Tiny sizes: input 96, random 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import unavailable
 from tests.helpers import e2e_flow as flow
 from tests.helpers import e2e_journey as journey
 from tests.helpers.e2e_server import StudioServer
@@ -23,21 +25,15 @@ HYMENOPTERA = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "hym
 SIZE = 96
 
 
-def new_tab(browser: Any) -> Any:
-    tab = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    tab.set_default_timeout(180_000)
-    return tab
-
-
 def test_upload_train_export_batch_then_another_visitor_trains(
-    browser: Any, studio_server: StudioServer, tmp_path: Path
+    new_tab: Callable[..., Any], studio_server: StudioServer, tmp_path: Path
 ) -> None:
     if not HYMENOPTERA.is_dir():
-        pytest.skip(f"{HYMENOPTERA} is missing")
+        unavailable(f"{HYMENOPTERA} is missing")
     dataset = journey.class_zip(HYMENOPTERA / "train", tmp_path / "two.zip", per_class=12)
     batch = journey.images_zip(HYMENOPTERA / "val", tmp_path / "batch.zip", count=6)
 
-    visitor_a = new_tab(browser)
+    visitor_a = new_tab(180_000)
     flow.open_home(visitor_a, studio_server.url)
     journey.upload_dataset_zip(visitor_a, dataset)
     flow.choose_model(visitor_a, size=SIZE, weights="none")
@@ -47,7 +43,7 @@ def test_upload_train_export_batch_then_another_visitor_trains(
     journey.predict_batch(visitor_a, batch, timeout_s=600)
     visitor_a.get_by_text("6 images classified").wait_for(state="visible", timeout=60_000)
 
-    visitor_b = new_tab(browser)
+    visitor_b = new_tab(180_000)
     journey.sample_run(visitor_b, studio_server.url, SIZE, epochs=1, timeout_s=600)
     assert flow.chart_epochs(visitor_b) == 1
     # The server process never loaded a training model: it stays far below the old 1.35 GB.

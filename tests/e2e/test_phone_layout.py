@@ -3,7 +3,7 @@ nothing over the title, no sideways scrolling on Train and Runs.
 
 The runs are written into the server's workspace folder (no training): the layout is what is
 tested, and a finished run with a few epochs draws both training charts. Screenshots of each
-page go to docs/screenshots/phone_layout_*.png.
+page go to the temporary ``SCREENSHOTS`` folder (phone_layout_*.png).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ workspace's run by URL. (A crashed server and a killed worker: tests/e2e/test_wo
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,12 +25,6 @@ def url_param(page: Any, name: str) -> str:
     return match.group(1)
 
 
-def new_tab(browser: Any) -> Any:
-    tab = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    tab.set_default_timeout(120_000)
-    return tab
-
-
 def ready_to_train(tab: Any, url: str, epochs: int) -> None:
     flow.open_home(tab, url)
     flow.load_sample(tab)
@@ -38,9 +33,9 @@ def ready_to_train(tab: Any, url: str, epochs: int) -> None:
 
 
 def test_three_sessions_queue_finish_and_stay_isolated(
-    browser: Any, studio_server: StudioServer
+    new_tab: Callable[..., Any], studio_server: StudioServer
 ) -> None:
-    tabs = [new_tab(browser) for _ in range(3)]
+    tabs = [new_tab() for _ in range(3)]
     epochs = [40, 1, 1]  # the first run lasts long enough for the others to wait
     for tab, count in zip(tabs, epochs, strict=True):
         ready_to_train(tab, studio_server.url, count)
@@ -52,7 +47,7 @@ def test_three_sessions_queue_finish_and_stay_isolated(
 
     # The first run is training while the others wait: the load is real when Home opens.
     assert flow.wait_training(tabs[0]) < epochs[0]
-    home = new_tab(browser)  # the server stays responsive under load
+    home = new_tab()  # the server stays responsive under load
     flow.open_home(home, studio_server.url)
 
     for tab, count in zip(tabs, epochs, strict=True):

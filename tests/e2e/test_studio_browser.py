@@ -5,7 +5,8 @@ session to the job): each test first sees the run training (Stop and a working s
 progress bar), then leaves, and after coming back sees it get past that epoch or finish. The
 trained run is then evaluated (confusion-matrix heatmap), tried on a generated image (top-k bar
 chart) and its ``.keras`` downloaded from the Runs page: the file loads with ``safe_mode=True`` and
-predicts the class the app showed. Screenshots of every page go to docs/screenshots/.
+predicts the class the app showed. Screenshots of every page go to a temporary folder
+(``tests.helpers.e2e_flow.SCREENSHOTS``); scripts/screenshots.py makes the README's.
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@ plain sentence, and Resume finishes it with every epoch on the chart.
 
 from __future__ import annotations
 
+import json
 import re
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +23,6 @@ pytestmark = pytest.mark.e2e
 EPOCHS = 30
 
 
-def new_tab(browser: Any) -> Any:
-    tab = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    tab.set_default_timeout(120_000)
-    return tab
-
-
 def training_worker(server: StudioServer) -> Any:
     """The server's job worker process (``python -m core.jobs.worker``)."""
     workers = [p for p in server.workers() if "core.jobs.worker" in " ".join(p.cmdline())]
@@ -35,9 +31,9 @@ def training_worker(server: StudioServer) -> Any:
 
 
 def test_killed_worker_reads_interrupted_and_resume_finishes(
-    browser: Any, studio_server: StudioServer
+    new_tab: Callable[..., Any], studio_server: StudioServer
 ) -> None:
-    tab = new_tab(browser)
+    tab = new_tab()
     flow.open_home(tab, studio_server.url)
     flow.load_sample(tab)
     flow.choose_model(tab, size=96, weights="none")
@@ -53,7 +49,7 @@ def test_killed_worker_reads_interrupted_and_resume_finishes(
     message = tab.get_by_text(re.compile("This run was interrupted. The training process stopped"))
     message.wait_for(timeout=60_000)
     flow.wait_idle(tab)
-    home = new_tab(browser)  # the server kept serving: Home renders
+    home = new_tab()  # the server kept serving: Home renders
     assert flow.open_home(home, studio_server.url) < 30
     assert studio_server.process is not None and studio_server.process.pid == server_pid
     assert studio_server.process.poll() is None
@@ -64,12 +60,12 @@ def test_killed_worker_reads_interrupted_and_resume_finishes(
 
 
 def test_server_crash_keeps_the_worker_and_a_restart_reattaches(
-    browser: Any, tmp_path: Path
+    new_tab: Callable[..., Any], tmp_path: Path
 ) -> None:
     env = {"STUDIO_MAX_JOBS": "1"}
     server = StudioServer(tmp_path / "studio", env=env)
     server.start()
-    tab = new_tab(browser)
+    tab = new_tab()
     try:
         flow.open_home(tab, server.url)
         flow.load_sample(tab)
@@ -91,9 +87,12 @@ def test_server_crash_keeps_the_worker_and_a_restart_reattaches(
         tab.goto(f"{restarted.url}/train?ws={workspace.group(1)}&run={run_id}")
         tab.get_by_role("heading", name=f"Run {run_id}").wait_for()
         flow.wait_past_epoch(tab, done_before)
-        flow.wait_finished(tab, timeout_s=600)  # the same worker finished the run
+        flow.wait_finished(tab, timeout_s=600)
         assert flow.chart_epochs(tab) == EPOCHS
         assert tab.get_by_text("This run was interrupted").count() == 0
+        # The same worker finished the run: it wrote the last status (none was started anew).
+        status = next((tmp_path / "studio" / "runs").glob(f"*/{run_id}/status.json"))
+        assert json.loads(status.read_text())["pid"] == worker.pid
     finally:
         restarted.stop()
         if worker.is_running():

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Test screenshots (to look at after a failure) go to a temporary folder; only
+# scripts/screenshots.py writes the README's docs/screenshots.
+SCREENSHOTS = Path(tempfile.gettempdir()) / "studio-e2e-screenshots"
 # Streamlit marks its root element with the script state ("running" / "notRunning").
 SCRIPT_STATE = """() => document.querySelector('[data-testid="stApp"]')
     ?.getAttribute('data-test-script-state')"""
@@ -50,7 +53,7 @@ def nav(page: Any, title: str) -> None:
 
 
 def shot(page: Any, name: str, height: int = 2200, *, main_only: bool = False) -> None:
-    """Saves a screenshot of the page to docs/screenshots/<name>.png.
+    """Saves a screenshot of the page to ``SCREENSHOTS``/<name>.png (a temporary folder).
 
     Streamlit scrolls inside its own container, so a "full page" screenshot would stop at the
     viewport: the viewport is made ``height`` pixels tall for the shot instead. ``main_only``

@@ -29,8 +29,9 @@ from pathlib import Path
 from core.jobs.runner import JobRunner
 from core.config.settings import Settings
 from core.store.runs import RunStore
-settings, go, workspace, run_id = sys.argv[1:5]
+settings, go, workspace, run_id, ready = sys.argv[1:6]
 runner = JobRunner(Settings.from_dict(json.loads(settings)))
+Path(ready).touch()  # imported and ready: the test starts both at once when both are
 while not Path(go).exists():
     time.sleep(0.002)
 print(runner.submit("evaluate", RunStore(workspace), run_id, {"gradcam_images": 2}))
@@ -51,13 +52,19 @@ def _zip_of(dataset: Path, count: int, broken: bool = False) -> bytes:
 def _race_evaluate(runner: JobRunner, store: RunStore, run_id: str, go: Path) -> list[str]:
     """Two processes submit "evaluate" for one run at the same moment; returns their job ids."""
     args = [json.dumps(runner.settings.to_dict()), str(go), str(store.root), run_id]
+    ready = [go.with_name(f"ready-{index}") for index in range(2)]
     racers = [
         subprocess.Popen(
-            [sys.executable, "-c", RACER, *args], cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", RACER, *args, str(flag)],
+            cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True,
         )
-        for _ in range(2)
-    ]
-    time.sleep(1.0)  # both are importing and then waiting for the go file
+        for flag in ready
+    ]  # fmt: skip
+    deadline = time.monotonic() + TIMEOUT_S
+    while not all(flag.exists() for flag in ready):  # both imported, both waiting for "go"
+        assert time.monotonic() < deadline, "the racing processes never got ready"
+        assert all(racer.poll() is None for racer in racers), "a racing process failed"
+        time.sleep(0.01)
     go.touch()
     return [racer.communicate(timeout=60)[0].strip() for racer in racers]
 
