@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.config.auto import AutoRecipeConfig
 from core.config.base import ConfigMixin, check_range
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
@@ -86,6 +87,10 @@ class TrainConfig(ConfigMixin):
             measured sweet spot on hymenoptera (``bench/hymenoptera.py``): +3 to 4 points of
             validation accuracy over no augmentation, in well under a minute on 2 CPU cores,
             where end-to-end training would re-run the backbone every epoch.
+        auto: the automatic recipe (``core.config.auto``): pooled features of a few blocks,
+            a head search scored on validation, a refit and a time budget. None (the value of
+            every run config written before it existed) trains by hand with the settings
+            above; the app's and the CLI's defaults switch it on (``core.config.recipes``).
     """
 
     optimizer: str = "adam"
@@ -106,6 +111,7 @@ class TrainConfig(ConfigMixin):
     strategy: str = "default"
     cache_features: bool = True
     augment_views: int = 3
+    auto: AutoRecipeConfig | None = None
 
     def __post_init__(self) -> None:
         if self.optimizer not in OPTIMIZERS:
