@@ -3,8 +3,9 @@
 Examples::
 
     python -m core train --config run.json
-    python -m core train --data ../shared/datasets/hymenoptera_data --backbone mobilenet_v2 \\
-        --epochs 5 --weights imagenet --out runs
+    python -m core train --data ../shared/datasets/hymenoptera_data    # the automatic recipe
+    python -m core train --data ../shared/datasets/hymenoptera_data --manual \\
+        --backbone mobilenet_v2 --epochs 5 --weights imagenet --out runs
     python -m core train --config run.json --fine-tune-from block_16_expand --epochs 5
     python -m core train --resume 20261126-083200-123456-ab12 --out runs
 
@@ -21,10 +22,12 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from core.config.auto import AutoRecipeConfig
 from core.config.data import PHOTO_AUGMENTATION, AugmentConfig
 from core.config.run import RunConfig
 from core.config.settings import Settings
 from core.errors import TrainingError
+from core.store.recipe_record import read_recipe
 from core.store.run_status import mark_live
 from core.store.runs import RunStore
 from core.train.errors import explain_error
@@ -65,6 +68,18 @@ def register(subparsers: Any) -> None:
         action=argparse.BooleanOptionalAction,
         help="augment training images (default: on, the photo recipe: flip + rotation 10°, "
         "cached as several views); --no-augment trains on the images as they are",
+    )
+    parser.add_argument(
+        "--manual",
+        action="store_true",
+        help="train by hand with the settings given (default for --data alone: the automatic "
+        "recipe: pooled features of a few blocks, heads compared on validation, the best kept)",
+    )
+    parser.add_argument(
+        "--time-budget",
+        type=int,
+        metavar="SECONDS",
+        help=f"time budget of the automatic recipe (default {AutoRecipeConfig().time_budget_s})",
     )
     parser.add_argument("--seed", type=int, help="random seed (same seed, same metrics)")
     parser.add_argument("--name", help="a name for the run")
@@ -121,7 +136,22 @@ def build_config(args: argparse.Namespace) -> Any:
     if "data" not in data:
         raise TrainingError("Give the dataset with --data FOLDER or --config run.json.")
     _set_augmentation(data, args.augment)
+    _set_auto(data, args)
     return RunConfig.from_dict(data)
+
+
+def _set_auto(data: dict[str, Any], args: argparse.Namespace) -> None:
+    """Switches the automatic recipe on for a run from flags alone (a config file keeps its own
+    choice, so an old run config trains as it did); ``--manual`` switches it off."""
+    train = data.setdefault("train", {})
+    if args.manual:
+        train["auto"] = None
+    elif not args.config and "auto" not in train:
+        train["auto"] = {}
+    if args.time_budget is not None:
+        if train.get("auto") is None:
+            raise TrainingError("--time-budget needs the automatic recipe (leave out --manual).")
+        train["auto"]["time_budget_s"] = args.time_budget
 
 
 def _set_augmentation(data: dict[str, Any], augment: bool | None) -> None:
@@ -209,7 +239,12 @@ def handle_train(args: argparse.Namespace) -> int:
     finally:
         mark_live(store.path(run_id), False)
     print(file=sys.stderr)
+    recipe = read_recipe(store.path(run_id))
+    if recipe is not None:
+        print(recipe.sentence(), file=sys.stderr)
     if "val_accuracy" in metrics:
         print(f"validation accuracy: {metrics['val_accuracy']:.4f}", file=sys.stderr)
+    if "test_accuracy" in metrics:
+        print(f"test accuracy: {metrics['test_accuracy']:.4f}", file=sys.stderr)
     print(store.path(run_id))
     return 0

@@ -4,8 +4,8 @@ With the automatic recipe, a run computes pooled features of a few blocks of the
 backbone once (cached), tries several heads on them (logistic regression with a few L2
 strengths, today's dense head, a small non-linear head), keeps the one that scores best on
 validation (cross-validated on train + validation when validation is small), refits it on train
-+ validation and saves ONE Keras model (raw RGB 0..255 in). Optional stages (fine-tuning the
-last blocks on cached activations, more candidates) run only while the time budget lasts.
++ validation and saves ONE Keras model (raw RGB 0..255 in). Candidates after the first are tried
+only while the time budget lasts.
 
 ``AUTO_FACTS`` holds what was measured per backbone (issue #22, ``bench/multiclass.py``): the
 input size and the blocks whose pooled features pay. A backbone without an entry uses its
@@ -33,25 +33,20 @@ class AutoFacts:
     Attributes:
         input_size: the measured input size (larger than ImageNet's 224 where it paid).
         taps: layers whose globally average-pooled outputs are concatenated, in layer order.
-        fine_tune_cut: the layer whose activations are cached for the optional fine-tuning
-            stage (the blocks above it train); None: no fine-tuning stage for this backbone.
     """
 
     input_size: int
     taps: tuple[str, ...]
-    fine_tune_cut: str | None = None
 
 
 # MobileNetV2 on trashnet6 (6 classes; /tmp research of issue #22, seeds 1-3, logistic head
 # refitted on train + val): out_relu alone at 224 px 78.2 %; these four taps 79.1 % at 224,
 # 83.1 % at 288; one backbone pass per image either way. 256 px keeps most of the gain at 80 %
-# of 288's pixels (see README "Fast and accurate"). block_15_add's maps (8x8x160 at 256 px,
-# 20 KB per image in float16) feed the fine-tuning of block 16 and the last 1x1 convolution.
+# of 288's pixels.
 AUTO_FACTS: dict[str, AutoFacts] = {
     "mobilenet_v2": AutoFacts(
         input_size=256,
         taps=("block_13_expand_relu", "block_15_expand_relu", "block_16_expand_relu", "out_relu"),
-        fine_tune_cut="block_15_add",
     ),
 }
 
@@ -61,7 +56,9 @@ def _check_choices(name: str, values: tuple[str, ...], allowed: tuple[str, ...])
         raise ValueError(f"{name} needs at least one entry.")
     unknown = [value for value in values if value not in allowed]
     if unknown:
-        raise ValueError(f"Unknown {name.lower()} '{unknown[0]}'; choose from {', '.join(allowed)}.")
+        raise ValueError(
+            f"Unknown {name.lower()} '{unknown[0]}'; choose from {', '.join(allowed)}."
+        )
 
 
 @dataclass(frozen=True)
@@ -69,20 +66,15 @@ class AutoRecipeConfig(ConfigMixin):
     """Settings of the automatic recipe (``TrainConfig.auto``; None trains by hand).
 
     Attributes:
-        time_budget_s: seconds the whole run may take. Checked before each optional stage
-            (more candidates, fine-tuning); extraction, the first candidate, the refit and the
-            save always run, and the best head so far is kept.
+        time_budget_s: seconds the whole run may take. Checked before each candidate after the
+            first; extraction, the first candidate, the refit and the save always run, and the
+            best head so far is kept.
         input_size: input side in pixels; None: the backbone's measured size (``AUTO_FACTS``).
         taps: layers whose pooled outputs are concatenated; empty: the backbone's measured
             taps (``AUTO_FACTS``), or its last feature map.
         heads: the head kinds tried (``HEAD_KINDS``).
         c_values: inverse L2 strengths tried for the logistic regression, most promising first
             (the order the budget cuts them in).
-        flip_average: average the probabilities of each image and its mirror image (built into
-            the saved model); costs a second backbone pass per image.
-        fine_tune: try fine-tuning the last blocks on cached activations when the budget allows
-            it and validation is large enough to tell; kept only when validation says it pays.
-        fine_tune_epochs: most epochs of that stage (the best epoch by validation is kept).
         refit: refit the chosen head on train + validation (validation then scored the choice).
         cv_below: with fewer validation images than this, heads are scored by k-fold
             cross-validation on train + validation instead.
@@ -94,9 +86,6 @@ class AutoRecipeConfig(ConfigMixin):
     taps: tuple[str, ...] = ()
     heads: tuple[str, ...] = HEAD_KINDS
     c_values: tuple[float, ...] = (0.01, 0.03, 0.003, 0.1)
-    flip_average: bool = False
-    fine_tune: bool = True
-    fine_tune_epochs: int = 4
     refit: bool = True
     cv_below: int = 100
     folds: int = 5
@@ -104,18 +93,19 @@ class AutoRecipeConfig(ConfigMixin):
     def __post_init__(self) -> None:
         for name, value, low, high in (
             ("The time budget (seconds)", self.time_budget_s, 1, 86_400),
-            ("Fine-tune epochs of the automatic recipe", self.fine_tune_epochs, 1, 100),
             ("The validation size below which heads are cross-validated", self.cv_below, 0, 10**6),
             ("Cross-validation folds", self.folds, 2, 20),
         ):
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}.")
+                raise ValueError(
+                    f"{name} must be a whole number from {low} to {high}, got {value!r}."
+                )
         if self.input_size is not None and not 32 <= self.input_size <= 1024:
             raise ValueError(f"Input size must be from 32 to 1024 pixels, got {self.input_size}.")
         _check_choices("Head kinds", self.heads, HEAD_KINDS)
         if not self.c_values:
             raise ValueError("The logistic regression needs at least one C value.")
-        for value in self.c_values:
-            check_range("A C value of the logistic regression", value, 0.0, 1e6, low_open=True)
+        for c_value in self.c_values:
+            check_range("A C value of the logistic regression", c_value, 0.0, 1e6, low_open=True)
         if any(not str(tap).strip() for tap in self.taps):
             raise ValueError("A tapped layer must have a name.")

@@ -26,7 +26,6 @@ class AutoPlan:
         weights: "imagenet" or "none".
         input_size: input side in pixels.
         taps: layers whose pooled outputs are concatenated (empty: the backbone's output).
-        fine_tune_cut: layer whose activations feed the fine-tuning stage (None: no stage).
         resize_mode: how images are fitted to the input.
         settings: the recipe's settings (budget, heads, C values, ...).
     """
@@ -35,7 +34,6 @@ class AutoPlan:
     weights: str
     input_size: int
     taps: tuple[str, ...]
-    fine_tune_cut: str | None
     resize_mode: str
     settings: AutoRecipeConfig
 
@@ -79,19 +77,18 @@ def auto_plan(config: RunConfig) -> tuple[AutoPlan | None, str]:
     model = config.model
     info = get_backbone(model.backbone)
     facts = AUTO_FACTS.get(model.backbone)
-    size = settings.input_size or (facts.input_size if facts else info.default_size)
+    # A size set on the Model page (or --input-size) wins over the measured one.
+    size = settings.input_size or model.input_size or (facts.input_size if facts else None)
+    size = size or info.default_size
     if info.fixed_size:
         size = info.default_size
     validate_input_size(info, size)
     taps = settings.taps or (facts.taps if facts else ())
-    same_taps = facts is not None and taps == facts.taps
-    cut = facts.fine_tune_cut if facts and settings.fine_tune and same_taps else None
     plan = AutoPlan(
         backbone=model.backbone,
         weights=model.weights,
         input_size=size,
         taps=tuple(taps),
-        fine_tune_cut=cut,
         resize_mode=config.data.resize_mode,
         settings=settings,
     )
@@ -101,9 +98,8 @@ def auto_plan(config: RunConfig) -> tuple[AutoPlan | None, str]:
 def plan_sentence(plan: AutoPlan) -> str:
     """What the plan does, in one sentence (the run log and the result card say it)."""
     blocks = f"{len(plan.taps)} blocks" if plan.taps else "the last feature map"
-    flip = ", averaged with the mirror image" if plan.settings.flip_average else ""
     return (
         f"{get_backbone(plan.backbone).keras_name} frozen at {plan.input_size} px, pooled "
-        f"features of {blocks} computed once{flip}; heads compared on validation, the best "
+        f"features of {blocks} computed once; heads compared on validation, the best "
         f"refitted on train + validation, within {plan.settings.time_budget_s} s."
     )

@@ -169,8 +169,8 @@ class RunStore:
         return info
 
     def write_json(self, run_id: str, name: str, data: Any) -> None:
-        """Atomically writes one of the run's JSON files (history, metrics, labels)."""
-        if name not in ("history", "metrics", "labels"):
+        """Atomically writes one of the run's JSON files (history, metrics, labels, recipe)."""
+        if name not in ("history", "metrics", "labels", "recipe"):
             raise ValueError(f"Unknown run file '{name}'.")
         write_json_atomic(self.path(run_id) / f"{name}.json", data)
 

@@ -110,7 +110,7 @@ def fit_dense_head(
     if held_out is not None:
         watch = _HeldOutWatch([v.astype(np.float32) for v in held_out[0]], held_out[1], fit)
         callbacks.append(watch)
-    head.fit(dataset, epochs=epochs, verbose=0, callbacks=callbacks)
+    head.fit(dataset, epochs=epochs, verbose=0, callbacks=callbacks, shuffle=False)
     if held_out is not None and watch.best_weights is not None:
         head.set_weights(watch.best_weights)
     return fit

@@ -15,6 +15,7 @@ probabilities over them, as the saved model does.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,7 +94,9 @@ class FittedHead:
         """(N, K) probabilities averaged over the views (as the saved model averages them)."""
         if self.linear is not None:
             return np.mean([self.linear.probabilities(view) for view in views], axis=0)
-        outputs = [np.asarray(self.model(view.astype(np.float32), training=False)) for view in views]
+        outputs = [
+            np.asarray(self.model(view.astype(np.float32), training=False)) for view in views
+        ]
         return np.mean(outputs, axis=0).astype(np.float64)
 
     def keras_head(self) -> Any:
@@ -123,7 +126,9 @@ class HeadSearch:
         self.settings, self.train_config, self.model_head = settings, train_config, model_head
         self.pool = train.join(val)
         self.folds = self._folds() if len(val.labels) < settings.cv_below else None
-        self.scored_by = "validation" if self.folds is None else f"{len(self.folds)}-fold cross-validation"
+        self.scored_by = (
+            "validation" if self.folds is None else f"{len(self.folds)}-fold cross-validation"
+        )
         self.fitted: dict[Candidate, FittedHead] = {}  # validation mode: trained on train
         self._starts: dict[Any, tuple[np.ndarray, np.ndarray]] = {}  # logistic warm starts
 
@@ -219,3 +224,34 @@ class HeadSearch:
         data = self.pool if refit else self.train
         fitted, _, _ = self._fit(best.candidate, data, None, key="final", epochs=best.epochs or 0)
         return fitted
+
+
+@dataclass
+class SearchResult:
+    """The scored candidates, best first, and the ones the time budget left out."""
+
+    ranked: list[Score]
+    skipped: list[Candidate]
+    scored_by: str
+
+
+def search_within_budget(
+    search: HeadSearch, deadline: float, clock: Callable[[], float], say: Callable[[str], None]
+) -> SearchResult:
+    """Scores the candidates in order while ``clock() < deadline`` (the first one always).
+
+    Args:
+        search: the prepared search.
+        deadline: the ``clock`` value after which no further candidate starts.
+        clock: seconds (``time.monotonic`` in a run; a fake one in tests).
+        say: reports which stage runs.
+    """
+    scores: list[Score] = []
+    skipped: list[Candidate] = []
+    for candidate in search.candidates():
+        if scores and clock() >= deadline:
+            skipped.append(candidate)
+            continue
+        say(f"Head search: trying {candidate.name} ({search.scored_by}).")
+        scores.append(search.score(candidate))
+    return SearchResult(rank(scores), skipped, search.scored_by)

@@ -4,6 +4,8 @@
 (``python -m core train``); both see the run through a ``TrainingEvents`` object. The phases:
 
 1. read and split the dataset, build the model (inside the ``tf.distribute`` strategy scope);
+   With the automatic recipe (``TrainConfig.auto``, ``core.config.auto_plan``) the rest is
+   ``core.train.auto_run``: pooled taps cached, head search, refit, one saved model;
 2. head phase: when nothing below the head is trainable, extract the features once (disk
    cache) and fit the head on them, else fit the whole model on the streaming pipeline;
 3. optional fine-tune phase: unfreeze the top of the backbone, recompile at a lower rate and
@@ -15,11 +17,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.config.auto_plan import auto_plan
 from core.config.run import RunConfig
 from core.config.settings import Settings
 from core.data.pipeline import explain_pipeline_error
 from core.errors import StudioError, TrainingError
 from core.store.runs import RunStore
+from core.train.auto_run import AutoTrainingRun
 from core.train.events import TrainingEvents
 from core.train.extraction import StopRequested
 from core.train.run import TrainingRun
@@ -51,9 +55,18 @@ def run_training(
         StudioError: with a plain message (``explain_error`` turns anything else into one);
             the caller logs the traceback and marks the run failed.
     """
-    session = TrainingRun(
-        config, store, run_id, events or TrainingEvents(), settings or Settings.from_env(), resume
+    plan, why = auto_plan(config)
+    arguments = (
+        config,
+        store,
+        run_id,
+        events or TrainingEvents(),
+        settings or Settings.from_env(),
+        resume,
     )
+    session = AutoTrainingRun(*arguments, plan=plan) if plan else TrainingRun(*arguments)
+    if plan is None and config.train.auto is not None:
+        session.say(why)  # the recipe was asked for but cannot honour a setting: say which
     try:
         return session.run()
     except StopRequested:

@@ -1,0 +1,178 @@
+"""The automatic recipe's run (``AutoTrainingRun``): cached pooled taps, head search, refit, save.
+
+Phases (the status and the progress say which one runs):
+
+1. read the dataset and its split (as any run: ``TrainingRun._read_data``);
+2. "extracting": one plain pass of every image through the frozen backbone, the pooled outputs
+   of the plan's taps concatenated (``core.model.taps``); cached on disk under a key that holds
+   the backbone, size, taps and files, so a re-run or another head costs no extraction;
+3. "training": the head search (``core.train.head_search``) within the time budget, then the
+   chosen head refitted on train + validation;
+4. save ONE Keras model (raw RGB 0..255 in, the logistic regression folded into a Dense layer),
+   ``labels.json``, ``metrics.json`` (validation = the search's score, test = the saved model's)
+   and ``recipe.json`` (the choice, its score, the runners-up: ``core.store.recipe_record``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import keras
+import numpy as np
+
+from core.config.auto_plan import AutoPlan, plan_sentence
+from core.model.taps import build_tap_network, classifier, featurizer
+from core.store.feature_cache import (
+    FeatureCache,
+    cached_extract,
+    feature_cache_folder,
+    feature_cache_key,
+)
+from core.store.recipe_record import HeadScore, RecipeRecord
+from core.train.extraction import extract_features
+from core.train.head_search import HeadSearch, SearchResult, Views, search_within_budget
+from core.train.metrics import per_class_metrics, save_model_atomic
+from core.train.run import TrainingRun
+
+Clock = Callable[[], float]
+
+
+class AutoTrainingRun(TrainingRun):
+    """A ``TrainingRun`` that trains with the automatic recipe's ``plan``."""
+
+    def __init__(self, *args: Any, plan: AutoPlan, clock: Clock = time.monotonic) -> None:
+        super().__init__(*args)
+        self.plan, self.clock = plan, clock
+        self.stages: dict[str, float] = {}
+
+    def run(self) -> dict[str, Any]:
+        """Runs every phase (see the module docstring) and saves the result."""
+        keras.utils.set_random_seed(self.train.seed)
+        started = self.clock()
+        self.set_status("training")
+        self._read_data()
+        self.say("Automatic recipe: " + plan_sentence(self.plan))
+        network = build_tap_network(self.plan)
+        features = featurizer(network)
+        self._write_auto_labels()
+        views = self._extract_splits(features, network.taps)
+        self.set_status("training")
+        search = HeadSearch(
+            views["train"], views["val"], len(self.split.classes), self.plan.settings,
+            self.train, self.config.model.head,
+        )  # fmt: skip
+        mark = time.perf_counter()
+        deadline = started + self.plan.settings.time_budget_s
+        result = search_within_budget(search, deadline, self.clock, self.say)
+        self.stages["search"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        refit = self.plan.settings.refit and len(views["val"].labels) > 0
+        if refit:
+            self.say(f"Refitting {result.ranked[0].candidate.name} on train + validation.")
+        head = search.final(result.ranked[0], refit=refit)
+        self.stages["refit"] = time.perf_counter() - mark
+        model = classifier(features, head.keras_head(), self.plan.input_size)
+        test = views["test"]
+        probabilities = head.probabilities(test.arrays) if len(test.labels) else None
+        return self._save(model, probabilities, views, result, refit)
+
+    def _write_auto_labels(self) -> None:
+        """``labels.json`` with the recipe's input size (not the Model page's)."""
+        labels = {
+            "classes": list(self.split.classes),
+            "input_size": self.plan.input_size,
+            "resize_mode": self.config.data.resize_mode,
+        }
+        self.store.write_json(self.run_id, "labels", labels)
+
+    def _extract_splits(self, features: Any, taps: list[str]) -> dict[str, Views]:
+        """Pooled tap features of every split (cached), one plain view each."""
+        self.set_status("extracting")
+        cache = FeatureCache(feature_cache_folder(self.settings.cache_dir))
+        mark, hits = time.perf_counter(), 0
+        width = int(features.output.shape[-1])
+        views = {}
+        for name in ("train", "val", "test"):
+            items = list(getattr(self.split, name))
+            key = _tap_key(self.plan, items, self.hashes, taps, self.train.seed)
+            extract = partial(self._pass, features, name, items)
+            array, hit, _ = cached_extract(cache, key, len(items), extract)
+            hits += int(hit)
+            labels = np.asarray([label for _, label in items], dtype=np.int64)
+            views[name] = Views([np.asarray(array, np.float32).reshape(len(items), width)], labels)
+        self.stages["extract"] = time.perf_counter() - mark
+        self.state.phase_seconds["extract"] = self.stages["extract"]
+        if hits == 3:
+            self.say("Features loaded from the cache: no extraction needed.")
+        else:
+            count = sum(len(view.labels) for view in views.values())
+            self.say(
+                f"Pooled features of {count} images computed in {self.stages['extract']:.1f} s."
+            )
+        return views
+
+    def _pass(self, features: Any, name: str, items: list[Any]) -> np.ndarray:
+        """One plain pass of ``items`` through ``features`` (float16, as the cache stores)."""
+        if not items:
+            return np.zeros((0, int(features.output.shape[-1])), np.float16)
+        progress = self.events.extraction
+        array, _ = extract_features(
+            features, items, image_size=self.plan.input_size,
+            resize_mode=self.config.data.resize_mode,
+            batch_size=min(self.batch_size, self.settings.extract_batch_size),
+            should_stop=self.events.should_stop, dtype=np.float16, root=self.data_root,
+            progress=lambda done, total: progress(name, done, total),
+        )  # fmt: skip
+        return array
+
+    def _save(
+        self, model: Any, test_probabilities: np.ndarray | None, views: dict[str, Views],
+        result: SearchResult, refit: bool,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Writes model.keras, metrics.json and recipe.json; sets the final status."""
+        mark = time.perf_counter()
+        folder = self.store.path(self.run_id)
+        save_model_atomic(model, folder / "model.keras")
+        self.stages["save"] = time.perf_counter() - mark
+        best = result.ranked[0]
+        classes = list(self.split.classes)
+        metrics: dict[str, Any] = {
+            "stopped": False, "epochs_run": 0, "classes": classes, "cached_features": True,
+            "val_accuracy": best.accuracy, "val_loss": best.log_loss,
+            "val_count": len(views["val"].labels), "scored_by": result.scored_by,
+            "recipe": "automatic",
+            "phase_seconds": {k: round(v, 3) for k, v in self.stages.items()},
+        }  # fmt: skip
+        test = views["test"].labels
+        if test_probabilities is not None:
+            predicted = test_probabilities.argmax(axis=1)
+            metrics["test_accuracy"] = float(np.mean(predicted == test))
+            metrics["test_count"] = len(test)
+            metrics.update(per_class_metrics(test, predicted, classes))
+        record = RecipeRecord(
+            plan=plan_sentence(self.plan), backbone=self.plan.backbone,
+            input_size=self.plan.input_size, taps=tuple(self.plan.taps), scored_by=result.scored_by,
+            scores=tuple(HeadScore.from_dict(s.to_dict()) for s in result.ranked),
+            skipped=tuple(c.name for c in result.skipped), refit=refit,
+            time_budget_s=self.plan.settings.time_budget_s,
+            stages={k: round(v, 2) for k, v in self.stages.items()},
+        )  # fmt: skip
+        self.store.write_json(self.run_id, "recipe", record.to_dict())
+        self.store.write_json(self.run_id, "history", [])
+        self.store.write_json(self.run_id, "metrics", metrics)
+        self.say(record.sentence())
+        self.set_status("finished")
+        self.say("Run finished.")
+        return metrics
+
+
+def _tap_key(
+    plan: AutoPlan, items: list[Any], hashes: dict[str, str], taps: list[str], seed: int
+) -> str:
+    """The feature cache key of one split: the backbone's key, plus the taps."""
+    base = feature_cache_key(plan.model_config(), plan.resize_mode, items, hashes=hashes, seed=seed)
+    return hashlib.sha256(f"{base}|taps={','.join(taps)}".encode()).hexdigest()[:40]
