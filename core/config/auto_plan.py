@@ -3,7 +3,8 @@
 The automatic recipe takes the backbone and its weights from the model settings and decides
 the rest itself: input size, the pooled blocks, the head. Settings it cannot honour send the
 run down the hand-set path with a sentence saying why (layer surgery, a trainable backbone,
-convolutions in the head, a fine-tune phase set by hand, feature caching off), so nothing the
+convolutions in the head, a fine-tune phase set by hand, feature caching off, a distribution
+strategy), so nothing the
 user chose is silently ignored. The cut layer is not a blocker: the taps replace it.
 """
 
@@ -56,6 +57,8 @@ def auto_blockers(config: RunConfig) -> list[str]:
         reasons.append("a fine-tune phase is set by hand")
     if not train.cache_features:
         reasons.append("feature caching is off")
+    if train.strategy != "default":
+        reasons.append(f"the {train.strategy} distribution strategy is set")
     return reasons
 
 

@@ -17,6 +17,7 @@ from core.config.train import TrainConfig
 from core.data.checks import check_validation_split
 from core.jobs.snapshot import RunSnapshot
 from core.store.access import is_read_only, require_owner
+from core.store.recipe_record import read_recipe
 from core.store.run_config import read_run_config
 from core.train.charts import training_figures
 from ui import choices, common, session
@@ -242,6 +243,9 @@ def show_recipe(run_id: str) -> None:
     except (OSError, ValueError):  # an unreadable config: the card shows the metrics anyway
         return
     st.caption(recipe_caption(config))
+    chosen = read_recipe(session.get_run_store().path(run_id))
+    if chosen is not None:  # the automatic recipe's choice, its score and the runners-up
+        st.caption(common.escape_markdown(chosen.sentence()))
 
 
 def resume(run_id: str) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import streamlit as st
 
+from core.config.auto import AutoRecipeConfig
 from core.config.model import ModelConfig
 from core.config.train import FineTuneConfig, TrainConfig
 from ui import choices, common
@@ -46,6 +47,7 @@ def settings_form(
     with st.form("train_settings"):
         st.subheader("Settings")
         values = _run_fields(current)
+        auto = _auto_fields(current)
         fine = _fine_tune_fields(current, spec)
         pressed = st.form_submit_button(
             "Start training", type="primary", disabled=disabled, icon=":material/play_arrow:"
@@ -54,6 +56,7 @@ def settings_form(
         return None
     try:
         config = _train_config(current, values, fine)
+        config = replace(config, auto=auto)
     except ValueError as error:
         common.show_error(error)
         return None
@@ -90,6 +93,30 @@ def _run_fields(current: TrainConfig) -> dict[str, Any]:
             "Run name (optional)", choices.get_run_name(), max_chars=120, key="train_run_name"
         ),
     }
+
+
+def _auto_fields(current: TrainConfig) -> AutoRecipeConfig | None:
+    """The automatic recipe switch and its time budget (off: every setting is used as set)."""
+    left, right = st.columns(2)
+    enabled = left.checkbox(
+        "Automatic recipe",
+        value=current.auto is not None,
+        key="train_auto",
+        help="Pools features of a few backbone blocks once, compares a logistic regression and "
+        "the dense head on validation, keeps the better one and refits it on train + validation. "
+        "Off: the head trains with the settings above.",
+    )
+    budget = right.number_input(
+        "Time budget (s)",
+        10,
+        86_400,
+        int((current.auto or AutoRecipeConfig()).time_budget_s),
+        key="train_auto_budget",
+        help="Heads after the first are tried only while the run is within this time.",
+    )
+    if not enabled:
+        return None
+    return replace(current.auto or AutoRecipeConfig(), time_budget_s=int(budget))
 
 
 def _fine_tune_fields(current: TrainConfig, spec: ModelConfig) -> dict[str, Any]:

@@ -16,8 +16,10 @@ import pytest
 
 from core.__main__ import main
 from core.cli.train import build_config, register
+from core.config.auto import AutoRecipeConfig
 from core.config.data import PHOTO_AUGMENTATION
 from core.config.run import RunConfig
+from core.errors import TrainingError
 from core.store.runs import RunStore
 from core.train.events import TrainingEvents
 from core.train.trainer import run_training
@@ -101,6 +103,19 @@ def _parsed(*flags: str) -> RunConfig:
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers())
     return build_config(parser.parse_args(["train", *flags]))
+
+
+def test_flags_alone_train_with_the_automatic_recipe_and_a_config_keeps_its_choice(
+    tmp_path: Path,
+) -> None:
+    assert _parsed("--data", "photos").train.auto == AutoRecipeConfig()
+    assert _parsed("--data", "photos", "--time-budget", "60").train.auto.time_budget_s == 60
+    assert _parsed("--data", "photos", "--manual").train.auto is None
+    old = tmp_path / "old.json"  # a run config written before the automatic recipe existed
+    old.write_text(json.dumps({"data": {"path": "x"}, "train": {"epochs": 3}}))
+    assert _parsed("--config", str(old)).train.auto is None
+    with pytest.raises(TrainingError, match="--time-budget needs the automatic recipe"):
+        _parsed("--data", "photos", "--manual", "--time-budget", "60")
 
 
 def test_defaults_are_the_photo_recipe_and_augment_flags_switch_it(tmp_path: Path) -> None:
