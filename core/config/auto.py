@@ -66,9 +66,9 @@ class AutoRecipeConfig(ConfigMixin):
     """Settings of the automatic recipe (``TrainConfig.auto``; None trains by hand).
 
     Attributes:
-        time_budget_s: seconds the whole run may take. Checked before each candidate after the
-            first; extraction, the first candidate, the refit and the save always run, and the
-            best head so far is kept.
+        time_budget_s: seconds the head search may take (the one extraction is a fixed cost
+            before it). Checked before each candidate after the first; the first candidate,
+            the refit and the save always run, and the best head so far is kept.
         input_size: input side in pixels; None: the backbone's measured size (``AUTO_FACTS``).
         taps: layers whose pooled outputs are concatenated; empty: the backbone's measured
             taps (``AUTO_FACTS``), or its last feature map.
