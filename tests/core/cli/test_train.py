@@ -109,7 +109,8 @@ def test_flags_alone_train_with_the_automatic_recipe_and_a_config_keeps_its_choi
     tmp_path: Path,
 ) -> None:
     assert _parsed("--data", "photos").train.auto == AutoRecipeConfig()
-    assert _parsed("--data", "photos", "--time-budget", "60").train.auto.time_budget_s == 60
+    budgeted = _parsed("--data", "photos", "--time-budget", "60").train.auto
+    assert budgeted is not None and budgeted.time_budget_s == 60
     assert _parsed("--data", "photos", "--manual").train.auto is None
     old = tmp_path / "old.json"  # a run config written before the automatic recipe existed
     old.write_text(json.dumps({"data": {"path": "x"}, "train": {"epochs": 3}}))
