@@ -83,6 +83,7 @@ def plan_from_args(args: argparse.Namespace, layer_names: LayerNames | None = No
         **{name: getattr(args, name, None) for name in _TRAIN_FLAGS},
         backbone=None, cut=None, learning_rate=None, fine_tune_from=None,
         fine_tune_epochs=None, strategy=None, name=None,
+        manual=True, time_budget=None,  # a sweep compares the heads it is given: set by hand
     )  # fmt: skip
     base = build_config(base_args)
     return plan_sweep(base, args.backbones, args.cuts, args.heads or [None], layer_names)
