@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import choices, common
+from ui import choices, common, run_picker, shared_run
 from ui.data import duplicates, sources, widgets
 
-common.workspace_or_stop()
+access = common.workspace_or_stop()
 common.page_header(
     "1. Data",
     "Images sorted in one folder per class. The studio checks every file, splits them into "
     "training, validation and test sets, and shows what it found.",
 )
+if not access.is_owner:  # a read-only link: the data a run learned from, nothing to load
+    run_dir = run_picker.pick_finished_run("data_shared_run")
+    if run_dir is not None:
+        shared_run.show_run_dataset(run_dir)
+    st.stop()
 with st.container(border=True):
     st.subheader("Source")
     sources.source_picker()

@@ -1,4 +1,9 @@
-"""Evaluate: honest metrics of a finished run on images it never trained on, and its analyses."""
+"""Evaluate: honest metrics of a finished run on images it never trained on, and its analyses.
+
+The owner's visit starts the run's evaluation (a job) when it has none; a read-only link sees
+the owner's newest evaluation in full (per-class table, clickable confusion matrix, mistakes,
+Grad-CAM, the analyses' results) and starts nothing.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +20,18 @@ common.page_header(
 run_dir = run_picker.pick_finished_run("eval_run")
 if run_dir is None:
     st.stop()
-if not access.is_owner:  # evaluating writes the scores into the run
-    results.show_stored_evaluation(run_dir)
-    st.stop()
 try:  # evaluated by a worker process; this page shows its files
-    job = results.evaluation_job(run_dir)
-    result = results.show_job(run_dir, job) if job is not None else None
+    if access.is_owner:
+        job = results.evaluation_job(run_dir)
+        result = results.show_job(run_dir, job) if job is not None else None
+    else:  # evaluating writes into the run: a viewer sees the owner's evaluation, if any
+        job = results.finished_evaluation(run_dir)
+        result = results.load_result(job) if job is not None else None
 except Exception as error:  # a damaged file, a full disk: a sentence, not a traceback
     common.show_error(error, "evaluating the run")
+    st.stop()
+if not access.is_owner and result is None:
+    results.show_stored_evaluation(run_dir)
     st.stop()
 if job is None or result is None:
     if job is not None and job.state in ("failed", "interrupted"):  # e.g. a moved dataset

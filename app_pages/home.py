@@ -15,31 +15,32 @@ common.page_header(
     "Train an image classifier on your own pictures by reusing a network pretrained on "
     "ImageNet. No code needed; every step explains itself.",
 )
-# The main action comes first: on a phone the columns stack, and it stays above the fold.
-action, steps = st.columns([2, 3], gap="large")
-with action, st.container(border=True):
-    st.subheader("New here?")
-    st.write(
-        "Train a classifier of drawn shapes (4 classes, 400 images generated here) in about "
-        "half a minute, then evaluate it and try it on images."
-    )
-    if st.button("Train the demo", type="primary", key="home_demo", icon=":material/play_arrow:"):
-        home.start_demo()
-    st.caption(home.demo_recipe())
-    if st.button("Only load the sample dataset", key="home_sample"):
-        home.load_sample_dataset()
-with steps:
-    st.subheader("How it works")
-    home.show_steps()
+if access.is_owner:
+    # The main action comes first: on a phone the columns stack, and it stays above the fold.
+    action, steps = st.columns([2, 3], gap="large")
+    with action, st.container(border=True):
+        st.subheader("New here?")
+        st.write(
+            "Train a classifier of drawn shapes (4 classes, 400 images generated here) in about "
+            "half a minute, then evaluate it and try it on images."
+        )
+        if st.button(
+            "Train the demo", type="primary", key="home_demo", icon=":material/play_arrow:"
+        ):
+            home.start_demo()
+        st.caption(home.demo_recipe())
+        if st.button("Only load the sample dataset", key="home_sample"):
+            home.load_sample_dataset()
+    with steps:
+        st.subheader("How it works")
+        home.show_steps()
+else:  # a read-only link: what was shared, no action that would change the workspace
+    with st.container(border=True):
+        home.show_shared_welcome()
 st.divider()
-st.subheader("This session")
-home.show_status()
-if not access.is_owner:
-    st.caption(
-        "You opened a workspace through a read-only link: you can look at its runs and download "
-        "their models, but not train, upload, re-run, delete or export."
-    )
-elif not session.get_settings().shared_workspace:
+st.subheader("This workspace")
+home.show_status(access.is_owner)
+if access.is_owner and not session.get_settings().shared_workspace:
     st.caption(
         "Your runs are kept in a private workspace named in the address bar (`ws=`). Bookmark "
         "the page to come back to them. Whoever has that address can change and delete them: "

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import choices, common
+from ui import choices, common, run_picker, shared_run
 from ui.model import advisor, facts, head, summary, widgets
 
-common.workspace_or_stop()
+access = common.workspace_or_stop()
 common.page_header(
     "2. Model",
     "Reuse a network pretrained on ImageNet as a feature extractor, cut it where you like, and "
     "put a small classifier (the head) on top. The defaults work well for most datasets.",
 )
+if not access.is_owner:  # a read-only link: a run's model and its model card, no choices
+    run_dir = run_picker.pick_finished_run("model_shared_run")
+    if run_dir is not None:
+        shared_run.show_run_model(run_dir)
+    st.stop()
 num_classes = summary.class_count()
 
 spec = choices.get_model_spec()

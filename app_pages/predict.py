@@ -1,4 +1,8 @@
-"""Predict: classify your own images with a run, an uploaded ``.keras`` file, or ImageNet."""
+"""Predict: classify your own images with a run, an uploaded ``.keras`` file, or ImageNet.
+
+A read-only link may predict too (the workspace's runs only): its photos are classified in
+memory and never stored; a zip of images, which runs as a job, is the owner's.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,16 @@ import streamlit as st
 from ui import common
 from ui.predict import answers, models
 
-common.workspace_or_stop()
+access = common.workspace_or_stop()
 common.page_header(
     "5. Predict",
     "Try a model on your own photos: one or many images, the camera, or a zip of images.",
 )
-source = st.radio("Model", models.SOURCES, horizontal=True, key="predict_source")
+if access.is_owner:
+    source = st.radio("Model", models.SOURCES, horizontal=True, key="predict_source")
+else:
+    source = models.SOURCES[0]
+    st.caption("Your photos are classified in memory and never stored.")
 try:
     choice = models.choose_model(str(source))
 except Exception as error:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import common
-from ui.runs import overview
+from ui.runs import overview, share
 
 common.workspace_or_stop()
 common.page_header(
     "Runs",
     "All runs of this workspace: compare them, run one again, download or delete it.",
 )
-overview.show_share()
 records, damaged = overview.load_records()
+share.show_share(records)
 if not records and not damaged:
     st.info("No runs yet in this workspace.", icon=":material/info:")
     common.page_link("train", label="Go to Train")

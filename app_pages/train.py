@@ -2,7 +2,10 @@
 
 Training runs in a worker process started by the job runner, never in this script nor in the
 web server. The run id is kept in the URL (``?run=``), so a reload re-attaches to the run: its
-folder is the source of truth while it trains and once it is over (see ``ui.train.run_view``)."""
+folder is the source of truth while it trains and once it is over (see ``ui.train.run_view``).
+Without a run in the URL the workspace's newest run is shown; a read-only link sees it (its
+result card, curves and log) and nothing that starts or stops a run.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import streamlit as st
 from ui import choices, common
 from ui.train import run_view, settings
 
-common.workspace_or_stop()
+access = common.workspace_or_stop()
 common.page_header(
     "3. Train",
     "Trains the head on your images (and optionally fine-tunes the top of the backbone). "
@@ -19,11 +22,14 @@ common.page_header(
 )
 
 snapshot = run_view.attached_view()
-has_data = common.require("data")
+if not access.is_owner and snapshot is None:
+    st.info("This workspace has no runs yet.", icon=":material/info:")
+    st.stop()
+has_data = access.is_owner and common.require("data")
 if snapshot is None and not has_data:
     st.stop()
 if snapshot is not None:
-    st.subheader(f"Run {snapshot.run_id}")
+    run_view.run_heading(snapshot)
     if snapshot.active:
         run_view.live_panel(snapshot.run_id)
     else:
@@ -31,6 +37,7 @@ if snapshot is not None:
 if has_data:
     running = snapshot is not None and snapshot.active
     with st.expander("Settings for a new run", expanded=not running):
+        settings.data_line()
         settings.model_line()
         choice = settings.settings_form(
             choices.get_train_config(), choices.get_model_spec(), disabled=running

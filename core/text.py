@@ -36,3 +36,11 @@ def plain_label(text: object) -> str:
 def plain_labels(texts: Iterable[object]) -> list[str]:
     """``plain_label`` of each item of an iterable (e.g. class names for an axis)."""
     return [plain_label(text) for text in texts]
+
+
+def percent(value: float | None) -> str:
+    """An accuracy (or any share) as every page writes it: one decimal, e.g. ``97.4%``.
+
+    None (not measured) is a dash.
+    """
+    return "—" if value is None else f"{float(value):.1%}"

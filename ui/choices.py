@@ -20,6 +20,7 @@ from core.config.train import TrainConfig
 from core.data.loaded import LoadedDataset, scan_and_split
 from core.errors import StudioError
 from core.store.datasets import clear_dataset, save_dataset, stored_dataset
+from core.store.model_choice import save_model_choice, stored_model_choice
 from ui.session import (
     WorkspaceRefusedError,
     current_run_id,
@@ -36,6 +37,7 @@ _KEY_DATA = "studio.data"
 _KEY_DATA_CHECKED = "studio.data_checked"  # the workspace whose stored dataset was looked for
 _KEY_MODEL = "studio.model_spec"
 _KEY_MODEL_CONFIRMED = "studio.model_confirmed"
+_KEY_MODEL_CHECKED = "studio.model_checked"  # the workspace whose stored model was looked for
 _KEY_TRAIN = "studio.train_config"
 _KEY_RUN_NAME = "studio.run_name"
 
@@ -113,21 +115,53 @@ def default_weights() -> str:
 
 
 def get_model_spec() -> ModelConfig:
-    """Returns the model chosen on the Model page, or the default (MobileNetV2)."""
+    """Returns the model chosen on the Model page (this session's, else the workspace's
+    recorded choice), or the default (MobileNetV2)."""
     value = st.session_state.get(_KEY_MODEL)
     if isinstance(value, ModelConfig):
         return value
-    return ModelConfig(weights=default_weights())
+    stored = _reattach_model()
+    return stored if stored is not None else ModelConfig(weights=default_weights())
+
+
+def _reattach_model() -> ModelConfig | None:
+    """The owner's model recorded in the workspace, put in the session (once per workspace)."""
+    token = workspace_token_if_any()
+    if view_token_in_url() or not (token or get_settings().shared_workspace):
+        return None
+    checked = str(token or "")
+    if st.session_state.get(_KEY_MODEL_CHECKED) == checked:
+        return None
+    try:
+        access = workspace_access()
+    except WorkspaceRefusedError:  # the page says so (common.workspace_or_stop)
+        return None
+    st.session_state[_KEY_MODEL_CHECKED] = checked
+    stored = stored_model_choice(access.store) if access.is_owner else None
+    if stored is not None:
+        st.session_state[_KEY_MODEL] = stored
+        st.session_state[_KEY_MODEL_CONFIRMED] = True
+    return stored
 
 
 def set_model_spec(spec: ModelConfig) -> None:
-    """Stores the model chosen on the Model page and marks the step as done."""
+    """Stores the model chosen on the Model page, marks the step as done and records it in
+    the owner's workspace (a reload or another device finds it again)."""
     st.session_state[_KEY_MODEL] = spec
     st.session_state[_KEY_MODEL_CONFIRMED] = True
+    try:
+        access = workspace_access()
+        if access.is_owner:
+            st.session_state[_KEY_MODEL_CHECKED] = str(workspace_token_if_any() or "")
+            save_model_choice(access.store, spec)
+    except (StudioError, OSError) as error:  # the choice works in this session regardless
+        logging.getLogger(__name__).warning("Could not record the model: %s", error)
 
 
 def model_confirmed() -> bool:
-    """Returns True once the visitor pressed "Use this model" on the Model page."""
+    """Returns True once the visitor pressed "Use this model" (in this session or before)."""
+    if not st.session_state.get(_KEY_MODEL_CONFIRMED):
+        _reattach_model()
     return bool(st.session_state.get(_KEY_MODEL_CONFIRMED))
 
 

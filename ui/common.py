@@ -29,6 +29,7 @@ PAGES: dict[str, tuple[str, str, str]] = {
     "evaluate": ("app_pages/evaluate.py", "Evaluate", ":material/fact_check:"),
     "predict": ("app_pages/predict.py", "Predict", ":material/image_search:"),
     "runs": ("app_pages/runs.py", "Runs", ":material/history:"),
+    "present": ("app_pages/present.py", "Presentation", ":material/slideshow:"),
 }
 
 _MISSING_TEXT = {
@@ -83,6 +84,12 @@ def page_link(page: str, label: str | None = None, **kwargs: object) -> None:
         return
     kwargs.setdefault("icon", icon)
     st.page_link(path, label=label or title, query_params=session.url_params(), **kwargs)  # type: ignore[arg-type]
+
+
+def page_url_paths() -> set[str]:
+    """The URL paths of the studio's pages ("runs", "present"...): ``st.Page`` names each
+    page's path after its file."""
+    return {Path(path).stem for path, _, _ in PAGES.values()}
 
 
 def switch_page(page: str) -> NoReturn:
@@ -148,10 +155,20 @@ def show_error(error: BaseException, action: str = "") -> None:
     st.error(escape_markdown(error_message(error, action)), icon=":material/error:")
 
 
+READ_ONLY_BANNER = (
+    "**Read-only link.** You are looking at a shared workspace: its runs, curves, evaluations "
+    "and model cards. You can try a model on your own photos (they are classified in memory "
+    "and never stored); nothing here can be changed from this link."
+)
+
+
 def workspace_or_stop() -> WorkspaceAccess:
-    """Returns the workspace and role, or says why the link is refused (with a way out), stops."""
+    """Returns the workspace and role, or says why the link is refused (with a way out), stops.
+
+    A read-only link gets the read-only banner at the top of every page.
+    """
     try:
-        return session.workspace_access()
+        access = session.workspace_access()
     except session.WorkspaceRefusedError as error:
         st.error(escape_markdown(error), icon=":material/block:")
         if st.button("Start a fresh workspace", type="primary", key="studio_fresh_ws"):
@@ -161,6 +178,9 @@ def workspace_or_stop() -> WorkspaceAccess:
     except ValueError as error:  # e.g. an invalid STUDIO_* setting
         show_error(error)
         st.stop()
+    if not access.is_owner:
+        st.info(READ_ONLY_BANNER, icon=":material/visibility:")
+    return access
 
 
 def page_header(title: str, caption: str) -> None:

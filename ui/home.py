@@ -16,11 +16,15 @@ import streamlit as st
 from core.config.backbones import get_backbone
 from core.config.recipes import DEMO_RECIPE, DEMO_RUN_NAME, demo_config
 from core.data.checks import check_validation_split
+from core.data.names import public_dataset_name
 from core.data.sample import ensure_sample_dataset
+from core.errors import StudioError
 from core.jobs.runner import get_runner
 from core.model.weights import weights_available
 from core.store.access import require_owner
-from ui import choices, common, session
+from core.store.runs import RunRecord
+from core.text import percent
+from ui import choices, common, run_picker, session
 from ui.data.loading import load_data_spec, load_dataset, sample_folder
 
 STEPS = (
@@ -98,25 +102,75 @@ def load_sample_dataset() -> None:
     common.switch_page("data")
 
 
-def show_status() -> None:
-    """Shows what this session has done so far, with links to the next step."""
+def show_status(owner: bool) -> None:
+    """What this workspace holds (read from the workspace, not this browser session): its
+    dataset, the model chosen, and its newest run; the owner also gets the next step."""
+    last = last_run()
+    columns = st.columns(3)
+    columns[2].metric("Last run", last.status if last else "none")
+    columns[2].caption(last_run_text(last) if last else "no run in this workspace yet")
+    if not owner:  # a viewer sees the newest run's dataset and model, nothing to do next
+        if last is not None:
+            dataset = common.escape_markdown(public_dataset_name(last.config.data.path))
+            columns[0].metric("Data", dataset)
+            columns[1].metric("Model", last.config.model.backbone)
+        return
     summary = choices.status_summary()
     data_text = (
         f"{summary['data']}: {summary['images']} images, {summary['classes']} classes"
         if summary["data"]
         else "not loaded"
     )
-    columns = st.columns(3)
     data_text = common.escape_markdown(data_text)  # the source can name the user's zip
     columns[0].metric("Data", "ready" if summary["data"] else "missing", help=data_text)
     columns[0].caption(data_text)
     columns[1].metric("Model", summary["model"] or "default", help="Chosen on the Model page")
     columns[1].caption("confirmed" if summary["model"] else "not confirmed yet")
-    columns[2].metric("Run", "watching" if summary["run"] else "none")
-    columns[2].caption(summary["run"] or "no run started in this session")
     if not summary["data"]:
         common.page_link("data", label="Next: load data")
     elif not summary["model"]:
         common.page_link("model", label="Next: choose a model")
     else:
         common.page_link("train", label="Next: train")
+
+
+def last_run() -> RunRecord | None:
+    """The workspace's newest run (None when there is none or it cannot be read)."""
+    run_id = run_picker.newest_run_id()
+    if run_id is None:
+        return None
+    try:
+        return session.get_run_store().load(run_id)
+    except StudioError:
+        return None
+
+
+def last_run_text(record: RunRecord) -> str:
+    """The run's name and its test accuracy (or best validation accuracy), escaped."""
+    metrics = record.metrics
+    test = metrics.get("test_accuracy") or (metrics.get("evaluation") or {}).get("accuracy")
+    best = (metrics.get("best") or {}).get("val_accuracy")
+    score = f"test accuracy {percent(test)}" if test is not None else ""
+    if not score and best is not None:
+        score = f"best validation accuracy {percent(best)}"
+    name = common.escape_markdown(record.config.name or record.run_id)
+    return f"{name} · {score}" if score else name
+
+
+def show_shared_welcome() -> None:
+    """A read-only link's Home: what was shared, and where to look first."""
+    st.subheader("Shared with you")
+    last = last_run()
+    if last is None:
+        st.write("This workspace has no runs yet. Come back once its owner has trained one.")
+        return
+    st.write(
+        "Someone shared the results of this workspace with you. Start with the presentation "
+        "of its latest model, then look at the evidence page by page."
+    )
+    common.page_link(
+        "present", label="Presentation of the latest model", icon=":material/slideshow:"
+    )
+    common.page_link("evaluate", label="Evaluation: per-class scores, confusion matrix, mistakes")
+    common.page_link("predict", label="Try the model on your own photos")
+    common.page_link("runs", label="Every run, compared")

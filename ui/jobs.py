@@ -99,7 +99,7 @@ def watch(job_id: str, run_id: str | None, label: str, key: str) -> None:
         st.rerun(scope="app")
         return
     show_progress(job, label)
-    if st.button("Cancel", key=f"{key}_cancel", icon=":material/cancel:"):
+    if session.is_owner() and st.button("Cancel", key=f"{key}_cancel", icon=":material/cancel:"):
         runner().cancel(session.get_run_store(), job_id, run_id)
         st.rerun(scope="app")
 
@@ -119,7 +119,8 @@ def job_panel(
 
     No job yet: the ``button`` that calls ``start()`` (which submits the job). Queued or
     running: ``watch``. Failed, stopped or lost: why, and the button again ("... again").
-    An error from ``start`` (a read-only link, a full disk) is shown as one sentence.
+    An error from ``start`` (a full disk) is shown as one sentence. A read-only link gets no
+    button at all (starting a job writes into the workspace): it sees the owner's results.
 
     Args:
         job: the newest job of this kind for what the page shows (None: never started).
@@ -137,6 +138,10 @@ def job_panel(
     finished = job is not None and job.state == "finished" and job.result is not None
     if job is not None and not finished:
         show_ended(job, label)
+    if not session.is_owner():
+        if job is None:
+            st.caption("Not measured yet: the workspace's owner can start it.")
+        return job if finished else None
     if not finished or again_when_finished:
         text = button if job is None else f"{button} again"
         if st.button(text, key=f"{key}_start", icon=icon):

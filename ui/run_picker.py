@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.store.runs import RunSummary
+from core.text import percent
 from ui import common, session
 from ui.model_cache import MODEL_FILE
 
@@ -15,6 +16,47 @@ def finished_runs() -> list[RunSummary]:
     """Summaries of this workspace's runs that have a trained model, newest first."""
     store = session.get_run_store()
     return [s for s in store.list_runs() if (store.root / s.run_id / MODEL_FILE).is_file()]
+
+
+def run_title(name: str, run_id: str, backbone: str) -> str:
+    """A run's name, or for an unnamed run its backbone and start time (never the bare id)."""
+    when = f"{run_id[:4]}-{run_id[4:6]}-{run_id[6:8]} {run_id[9:11]}:{run_id[11:13]}"
+    return name or f"{backbone}, {when}"
+
+
+def run_label(name: str, run_id: str, backbone: str, test: float | None, val: float | None) -> str:
+    """How every picker names a run: its name (or backbone and date) and its score.
+
+    Plain text: pickers show option labels as typed, so a user's run name needs no escaping.
+    """
+    title = run_title(name, run_id, backbone)
+    if test is not None:
+        return f"{title} · test accuracy {percent(test)}"
+    if val is not None:
+        return f"{title} · validation accuracy {percent(val)}"
+    return f"{title} · not scored"
+
+
+def newest_run_id() -> str | None:
+    """The workspace's newest run (any status), or None when it has none."""
+    ids = session.get_run_store().run_ids()
+    return ids[-1] if ids else None
+
+
+def shown_run_id() -> str | None:
+    """The run the pages show: the one being watched, else the workspace's newest.
+
+    A new tab, another device or a read-only link starts without a run in the URL; the
+    workspace's newest run is then attached (and put in the URL), so every page shows the
+    same run as the owner's last session did.
+    """
+    current = session.current_run_id()
+    if current:
+        return current
+    newest = newest_run_id()
+    if newest:
+        session.set_current_run(newest)
+    return newest
 
 
 def pick_finished_run(key: str) -> Path | None:
@@ -32,7 +74,10 @@ def pick_finished_run(key: str) -> Path | None:
         common.page_link("train", label="Go to Train")
         return None
     ids = [summary.run_id for summary in runs]
-    labels = {s.run_id: f"{s.name or s.run_id} · {s.backbone} · {s.status}" for s in runs}
+    labels = {
+        s.run_id: run_label(s.name, s.run_id, s.backbone, s.test_accuracy, s.val_accuracy)
+        for s in runs
+    }
     current = session.current_run_id()
     run_id = st.selectbox(
         "Run",

@@ -8,7 +8,10 @@ Windows device name such as ``CON``, more than 255 bytes) with a plain sentence,
 
 from __future__ import annotations
 
+import os
+import re
 import unicodedata
+from pathlib import PurePath
 
 from core.errors import DataError
 
@@ -66,3 +69,23 @@ def safe_name(name: str) -> str:
 def is_junk(part: str) -> bool:
     """True for OS metadata (``__MACOSX``, ``.DS_Store``...) and hidden names (``.x``)."""
     return part in JUNK_NAMES or part.startswith(".")
+
+
+# The server's own folder names for uploads ("zip-20261126-083200-123456"): not the visitor's.
+UPLOAD_NAME = re.compile(r"^(zip|upload)-\d{8}-\d{6}-\d{6}$")
+
+
+def public_dataset_name(path: str | os.PathLike[str]) -> str:
+    """The name of a dataset folder as a visitor may see it: never the server path.
+
+    The folder's own name ("hymenoptera_data", "pets" from a zip holding ``pets/``), or
+    "uploaded images" for the server-made folder of an upload. Pages, the Runs page's config
+    diff, downloads (the bundle's ``config.json``) and the model card use it.
+
+    Args:
+        path: the dataset folder (a run config's ``data.path``).
+    """
+    name = PurePath(str(path)).name
+    if not name or UPLOAD_NAME.fullmatch(name):
+        return "uploaded images"
+    return name

@@ -45,6 +45,7 @@ def confusion_figure(
             zmin=0,
             zmax=1 if normalised else max(1.0, float(values.max(initial=0))),
             hovertemplate="true %{y}<br>predicted %{x}<br>%{text}<extra></extra>",
+            showscale=False,  # the cells carry their numbers; a colour bar costs a phone's width
         )
     )
     figure.update_layout(
@@ -53,7 +54,12 @@ def confusion_figure(
         yaxis_title="True class",
         yaxis_autorange="reversed",  # first class at the top, like a table
         height=max(320, 60 * len(classes) + 160),
+        margin={"l": 10, "r": 10},
     )
+    # Every class gets its label, also on a narrow phone where Plotly would skip every other
+    # one; long lists are written at an angle and the margins grow to fit them.
+    figure.update_xaxes(dtick=1, automargin=True, tickangle=-45 if len(classes) > 4 else 0)
+    figure.update_yaxes(dtick=1, automargin=True)
     return figure
 
 

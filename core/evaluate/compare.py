@@ -15,6 +15,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from core.config.sweep import DEFAULT_CUT
+from core.data.names import public_dataset_name
 from core.errors import StudioError
 from core.store.runs import RunStore
 from core.text import plain_label
@@ -117,6 +118,18 @@ def flatten_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any
     return flat
 
 
+def _shown(key: str, value: Any) -> str:
+    """A setting's value as the diff shows it: text, and the dataset by its folder's name.
+
+    Every column of the table is text: a column mixing booleans and numbers is refused by
+    pyarrow (``ArrowInvalid``) when Streamlit sends the table. ``data.path`` is the server's
+    folder: visitors see its name only (``public_dataset_name``).
+    """
+    if key == "data.path" and isinstance(value, str):
+        return public_dataset_name(value)
+    return _MISSING if value is None else str(value)
+
+
 def config_diff(configs: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Side-by-side settings of several runs; ``changed`` marks keys whose values differ.
 
@@ -124,15 +137,17 @@ def config_diff(configs: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]
         configs: run label -> its config dict.
 
     Returns:
-        Rows ``{"setting": key, <label>: value, ..., "changed": bool}``, changed rows first.
+        Rows ``{"setting": key, <label>: value text, ..., "changed": bool}``, changed rows
+        first. Values are text (``_shown``): no server path, and one type per column.
     """
     flat = {label: flatten_config(config) for label, config in configs.items()}
     keys = sorted({key for values in flat.values() for key in values})
     rows = []
     for key in keys:
-        values = {label: flat[label].get(key, _MISSING) for label in flat}
-        distinct = {repr(value) for value in values.values()}
-        rows.append({"setting": key, **values, "changed": len(distinct) > 1})
+        raw = {label: flat[label].get(key, _MISSING) for label in flat}
+        distinct = {repr(value) for value in raw.values()}
+        shown = {label: _shown(key, value) for label, value in raw.items()}
+        rows.append({"setting": key, **shown, "changed": len(distinct) > 1})
     return sorted(rows, key=lambda row: not row["changed"])
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from core.config.model import ModelConfig
 from core.data.images import PAD_COLOR
+from core.data.names import public_dataset_name
 from core.export.model_card import write_model_card
 from core.export.report import ExportReport
 from core.model.codegen import generate_code
@@ -24,13 +25,28 @@ def _generated_code(run_dir: Path, num_classes: int) -> str | None:
         return None
 
 
+def _write_public_config(run_dir: Path, out: Path) -> bool:
+    """Writes the run's ``config.json`` with the dataset named relative to its root's parent
+    (its folder name: ``--data hymenoptera_data``), never the server's path; False if absent."""
+    try:
+        config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    data = config.get("data") if isinstance(config, dict) else None
+    if isinstance(data, dict) and isinstance(data.get("path"), str):
+        data["path"] = public_dataset_name(data["path"])
+    (out / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+    return True
+
+
 def write_side_files(run_dir: Path, out: Path, predictor: Any, report: ExportReport) -> list[str]:
     """Writes labels.json, config.json, train_model.py and README.md; returns their names."""
     written = []
-    for name in ("labels.json", "config.json"):
-        if (run_dir / name).is_file():
-            shutil.copy2(run_dir / name, out / name)
-            written.append(name)
+    if (run_dir / "labels.json").is_file():
+        shutil.copy2(run_dir / "labels.json", out / "labels.json")
+        written.append("labels.json")
+    if _write_public_config(run_dir, out):
+        written.append("config.json")
     code = _generated_code(run_dir, predictor.num_classes)
     if code is not None:
         (out / "train_model.py").write_text(code, encoding="utf-8")
@@ -129,7 +145,9 @@ Probabilities, shape `(batch, {len(classes)})`, in the order of `labels.json`:
 - `saved_model.zip`: unzip, then `tf.saved_model.load("saved_model").serve(images)`.
 - `model.tflite`: TFLite float32 for phones and edge devices (LiteRT interpreter).
 - `model_dynamic_range.tflite` (if present): weights quantised to 8 bits, about 4x smaller.
-- `labels.json`, `config.json`: class names and every training setting.
+- `model.onnx` (if present): ONNX, for ONNX Runtime and other ONNX tools.
+- `labels.json`, `config.json`: class names and every training setting (`data.path` is the
+  dataset folder's name: `python -m core train --config config.json` next to that folder).
 - `train_model.py` (if present): Python code that builds the same model to retrain it.
 
 ## Check at export

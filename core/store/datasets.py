@@ -30,11 +30,12 @@ from typing import Any
 from core.atomic import write_json_atomic
 from core.config.data import DataConfig
 from core.config.settings import Settings
+from core.data.names import UPLOAD_NAME
 from core.data.scan import resolve_data_folder
 from core.errors import StudioError
 from core.store.access import is_read_only, require_owner
 from core.store.runs import RunStore
-from core.store.uploads import UPLOAD_NAME, workspace_data_dir
+from core.store.uploads import workspace_data_dir
 from core.store.workspace import mark_written
 
 DATASET_RECORD = ".dataset.json"

@@ -82,6 +82,7 @@ class RunSummary:
     epochs: int
     val_accuracy: float | None
     created: str
+    test_accuracy: float | None = None
 
 
 @dataclass
@@ -107,6 +108,14 @@ class RunRecord:
     def has_model(self) -> bool:
         """True when ``model.keras`` exists (a finished or stopped run)."""
         return self.paths["model"].is_file()
+
+
+def test_accuracy(metrics: dict[str, Any]) -> float | None:
+    """A run's test accuracy: measured at the end of training, else by its evaluation."""
+    value = metrics.get("test_accuracy")
+    if value is None:
+        value = (metrics.get("evaluation") or {}).get("accuracy")
+    return float(value) if isinstance(value, int | float) else None
 
 
 class RunStore:
@@ -253,6 +262,7 @@ class RunStore:
                     epochs=config.train.total_epochs,
                     val_accuracy=best.get("val_accuracy"),
                     created=run_id[:15],
+                    test_accuracy=test_accuracy(record.metrics),
                 )
             )
         return summaries

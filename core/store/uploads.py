@@ -11,18 +11,17 @@ its stored predictions and downloaded; re-running it asks for the data again.
 from __future__ import annotations
 
 import contextlib
-import re
 import secrets
 import shutil
 import time
 from pathlib import Path
 
 from core.config.settings import Settings
+from core.data.names import UPLOAD_NAME
 from core.errors import StudioError
 from core.store.runs import RunStore
 
 UPLOAD_KINDS = ("zip", "upload")
-UPLOAD_NAME = re.compile(r"^(zip|upload)-\d{8}-\d{6}-\d{6}$")
 
 
 def workspace_data_dir(settings: Settings, folder_name: str) -> Path:

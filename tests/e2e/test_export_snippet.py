@@ -42,7 +42,7 @@ def export_and_download(page: Any, dest: Path) -> Path:
     flow.nav(page, "Runs")
     start = page.get_by_role("button", name="Export and check")
     if not start.is_visible():  # the expander is closed
-        page.get_by_text("Export (Keras, SavedModel, TFLite) with a parity check").click()
+        page.get_by_text("Export (Keras, SavedModel, TFLite, ONNX) with a parity check").click()
         flow.wait_idle(page)
     keep_only_keras(page)
     start.click()

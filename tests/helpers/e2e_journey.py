@@ -73,7 +73,7 @@ def export_with_parity(page: Any, timeout_s: float = 900.0) -> None:
     flow.nav(page, "Runs")
     start = page.get_by_role("button", name="Export and check")
     if not start.is_visible():  # the expander is closed
-        page.get_by_text("Export (Keras, SavedModel, TFLite) with a parity check").click()
+        page.get_by_text("Export (Keras, SavedModel, TFLite, ONNX) with a parity check").click()
         flow.wait_idle(page)
     start.click()
     download = page.get_by_role("button", name="Download the export bundle (.zip)")

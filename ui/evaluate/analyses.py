@@ -19,7 +19,7 @@ from core.errors import StudioError
 from core.evaluate.charts import learning_curve_figure, reliability_figure
 from core.jobs.request import JobRequest, read_json
 from core.jobs.snapshot import JobStatus
-from ui import common, jobs
+from ui import common, jobs, session
 
 KIND = "analyse"
 LABELS = {
@@ -110,6 +110,8 @@ def show_calibration(run_dir: Path) -> None:
         st.success(f"Temperature {temperature:.2f} is stored in this run.")
         return
     _show_reliability(job.folder / str(result.get("probabilities_file", "")), temperature)
+    if not session.is_owner():
+        return
     if st.button(f"Store temperature {temperature:.2f}", key="eval_calibrate_store"):
         try:
             if start(run_dir.name, "calibrate", store=True):

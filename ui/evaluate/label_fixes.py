@@ -52,9 +52,11 @@ def show_label_issues(run_dir: Path) -> None:
     st.write(f"{count} likely label error(s) among {result.get('images', 0)} images.")
     if count > len(issues):
         st.caption(f"Showing the {len(issues)} most likely.")
-    relabel, remove = _gallery(job, issues, str(result.get("root", "")))
-    _save(run_dir, job, relabel, remove)
-    _retrain(run_dir, job)
+    editable = session.is_owner()  # a read-only link sees the flags, and nothing to change them
+    relabel, remove = _gallery(job, issues, str(result.get("root", "")), editable)
+    if editable:
+        _save(run_dir, job, relabel, remove)
+        _retrain(run_dir, job)
 
 
 def _classes(run_id: str) -> list[str]:
@@ -64,9 +66,10 @@ def _classes(run_id: str) -> list[str]:
 
 
 def _gallery(
-    job: JobStatus, issues: list[dict[str, Any]], root: str
+    job: JobStatus, issues: list[dict[str, Any]], root: str, editable: bool
 ) -> tuple[dict[str, str], list[str]]:
-    """Shows each issue with its two choices; returns (path -> new class, paths to remove)."""
+    """Shows each issue (with its two choices when ``editable``); returns (path -> new class,
+    paths to remove)."""
     classes = _classes(job.run_id or "")
     relabel: dict[str, str] = {}
     remove: list[str] = []
@@ -87,6 +90,8 @@ def _gallery(
                 f"looks like {suggested} ({issue['confidence']:.0%}); label score "
                 f"{issue['label_quality']:.2f}"
             )
+            if not editable:
+                continue
             options = [KEEP, *(name for name in classes if name != issue["given_label"])]
             choice = st.selectbox(
                 "Relabel to…",

@@ -16,11 +16,13 @@ from typing import Any
 
 import streamlit as st
 
+from core.errors import StudioError
 from core.evaluate.charts import confusion_figure, pr_figure, roc_figure
 from core.evaluate.metrics import EvalResult
 from core.jobs.kinds.evaluate import load_evaluation
 from core.jobs.request import REQUEST_FILE
 from core.jobs.snapshot import JobStatus
+from core.text import percent
 from ui import common, jobs, session
 from ui.evaluate import confusion
 
@@ -54,6 +56,22 @@ def evaluation_job(run_dir: Path, again: bool = False) -> JobStatus | None:
     return job
 
 
+def finished_evaluation(run_dir: Path) -> JobStatus | None:
+    """The run's newest finished evaluation that is current (nothing is started), or None."""
+    job = jobs.latest(run_dir.name, "evaluate", where=None)
+    if job is None or job.state != "finished" or _outdated(job, run_dir):
+        return None
+    return job
+
+
+def load_result(job: JobStatus) -> EvalResult | None:
+    """The evaluation a finished job saved (None when its file is unreadable)."""
+    try:
+        return load_evaluation(job.folder)
+    except StudioError:
+        return None
+
+
 def show_job(run_dir: Path, job: JobStatus) -> EvalResult | None:
     """The job while it works or when it did not finish; its result once it did."""
     if not job.done:
@@ -65,7 +83,9 @@ def show_job(run_dir: Path, job: JobStatus) -> EvalResult | None:
         return None
     if job.state != "finished":
         jobs.show_ended(job, "The evaluation")
-        if st.button("Evaluate again", key="eval_again", icon=":material/replay:"):
+        if session.is_owner() and st.button(
+            "Evaluate again", key="eval_again", icon=":material/replay:"
+        ):
             evaluation_job(run_dir, again=True)
             st.rerun()
         return None
@@ -80,7 +100,7 @@ def show_metrics(result: EvalResult) -> None:
     for note in result.notes:  # e.g. the dataset folder changed since training
         st.warning(common.escape_markdown(note), icon=":material/warning:")
     left, middle, right = st.columns(3)
-    left.metric("Accuracy", f"{metrics.accuracy:.1%}")
+    left.metric("Accuracy", percent(metrics.accuracy))
     middle.metric("Macro F1", f"{metrics.macro_f1:.3f}")
     right.metric(f"Images ({result.split})", len(result.paths))
     st.dataframe(metrics.per_class, hide_index=True, key="eval_table")
@@ -138,8 +158,8 @@ def show_gradcam(job: JobStatus) -> None:
     if not rows:
         return
     st.caption(
-        f"Heatmaps of {len(rows)} held-out images, most confident mistakes first: bright areas "
-        "pushed the model towards the class it predicted."
+        f"Heatmaps of {len(rows)} held-out images, mistakes first, then correct answers: "
+        "bright areas pushed the model towards the class it predicted."
     )
     index = st.selectbox(
         "Image",
@@ -162,8 +182,9 @@ def show_stored_evaluation(run_dir: Path) -> None:
     stored = session.get_run_store().load(run_dir.name).metrics.get("evaluation")
     if not isinstance(stored, dict):
         st.info(
-            "This run has not been evaluated yet. Evaluating stores its scores in the run, so "
-            "only the workspace's owner can start it; the scores appear here afterwards.",
+            "This run has not been evaluated yet. Evaluating stores its results in the run, so "
+            "only the workspace's owner can start it (making a read-only link does); the "
+            "per-class table, confusion matrix, mistakes and Grad-CAM appear here afterwards.",
             icon=":material/info:",
         )
         return
@@ -174,10 +195,10 @@ def show_stored_evaluation(run_dir: Path) -> None:
         st.warning(common.escape_markdown(note), icon=":material/warning:")
     left, middle, right = st.columns(3)
     accuracy, macro_f1 = stored.get("accuracy"), stored.get("macro_f1")
-    left.metric("Accuracy", f"{accuracy:.1%}" if isinstance(accuracy, float) else "—")
+    left.metric("Accuracy", percent(accuracy) if isinstance(accuracy, float) else "—")
     middle.metric("Macro F1", f"{macro_f1:.3f}" if isinstance(macro_f1, float) else "—")
     right.metric(f"Images ({common.escape_markdown(split)})", stored.get("images", "—"))
     st.caption(
-        "This is a read-only link: the confusion matrix, the mistakes and Grad-CAM are shown to "
-        "the workspace's owner, whose evaluation computes them."
+        "The details of this evaluation are no longer stored (the run was evaluated again, or "
+        "the disk was tidied); they appear here once the owner's link opens this page."
     )

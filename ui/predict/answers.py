@@ -27,8 +27,12 @@ _BATCH_KEY = "predict.batch_job"
 
 
 def input_tabs(choice: ModelChoice, k: int, threshold: float) -> None:
-    """The three ways to give images: uploads, the camera, a zip."""
-    upload, camera, batch = st.tabs(["Upload images", "Camera", "Batch (zip)"])
+    """The ways to give images: uploads, the camera, and (for the owner) a zip."""
+    owner = session.is_owner()  # a zip runs as a job, which writes into the workspace
+    tabs = st.tabs(
+        ["Upload images", "Camera", "Batch (zip)"] if owner else ["Upload images", "Camera"]
+    )
+    upload, camera = tabs[0], tabs[1]
     with upload:
         files = st.file_uploader(
             "Images",
@@ -42,15 +46,9 @@ def input_tabs(choice: ModelChoice, k: int, threshold: float) -> None:
         shot = st.camera_input("Take a picture", key="predict_camera")
         if shot is not None:
             show_single(choice.load(), [shot], k, threshold)
-    with batch:
-        if session.is_owner():
+    if owner:
+        with tabs[2]:
             show_batch(choice, k, threshold)
-        else:
-            st.info(
-                "Classifying a zip of images is for the workspace's owner; with this read-only "
-                "link, upload single images or use the camera.",
-                icon=":material/lock:",
-            )
 
 
 def show_single(predictor: Predictor, files: list[Any], k: int, threshold: float) -> None:

@@ -17,11 +17,11 @@ from core.evaluate.compare import config_diff, overlay_figure, runs_table
 from core.jobs.deletion import delete_run as delete_run_and_jobs
 from core.jobs.sweeps import submit_sweep
 from core.store.access import WorkspaceAccess, require_owner
-from core.store.runs import RunRecord
-from core.store.workspace import read_marker, view_token
-from ui import choices, common, jobs, session
+from core.store.runs import RunRecord, test_accuracy
+from ui import choices, common, jobs, session, shared_run
 from ui.data import loading
 from ui.model import widgets as model_widgets
+from ui.run_picker import run_label, run_title
 from ui.runs.export import bundle_path, download_bundle, show_export
 
 CURVE_METRICS = ("val_accuracy", "accuracy", "val_loss", "loss")
@@ -40,8 +40,18 @@ def load_records() -> tuple[list[RunRecord], list[str]]:
 
 
 def label_of(record: RunRecord) -> str:
-    """The run's name (or id) and status, for pickers (shown as plain text)."""
-    return f"{record.config.name or record.run_id} ({record.status})"
+    """The run's name (or backbone and date), score and status, for pickers (plain text)."""
+    best = (record.metrics.get("best") or {}).get("val_accuracy")
+    label = run_label(
+        record.config.name, record.run_id, record.config.model.backbone,
+        test_accuracy(record.metrics), best,
+    )  # fmt: skip
+    return label if record.status == "finished" else f"{label} ({record.status})"
+
+
+def comparable(records: list[RunRecord]) -> list[str]:
+    """The runs the comparison starts with: the two newest that trained at least one epoch."""
+    return [record.run_id for record in records if record.history][:2]
 
 
 COMPACT_COLUMNS = ("label", "best val accuracy", "test accuracy")
@@ -53,10 +63,13 @@ def show_table(records: list[RunRecord], damaged: list[str]) -> None:
     Three narrow columns by default, so the table fits a phone without scrolling sideways; a
     toggle shows every column (dataset, backbone, cut, head, epochs, time).
     """
-    rows = [
-        {"label": label_of(record), **row}
-        for record, row in zip(records, runs_table(records), strict=True)
-    ]
+    rows = []
+    for record, row in zip(records, runs_table(records), strict=True):
+        title = run_title(record.config.name, record.run_id, record.config.model.backbone)
+        status = "" if record.status == "finished" else f" ({record.status})"
+        for key in ("best val accuracy", "test accuracy"):  # one format: 97.4%
+            row[key] = None if row[key] is None else round(100 * float(row[key]), 1)
+        rows.append({"label": title + status, **row})
     every = st.toggle("Show every column", value=False, key="runs_all_columns")
     st.dataframe(
         rows,
@@ -67,9 +80,9 @@ def show_table(records: list[RunRecord], damaged: list[str]) -> None:
             # Pixel widths that add up to less than a phone's 360-pixel column.
             "label": st.column_config.TextColumn("Run", width=180),
             "best val accuracy": st.column_config.NumberColumn(
-                "val acc", format="percent", width=70
+                "val acc", format="%.1f%%", width=70
             ),
-            "test accuracy": st.column_config.NumberColumn("test acc", format="percent", width=70),
+            "test accuracy": st.column_config.NumberColumn("test acc", format="%.1f%%", width=70),
         },
     )
     if damaged:  # run ids are the server's names, but shown as text all the same
@@ -84,7 +97,7 @@ def show_comparison(records: list[RunRecord]) -> None:
     chosen = st.multiselect(
         "Compare runs",
         list(by_id),
-        default=list(by_id)[:2],
+        default=comparable(records),
         format_func=lambda run_id: label_of(by_id[run_id]),
         key="runs_compare",
     )
@@ -142,6 +155,8 @@ def show_actions(records: list[RunRecord]) -> None:
         )
     else:
         download.caption("No trained model in this run.")
+    if record.labels is not None:
+        shared_run.show_model_card(record.path)
     if not access.is_owner:
         st.caption(
             "This is a read-only link: you can look at the runs and download their models. "
@@ -156,7 +171,7 @@ def show_actions(records: list[RunRecord]) -> None:
     if delete.button("Delete run", disabled=not confirm, key="runs_delete"):
         delete_run(access, record.run_id)
     if record.has_model:
-        with st.expander("Export (Keras, SavedModel, TFLite) with a parity check"):
+        with st.expander("Export (Keras, SavedModel, TFLite, ONNX) with a parity check"):
             show_export(record)
     with st.expander("Sweep: this run's settings with other backbones, cuts and heads"):
         show_sweep(record)
@@ -192,42 +207,3 @@ def delete_run(access: WorkspaceAccess, run_id: str) -> None:
     if session.current_run_id() == run_id:
         session.set_current_run(None)
     st.rerun()
-
-
-def show_share() -> None:
-    """The owner's read-only link for this workspace: made on demand, renewable."""
-    access = session.workspace_access()
-    if not access.is_owner:
-        return
-    with st.expander("Share a read-only link", icon=":material/share:"):
-        st.write(
-            "Whoever opens the read-only link sees this workspace's runs, charts and metrics "
-            "and can download the models; they cannot train, re-run, delete, export or upload."
-        )
-        st.warning(
-            "The address in your browser (with ws=) is the owner link: whoever has it can "
-            "change and delete everything here. Share the read-only link instead.",
-            icon=":material/key:",
-        )
-        current = read_marker(access.store.root).get("view")
-        owner_token = session.workspace_token() or None
-        if isinstance(current, str):
-            st.code(share_link(current), language=None, wrap_lines=True)
-            if st.button(
-                "Renew the read-only link",
-                key="runs_share_renew",
-                help="Makes a new read-only link; the old one stops working.",
-            ):
-                view_token(session.get_settings(), owner_token, renew=True)
-                st.rerun()
-        elif st.button("Make a read-only link", key="runs_share_make"):
-            view_token(session.get_settings(), owner_token)
-            st.rerun()
-
-
-def share_link(view: str) -> str:
-    """The read-only link: this page's address (when the browser told it) with ``?view=``."""
-    from urllib.parse import urlencode
-
-    base = st.context.url or ""
-    return f"{base}?{urlencode({session.VIEW_PARAM: view})}"

@@ -15,12 +15,13 @@ import streamlit as st
 from core.config.run import RunConfig
 from core.config.train import TrainConfig
 from core.data.checks import check_validation_split
+from core.data.names import public_dataset_name
 from core.jobs.snapshot import RunSnapshot
 from core.store.access import is_read_only, require_owner
 from core.store.recipe_record import read_recipe
 from core.store.run_config import read_run_config
 from core.train.charts import training_figures
-from ui import choices, common, session
+from ui import choices, common, run_picker, session
 from ui.train.recipe import recipe_caption
 from ui.train.snapshot import (
     RESULT_METRICS,
@@ -44,8 +45,9 @@ PHASE_LABELS = {
 
 
 def attached_view() -> RunSnapshot | None:
-    """Returns the run named in the URL/session if it belongs to this workspace."""
-    run_id = session.current_run_id()
+    """Returns the run named in the URL/session if it belongs to this workspace, else the
+    workspace's newest run (a new tab, another device, a read-only link), or None."""
+    run_id = run_picker.shown_run_id()
     if not run_id:
         return None
     try:
@@ -53,6 +55,23 @@ def attached_view() -> RunSnapshot | None:
     except ValueError as error:  # unknown, malformed or another workspace's run id
         common.show_error(error)
         session.set_current_run(None)
+        return None
+
+
+def run_heading(snapshot: RunSnapshot) -> None:
+    """The run's name (its id when unnamed) and the dataset it trains on."""
+    config = _run_config(snapshot.run_id)
+    name = config.name if config is not None and config.name else ""
+    st.subheader(common.escape_markdown(name) if name else f"Run {snapshot.run_id}")
+    dataset = public_dataset_name(config.data.path) if config is not None else "unknown"
+    st.caption(f"Run {snapshot.run_id} · dataset {common.escape_markdown(dataset)}")
+
+
+def _run_config(run_id: str) -> RunConfig | None:
+    """The run's own ``config.json`` (None when it cannot be read: the page goes on)."""
+    try:
+        return read_run_config(session.get_run_store().path(run_id) / "config.json")
+    except (OSError, ValueError):
         return None
 
 
@@ -238,11 +257,9 @@ def show_result(snapshot: RunSnapshot) -> None:
 
 def show_recipe(run_id: str) -> None:
     """Which recipe the run trained with, read from its own ``config.json``."""
-    try:
-        config = read_run_config(session.get_run_store().path(run_id) / "config.json")
-    except (OSError, ValueError):  # an unreadable config: the card shows the metrics anyway
-        return
-    st.caption(recipe_caption(config))
+    config = _run_config(run_id)
+    if config is not None:  # an unreadable config: the card shows the metrics anyway
+        st.caption(recipe_caption(config))
     chosen = read_recipe(session.get_run_store().path(run_id))
     if chosen is not None:  # the automatic recipe's choice, its score and the runners-up
         st.caption(common.escape_markdown(chosen.sentence()))

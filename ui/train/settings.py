@@ -15,6 +15,7 @@ import streamlit as st
 from core.config.auto import AutoRecipeConfig
 from core.config.model import ModelConfig
 from core.config.train import FineTuneConfig, TrainConfig
+from core.data.names import public_dataset_name
 from ui import choices, common
 from ui.model import facts
 
@@ -23,6 +24,21 @@ UNFREEZE_LABELS = {
     "last_n": "The last N layers",
     "from_layer": "From a named layer upward",
 }
+
+
+def data_line() -> None:
+    """Says which dataset the new run will train on, with a link to change it."""
+    data = choices.get_data()
+    if data is None:
+        return
+    split = data.split
+    counts = f"{len(split.train)} train / {len(split.val)} validation / {len(split.test)} test"
+    st.markdown(
+        f"Dataset: **{common.escape_markdown(data.source)}** "
+        f"({common.escape_markdown(public_dataset_name(data.spec.path))}): "
+        f"{len(data.report.classes)} classes, {counts} images."
+    )
+    common.page_link("data", label="Change the data", icon=":material/edit:")
 
 
 def model_line() -> None:

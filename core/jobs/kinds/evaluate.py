@@ -1,8 +1,9 @@
 """The ``evaluate`` job kind: metrics, mistakes and Grad-CAM of a finished run, saved as files.
 
 Parameters (optional): ``data_path`` (another dataset folder with the same classes) and
-``gradcam_images`` (how many held-out images get a Grad-CAM heatmap, default 6: the most
-confident mistakes first, then correct answers). Files in the job folder:
+``gradcam_images`` (how many held-out images get a Grad-CAM heatmap, default 8: up to half
+of them the most confident mistakes, the rest the most confident correct answers, so the
+Evaluate and Presentation pages can show both). Files in the job folder:
 
 - ``evaluation.json``: the whole ``EvalResult`` (split, paths, true labels, probabilities,
   metrics); ``load_evaluation(folder)`` rebuilds it, so the page can call ``misclassified()``
@@ -34,7 +35,7 @@ from core.predict.predictor import Predictor
 EVALUATION_FILE = "evaluation.json"
 GRADCAM_FOLDER = "gradcam"
 MAX_MISTAKES = 24
-DEFAULT_GRADCAM_IMAGES = 6
+DEFAULT_GRADCAM_IMAGES = 8
 
 
 def run(context: JobContext) -> dict[str, Any]:
@@ -97,12 +98,17 @@ def load_evaluation(folder: str | Path) -> EvalResult:
 
 
 def _chosen_images(result: EvalResult, mistakes: list[dict[str, Any]], count: int) -> list[int]:
-    """Indices of the images to explain: most confident mistakes first, then correct ones."""
+    """Indices of the images to explain: up to half of ``count`` the most confident mistakes,
+    then the most confident correct answers, then more mistakes if correct ones ran out."""
     index = {path: i for i, path in enumerate(result.paths)}
-    chosen = [index[row["path"]] for row in mistakes[:count]]
-    wrong = set(chosen) | {index[row["path"]] for row in mistakes}
-    chosen += [i for i in range(len(result.paths)) if i not in wrong][: count - len(chosen)]
-    return chosen
+    wrong = [index[row["path"]] for row in mistakes]
+    wrong_set = set(wrong)
+    right = sorted(
+        (i for i in range(len(result.paths)) if i not in wrong_set),
+        key=lambda i: -max(result.probabilities[i]),
+    )
+    first = wrong[: max(count // 2, count - len(right))]  # all of them when correct ones are few
+    return first + right[: count - len(first)]
 
 
 def _gradcam_images(

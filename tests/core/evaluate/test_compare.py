@@ -73,3 +73,16 @@ def test_config_diff_marks_changed_keys_first() -> None:
     assert rows[0]["changed"] and not rows[-1]["changed"]
     pooling = next(row for row in rows if row["setting"] == "model.head.pooling")
     assert (pooling["A"], pooling["B"]) == ("avg", "max")
+
+
+def test_config_diff_shows_text_and_never_the_server_path() -> None:
+    import pandas as pd
+    import pyarrow as pa
+
+    rows = config_diff({"A": RUN_A.config.to_dict(), "B": RUN_B.config.to_dict()})
+    path = next(row for row in rows if row["setting"] == "data.path")
+    assert (path["A"], path["B"]) == ("flowers", "flowers")
+    assert not any("/data/" in str(value) for row in rows for value in row.values())
+    # Each run's column mixes booleans, numbers and names: text only, or pyarrow refuses it.
+    assert all(isinstance(row[label], str) for row in rows for label in ("A", "B"))
+    pa.Table.from_pandas(pd.DataFrame(rows))
