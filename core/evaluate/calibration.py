@@ -139,6 +139,7 @@ def calibrate_run(
     *,
     class_thresholds: dict[str, float] | None = None,
     write: bool = True,
+    when_helped: bool = False,
 ) -> CalibrationResult:
     """Fits the run's temperature on validation and stores it in ``labels.json``.
 
@@ -148,6 +149,8 @@ def calibrate_run(
         class_thresholds: optional class name -> least probability to answer that class
             (stored for ``Predictor.threshold_for``; applied in calibrated probability).
         write: store the result (False only measures).
+        when_helped: store it only when ``calibration_verdict`` says it helped (the studio's
+            "Store" button; the CLI stores what it is asked to).
 
     Raises:
         ValueError: no validation split, or a threshold names an unknown class or is not
@@ -158,6 +161,8 @@ def calibrate_run(
     predictor = Predictor.from_run(folder)
     _check_thresholds(class_thresholds or {}, predictor.classes)
     result = calibrate_probabilities(run_probabilities(folder, predictor, settings))
+    if when_helped and not calibration_verdict(result.to_dict()["splits"])[0]:
+        write = False
     if write:
         labels_file = folder / "labels.json"
         labels = json.loads(labels_file.read_text(encoding="utf-8"))
@@ -221,3 +226,35 @@ def _batched(head: Any, features: np.ndarray, batch: int = 256) -> np.ndarray:
         for start in range(0, len(features), batch)
     ]
     return np.concatenate(parts)
+
+
+def calibration_verdict(splits: dict[str, dict[str, Any]]) -> tuple[bool, str]:
+    """Did temperature scaling help? (helped, one plain sentence), from ECE before and after.
+
+    It helped when ECE fell on at least one split and rose on none: the test split (unseen
+    when T was fitted) counts as much as validation. Otherwise it is not worth storing.
+
+    Args:
+        splits: split name -> ``{"ece_before": ..., "ece_after": ...}`` (``to_dict()["splits"]``).
+    """
+    changes = {
+        name: (float(split["ece_before"]), float(split["ece_after"]))
+        for name, split in splits.items()
+    }
+    worse = [name for name, (before, after) in changes.items() if after > before]
+    better = [name for name, (before, after) in changes.items() if after < before]
+    shown = "test" if "test" in changes else "val"
+    before, after = changes.get(shown, (0.0, 0.0))
+    where = "test" if shown == "test" else "validation"
+    if better and not worse:
+        return True, (
+            f"Helped: calibration error fell from {before:.3f} to {after:.3f} on the {where} "
+            "images. Store it so Predict's threshold and the export use calibrated probabilities."
+        )
+    names = ", ".join("validation" if name == "val" else name for name in worse) or "any split"
+    return False, (
+        f"Did not help: calibration error got worse on {names} ({where}: {before:.3f} to "
+        f"{after:.3f}); not stored, the model's own probabilities are kept."
+        if worse
+        else f"Did not help: calibration error did not change on {names}; not stored."
+    )

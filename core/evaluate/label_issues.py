@@ -65,6 +65,7 @@ class LabelIssueReport:
     folds: int
     sources: dict[str, str]  # split -> where its features came from (``run_features``)
     extracted_images: int  # 0 when every feature came from the cache
+    chance_flags: int = 0  # flags to expect even if every label were right (``chance_flags``)
     root: str = ""  # the dataset folder the paths are relative to (to show the images; a
     # server path, so it is left out of ``to_dict``)
 
@@ -76,6 +77,7 @@ class LabelIssueReport:
             "folds": self.folds,
             "feature_sources": self.sources,
             "extracted_images": self.extracted_images,
+            "chance_flags": self.chance_flags,
             "issues": [issue.to_dict() for issue in self.issues],
         }
 
@@ -139,8 +141,34 @@ def find_run_label_issues(
         folds=folds,
         sources=dict(loaded.source),
         extracted_images=loaded.extracted_images,
+        chance_flags=chance_flags(probabilities),
         root=loaded.root,
     )
+
+
+def chance_flags(probabilities: np.ndarray) -> int:
+    """About how many images a probe this unsure would disagree with if every label were right.
+
+    Each image's doubt is ``1 - its top out-of-fold probability``: for a calibrated probe, the
+    chance its answer is wrong. Their sum is the number of disagreements (candidate flags) to
+    expect from the probe's own uncertainty; far more flags than that point at real label
+    errors, about as many are mostly chance.
+    """
+    if len(probabilities) == 0:
+        return 0
+    return round(float(np.sum(1.0 - np.max(probabilities, axis=1))))
+
+
+ONE_CLICK_SPLITS = ("train", "val")  # test labels are edited only when the user asks
+
+
+def one_click_editable(issue: Mapping[str, Any], include_test: bool = False) -> bool:
+    """Whether the gallery offers one-click edits of a flagged image.
+
+    Test images are left out by default: relabelling test images after looking at the model's
+    mistakes fits the test set to the model, and the test score stops being honest.
+    """
+    return include_test or issue.get("split") in ONE_CLICK_SPLITS
 
 
 def _issue(

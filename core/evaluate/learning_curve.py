@@ -5,7 +5,8 @@ run's cached training features and scored on its validation features (the test s
 untouched). Smaller shares are drawn ``repeats`` times with different seeds (mean ± sd); the
 full split is deterministic, so it is fitted once. If accuracy still climbs from 75 % to 100 %,
 more images of the same kind are likely to help; if it is flat, better labels, another cut or
-fine-tuning are likelier to. No backbone pass for a run that cached its features.
+fine-tuning are likelier to; when the repeats' error bars overlap, the verdict says "unclear".
+No backbone pass for a run that cached its features.
 """
 
 from __future__ import annotations
@@ -98,21 +99,33 @@ def learning_curve(
                 repeats=times,
             )
         )
-    return LearningCurve(points, scored_on, _verdict(points))
+    return LearningCurve(points, scored_on, curve_verdict(points))
 
 
-def _verdict(points: list[CurvePoint]) -> str:
-    """A plain answer to "would more images help?" from the last two points."""
+def curve_verdict(points: list[CurvePoint]) -> str:
+    """A plain answer to "would more images help?" from the last two points.
+
+    Their error bars (mean ± sd over the repeats) decide what can be said: a rise counts only
+    when it is larger than the bars' spread; when the bars overlap and the spread is itself
+    large enough to hide a rise, the answer is "unclear", not a guess.
+    """
     if len(points) < 2:
         return "Too few points to tell whether more images would help."
     last, before = points[-1], points[-2]
     gain = 100 * (last.accuracy - before.accuracy)
+    spread = 100 * (last.accuracy_sd + before.accuracy_sd)
     if last.accuracy >= 0.99:
         return "Probably not: a simple head on these features is already almost always right."
-    if gain >= 100 * STILL_RISING:
+    if gain >= 100 * STILL_RISING and gain > spread:
         return (
             f"Likely yes: accuracy still rose by {gain:.1f} points from {before.images} to "
             f"{last.images} training images, so more images of the same kind should help."
+        )
+    if abs(gain) <= spread and spread >= 100 * STILL_RISING:
+        return (
+            f"Unclear: accuracy changed by {gain:+.1f} points from {before.images} to "
+            f"{last.images} training images, but repeats on different images spread by "
+            f"±{spread:.1f} points, so the curve cannot tell. More images may or may not help."
         )
     return (
         f"Probably not much: accuracy changed by {gain:+.1f} points from {before.images} to "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from core.export.parity import FLOAT_PARITY_GOAL
+from core.export.parity import FLOAT_PARITY_GOAL, parity_verdict
 from core.export.report import ExportReport
 
 
@@ -87,6 +87,7 @@ def parity_section(report: ExportReport | None) -> str:
         lines.append(f"| {name} | {diff:.2e} | {'yes' if diff < FLOAT_PARITY_GOAL else 'NO'} |")
     if not report.parity:
         lines.append("| (no model file exported) | | |")
+    lines.append(f"\n**Verdict:** {parity_verdict(report.parity)[1]}")
     quantised = report.quantised
     if quantised:
         agreement = quantised.get("top1_agreement", 0.0)

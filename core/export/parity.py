@@ -89,3 +89,22 @@ def parity_warnings(parity: dict[str, float]) -> list[str]:
         for name, diff in parity.items()
         if diff > FLOAT_PARITY_GOAL
     ]
+
+
+def parity_verdict(parity: dict[str, float]) -> tuple[bool, str]:
+    """The export check in one line: (passed, sentence), e.g. "... within 1e-4 ...: pass".
+
+    Every float format must agree with the studio's own prediction to below
+    ``FLOAT_PARITY_GOAL``; no format checked is a fail (there is nothing to trust yet).
+    """
+    goal = f"{FLOAT_PARITY_GOAL:.0e}".replace("e-0", "e-")  # "1e-4", as people write it
+    if not parity:
+        return False, "No model file was checked: fail (export again)."
+    over = [name for name, diff in parity.items() if not diff < FLOAT_PARITY_GOAL]
+    if not over:
+        return True, f"All formats within {goal} of the studio's model: pass."
+    worst = max(parity[name] for name in over)
+    return False, (
+        f"{', '.join(over)} differ(s) from the studio's model by up to {worst:.2g} "
+        f"(goal: below {goal}): fail."
+    )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.evaluate.calibration import calibration_verdict
 from tests.helpers.analysis import colour_dataset
 from tests.helpers.apptest import no_exception, texts
 from tests.helpers.eval_pages import workspace_with_run
@@ -118,6 +119,10 @@ def test_label_fixes_save_a_new_version_and_retrain_on_it(
     assert {issue["path"] for issue in issues[:3]} >= set(wrong)
     first, second = issues[0]["path"], issues[1]["path"]
     prefix = f"eval_fix_{job.job_id}"
+    offered = {box.key for box in app.selectbox}
+    for index, issue in enumerate(issues[:24]):  # test images: no one-click edit by default
+        assert (f"{prefix}_{index}_label" in offered) == (issue["split"] != "test")
+    app.toggle(key="eval_fix_include_test").set_value(True).run()
     app.selectbox(key=f"{prefix}_0_label").set_value(issues[0]["suggested_label"])
     app.checkbox(key=f"{prefix}_1_remove").check().run()  # a browser reruns on each change
     app.button(key="eval_fix_save").click().run()
@@ -154,13 +159,18 @@ def test_learning_curve_and_calibration_are_drawn_from_their_jobs(
     wait_for_job(token, run_id, "analyse")
     app.run()
     no_exception(app)
-    assert any(text.startswith(("Likely", "Probably")) for text in texts(app, "info"))
+    assert any(text.startswith(("Likely", "Probably", "Unclear")) for text in texts(app, "info"))
     assert any("learning curve again" in button.label for button in app.button)
 
     app.button(key="eval_calibrate_start").click().run()
     wait_for_job(token, run_id, "analyse")
     app.run()
     no_exception(app)
+    measured = _latest_analysis(token, run_id).result or {}
+    if not calibration_verdict(measured["splits"])[0]:  # the tiny run's numbers decide
+        assert not [b for b in app.button if b.key == "eval_calibrate_store"]
+        assert any(text.startswith("Did not help") for text in texts(app, "warning"))
+        return
     store_button = next(b for b in app.button if b.key == "eval_calibrate_store")
     store_button.click().run()
     wait_for_job(token, run_id, "analyse")

@@ -120,7 +120,7 @@ def test_a_viewer_gets_no_write_action(new_app: Callable, tmp_path: Path) -> Non
     viewer.switch_page("app_pages/train.py").run()
     no_exception(viewer)
     assert not viewer.get("form") and not viewer.button  # no settings, no start, no stop
-    assert any("tiny" in text for text in texts(viewer, "subheader"))  # the newest run
+    assert any("tiny · dataset dataset" in text for text in texts(viewer, "caption"))
 
 
 def test_deleting_a_run_removes_its_export_bundle(new_app: Callable, tmp_path: Path) -> None:

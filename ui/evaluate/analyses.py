@@ -16,6 +16,7 @@ from typing import Any
 import streamlit as st
 
 from core.errors import StudioError
+from core.evaluate.calibration import calibration_verdict
 from core.evaluate.charts import learning_curve_figure, reliability_figure
 from core.jobs.request import JobRequest, read_json
 from core.jobs.snapshot import JobStatus
@@ -106,10 +107,15 @@ def show_calibration(run_dir: Path) -> None:
         key="eval_calibration_table",
     )  # fmt: skip
     temperature = float(result["temperature"])
+    helped, verdict = calibration_verdict(result["splits"])
     if result.get("stored"):
-        st.success(f"Temperature {temperature:.2f} is stored in this run.")
+        st.success(f"Temperature {temperature:.2f} is stored in this run. {verdict}")
         return
     _show_reliability(job.folder / str(result.get("probabilities_file", "")), temperature)
+    if not helped:  # nothing worth storing: the verdict, and no Store button
+        st.warning(verdict, icon=":material/thumb_down:")
+        return
+    st.info(verdict, icon=":material/thumb_up:")
     if not session.is_owner():
         return
     if st.button(f"Store temperature {temperature:.2f}", key="eval_calibrate_store"):

@@ -18,7 +18,7 @@ from typing import Any
 import streamlit as st
 
 from core.atomic import write_json_atomic
-from core.evaluate.label_issues import write_corrected_version
+from core.evaluate.label_issues import one_click_editable, write_corrected_version
 from core.jobs.request import read_json
 from core.jobs.snapshot import JobStatus
 from core.store.access import require_owner
@@ -50,10 +50,20 @@ def show_label_issues(run_dir: Path) -> None:
         st.success(f"No likely label errors among {result.get('images', 0)} images.")
         return
     st.write(f"{count} likely label error(s) among {result.get('images', 0)} images.")
+    st.caption(chance_text(count, int(result.get("chance_flags", 0))))
     if count > len(issues):
         st.caption(f"Showing the {len(issues)} most likely.")
     editable = session.is_owner()  # a read-only link sees the flags, and nothing to change them
-    relabel, remove = _gallery(job, issues, str(result.get("root", "")), editable)
+    include_test = editable and st.toggle(
+        "Also edit test images",
+        value=False,
+        key="eval_fix_include_test",
+        help="Relabelling test images after looking at the mistakes fits the test to the "
+        "model: its score stops being honest. Leave it off unless a test label is plainly wrong.",
+    )
+    relabel, remove = _gallery(
+        job, issues, str(result.get("root", "")), editable, include_test=include_test
+    )
     if editable:
         _save(run_dir, job, relabel, remove)
         _retrain(run_dir, job)
@@ -65,11 +75,27 @@ def _classes(run_id: str) -> list[str]:
     return [str(name) for name in labels.get("classes") or []]
 
 
+def chance_text(count: int, expected: int) -> str:
+    """How many flags chance alone would give, and what that says about ``count``."""
+    base = (
+        f"The probe is unsure enough to disagree with about {expected} of these images even "
+        "if every label were right"
+    )
+    if count > 2 * max(expected, 1):
+        return f"{base}: {count} flags is well above that, so most are likely real errors."
+    return f"{base}: {count} flags is about what chance gives, so check each one before editing."
+
+
 def _gallery(
-    job: JobStatus, issues: list[dict[str, Any]], root: str, editable: bool
+    job: JobStatus,
+    issues: list[dict[str, Any]],
+    root: str,
+    editable: bool,
+    *,
+    include_test: bool = False,
 ) -> tuple[dict[str, str], list[str]]:
-    """Shows each issue (with its two choices when ``editable``); returns (path -> new class,
-    paths to remove)."""
+    """Shows each issue (with its two choices when ``editable`` and ``one_click_editable``);
+    returns (path -> new class, paths to remove)."""
     classes = _classes(job.run_id or "")
     relabel: dict[str, str] = {}
     remove: list[str] = []
@@ -91,6 +117,9 @@ def _gallery(
                 f"{issue['label_quality']:.2f}"
             )
             if not editable:
+                continue
+            if not one_click_editable(issue, include_test):
+                st.caption('Test image: kept as labelled (turn on "Also edit test images").')
                 continue
             options = [KEEP, *(name for name in classes if name != issue["given_label"])]
             choice = st.selectbox(

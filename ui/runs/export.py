@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from core.export.exporter import EXPORT_FORMATS
+from core.export.parity import parity_verdict
 from core.export.report import ExportReport
 from core.jobs.kinds.export import report_from_result
 from core.store.access import require_owner
@@ -73,6 +74,8 @@ def show_export_report(report: ExportReport) -> None:
         hide_index=True,
         key="runs_parity",
     )
+    passed, verdict = parity_verdict(report.parity)
+    (st.success if passed else st.error)(common.escape_markdown(verdict))
     if report.quantised:
         q = report.quantised
         st.caption(

@@ -59,12 +59,14 @@ def attached_view() -> RunSnapshot | None:
 
 
 def run_heading(snapshot: RunSnapshot) -> None:
-    """The run's name (its id when unnamed) and the dataset it trains on."""
+    """The run's heading (its id: links and tests find it by it), its name and its dataset."""
+    st.subheader(f"Run {snapshot.run_id}")
     config = _run_config(snapshot.run_id)
-    name = config.name if config is not None and config.name else ""
-    st.subheader(common.escape_markdown(name) if name else f"Run {snapshot.run_id}")
-    dataset = public_dataset_name(config.data.path) if config is not None else "unknown"
-    st.caption(f"Run {snapshot.run_id} · dataset {common.escape_markdown(dataset)}")
+    if config is None:
+        return
+    name = f"{config.name} · " if config.name else ""
+    dataset = public_dataset_name(config.data.path)
+    st.caption(common.escape_markdown(f"{name}dataset {dataset}"))
 
 
 def _run_config(run_id: str) -> RunConfig | None:

@@ -27,7 +27,12 @@ from typing import Any
 from core.atomic import write_json_atomic
 from core.config.settings import Settings
 from core.errors import StudioError
-from core.evaluate.calibration import calibrate_probabilities, calibrate_run, run_probabilities
+from core.evaluate.calibration import (
+    calibrate_probabilities,
+    calibrate_run,
+    calibration_verdict,
+    run_probabilities,
+)
 from core.evaluate.label_issues import find_run_label_issues
 from core.evaluate.learning_curve import run_learning_curve
 from core.jobs.context import JobContext
@@ -82,8 +87,9 @@ def _calibrate(context: JobContext) -> dict[str, Any]:
     run_dir = context.run_dir()
     if context.params.get("store"):
         context.report(0.05, "Fitting the temperature and storing it in the run.")
-        result = calibrate_run(run_dir, context.settings, write=True)
-        return {**result.to_dict(), "stored": True}
+        result = calibrate_run(run_dir, context.settings, write=True, when_helped=True)
+        helped, verdict = calibration_verdict(result.to_dict()["splits"])
+        return {**result.to_dict(), "stored": helped, "verdict": verdict}
     context.report(0.05, "Fitting the temperature on the validation images.")
     held_out = run_probabilities(run_dir, Predictor.from_run(run_dir), context.settings)
     result = calibrate_probabilities(held_out)
@@ -93,4 +99,11 @@ def _calibrate(context: JobContext) -> dict[str, Any]:
         {"probabilities": probabilities.tolist(), "labels": labels.tolist()},
     )
     context.report(1.0, f"Temperature {result.temperature:.2f}.")
-    return {**result.to_dict(), "stored": False, "probabilities_file": CALIBRATION_FILE}
+    helped, verdict = calibration_verdict(result.to_dict()["splits"])
+    return {
+        **result.to_dict(),
+        "stored": False,
+        "helped": helped,
+        "verdict": verdict,
+        "probabilities_file": CALIBRATION_FILE,
+    }

@@ -11,7 +11,9 @@ import pytest
 from core.data.dataset_version import VERSION_FILE, read_version_manifest
 from core.data.scan import scan_dataset
 from core.evaluate.label_issues import (
+    chance_flags,
     find_run_label_issues,
+    one_click_editable,
     rank_label_issues,
     write_corrected_version,
 )
@@ -95,3 +97,17 @@ def test_a_decision_on_an_unknown_image_or_class_is_refused(tmp_path: Path) -> N
     with pytest.raises(ValueError, match="not one of the classes"):
         write_corrected_version(run_dir, tmp_path / "v", relabel={"red/red0.png": "green"})
     assert not (tmp_path / "v").exists()
+
+
+def test_chance_flags_add_up_the_probes_doubt() -> None:
+    sure = np.array([[0.99, 0.01]] * 40)
+    unsure = np.array([[0.6, 0.4]] * 40)
+    assert chance_flags(sure) == 0  # 40 x 0.01 = 0.4 rounds to 0
+    assert chance_flags(unsure) == 16  # 40 x 0.4
+    assert chance_flags(np.zeros((0, 2))) == 0
+
+
+def test_test_images_are_not_one_click_editable_by_default() -> None:
+    assert one_click_editable({"split": "train"}) and one_click_editable({"split": "val"})
+    assert not one_click_editable({"split": "test"})
+    assert one_click_editable({"split": "test"}, include_test=True)

@@ -66,3 +66,13 @@ def test_readme_snippet_matches_the_app(
     # rotation) moves the probabilities well beyond the bound, whatever the run's mode.
     plain = [np.asarray(Image.open(p).convert("RGB").resize((32, 32)), "float32") for p in photos]
     assert np.abs(app.predict_arrays(np.stack(plain)) - expected).max() > 1e-4
+
+
+def test_bundle_names_the_dataset_never_the_server_path(tmp_path: Path) -> None:
+    run_dir = cat_dog_run(tmp_path)
+    bundle = tmp_path / "bundle"
+    export_run(run_dir, bundle, formats=("keras",), make_bundle=False)
+    config = json.loads((bundle / "config.json").read_text(encoding="utf-8"))
+    assert config["data"]["path"] == "data"  # the folder's name: `--data data` next to it
+    for text_file in [*bundle.glob("*.md"), *bundle.glob("*.json"), *bundle.glob("*.py")]:
+        assert str(tmp_path) not in text_file.read_text(encoding="utf-8"), text_file.name
