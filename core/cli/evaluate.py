@@ -79,7 +79,12 @@ def register(subparsers: Any) -> None:
     export = subparsers.add_parser("export", help="export a run and check parity")
     _add_run(export)
     export.add_argument(
-        "--format", nargs="+", choices=(*EXPORT_FORMATS, "all"), default=["all"], metavar="FORMAT"
+        "--format",
+        nargs="+",
+        choices=(*EXPORT_FORMATS, "all"),
+        default=["all"],
+        metavar="FORMAT",
+        help=f"formats to write: {', '.join(EXPORT_FORMATS)}, or all (the default)",
     )
     export.add_argument("--out", required=True, help="output folder")
     export.add_argument("--quantise", action="store_true", help="add a dynamic-range TFLite")

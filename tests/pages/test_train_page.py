@@ -95,8 +95,9 @@ def test_one_epoch_run_finishes_and_reattaches_after_reload(new_app: Callable) -
     assert {"Val accuracy", "Test accuracy"} <= set(labels)
     metrics = store_of(app).load(run_id).metrics
     shown = {metric.label: metric.value for metric in app.metric}
-    assert shown["Test accuracy"] == f"{metrics['test_accuracy']:.3f}"
-    assert shown["Val accuracy"] == f"{metrics['val_accuracy']:.3f}"
+    assert shown["Test accuracy"] == f"{metrics['test_accuracy']:.1%}"  # as every page writes it
+    assert shown["Val accuracy"] == f"{metrics['val_accuracy']:.1%}"
+    assert any(text.startswith("Scores of the model") for text in texts(app, "caption"))
     token = app.query_params["ws"]
 
     reloaded = new_app(ws=token, run=run_id).run()  # a reload: new session, same URL

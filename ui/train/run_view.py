@@ -20,6 +20,7 @@ from core.jobs.snapshot import RunSnapshot
 from core.store.access import is_read_only, require_owner
 from core.store.recipe_record import read_recipe
 from core.store.run_config import read_run_config
+from core.text import percent
 from core.train.charts import training_figures
 from ui import choices, common, run_picker, session
 from ui.train.recipe import recipe_caption
@@ -32,6 +33,7 @@ from ui.train.snapshot import (
     log_lines,
     result_values,
     runner,
+    scores_source,
 )
 
 POLL_S = 1.0
@@ -234,13 +236,19 @@ def show_result(snapshot: RunSnapshot) -> None:
     """The result card of a run that is over: metrics and where to go next."""
     with st.container(border=True):
         show_status_line(snapshot)
-        show_recipe(snapshot.run_id)
+        config = show_recipe(snapshot.run_id)
+        restore_best = config is None or config.train.restore_best_weights
+        st.caption(scores_source(snapshot, restore_best))
         values = result_values(snapshot)
         columns = st.columns(len(RESULT_METRICS) + 1)
         columns[0].metric("Epochs done", snapshot.epoch)
         for column, (key, label) in zip(columns[1:], RESULT_METRICS, strict=True):
             value = values[key]
-            column.metric(label, f"{value:.3f}" if value is not None else "—")
+            if value is None:
+                shown = "—"
+            else:  # one accuracy format on every page: 97.4%
+                shown = percent(value) if key.endswith("accuracy") else f"{value:.3f}"
+            column.metric(label, shown)
         owner = not is_read_only(session.get_run_store())
         if (
             owner
@@ -257,14 +265,15 @@ def show_result(snapshot: RunSnapshot) -> None:
             common.page_link("runs", label="All runs")
 
 
-def show_recipe(run_id: str) -> None:
-    """Which recipe the run trained with, read from its own ``config.json``."""
+def show_recipe(run_id: str) -> RunConfig | None:
+    """Which recipe the run trained with, read from its own ``config.json``; returns it."""
     config = _run_config(run_id)
     if config is not None:  # an unreadable config: the card shows the metrics anyway
         st.caption(recipe_caption(config))
     chosen = read_recipe(session.get_run_store().path(run_id))
     if chosen is not None:  # the automatic recipe's choice, its score and the runners-up
         st.caption(common.escape_markdown(chosen.sentence()))
+    return config
 
 
 def resume(run_id: str) -> None:

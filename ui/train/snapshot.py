@@ -53,6 +53,22 @@ def result_values(snapshot: RunSnapshot) -> dict[str, float | None]:
     return values
 
 
+def scores_source(snapshot: RunSnapshot, restore_best: bool) -> str:
+    """Which epoch's model the result card's numbers are from, as one sentence.
+
+    Training keeps the weights of the best epoch (lowest validation loss) when the recipe
+    restores them or the run was stopped; the held-out scores are of that model.
+    """
+    best = snapshot.metrics.get("best") or {}
+    epoch = best.get("epoch") if isinstance(best, dict) else None
+    if (restore_best or snapshot.status == "stopped") and isinstance(epoch, int):
+        return (
+            f"Scores of the model kept: the one from its best epoch, epoch {epoch} of "
+            f"{snapshot.epoch} (lowest validation loss)."
+        )
+    return f"Scores of the model after its last epoch ({snapshot.epoch})."
+
+
 def format_eta(seconds: float | None) -> str:
     """Formats an ETA in seconds as "1 min 05 s" (or "estimating..." when unknown)."""
     if seconds is None or seconds < 0:

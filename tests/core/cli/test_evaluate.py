@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from core.__main__ import main
+from core.__main__ import build_parser, main
+from core.export.exporter import EXPORT_FORMATS
 from tests.helpers.runs import cat_dog_run
 
 
@@ -67,3 +68,10 @@ def test_run_id_is_found_in_the_runs_folder(
     image = next((run_dir.parent.parent / "data" / "cat").iterdir())
     assert main(["predict", run_dir.name, str(image), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["predicted"] in ("cat", "dog")
+
+
+def test_export_help_lists_the_formats(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["export", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    assert all(name in shown for name in EXPORT_FORMATS) and "onnx" in shown
