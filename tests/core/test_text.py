@@ -86,6 +86,14 @@ def test_evaluation_figures_show_class_names_as_text() -> None:
     assert list(top.data[0].y) == plain_labels([BOLD, ANCHOR])  # best at the top
 
 
+def test_confusion_matrix_labels_every_class_on_a_narrow_screen() -> None:
+    names = [f"class {index}" for index in range(12)]
+    figure = confusion_figure([[int(i == j) for j in range(12)] for i in range(12)], names)
+    # one tick per class: Plotly would otherwise skip every other label on a phone
+    assert figure.layout.xaxis.dtick == 1 and figure.layout.yaxis.dtick == 1
+    assert figure.layout.xaxis.automargin and figure.data[0].showscale is False
+
+
 @dataclass
 class Record:
     run_id: str

@@ -23,7 +23,7 @@ from tests.helpers.e2e_server import StudioServer
 from tests.helpers.workspaces import finished_run, studio_settings
 
 pytestmark = pytest.mark.e2e
-MENU = ["Home", "Data", "Model", "Train", "Evaluate", "Predict", "Runs"]
+MENU = ["Home", "Data", "Model", "Train", "Evaluate", "Predict", "Runs", "Presentation"]
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_deep_link_after_restart_shows_the_menu_and_keeps_the_run(
         page.get_by_role("heading", name="Runs").first.wait_for()
         wait_idle(page)
         assert _menu(page) == MENU  # the navigation titles, not app/data/evaluate...
-        chosen = page.locator('[data-testid="stMultiSelect"]').get_by_text("bookmarked (finished)")
+        chosen = page.locator('[data-testid="stMultiSelect"]').get_by_text("bookmarked ·")
         chosen.first.wait_for(state="visible")  # the bookmarked run, in the comparison picker
         page.locator('[data-testid="stSidebarNav"] a', has_text="Data").first.click()
         page.get_by_role("heading", name="1. Data").wait_for()

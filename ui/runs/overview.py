@@ -50,8 +50,9 @@ def label_of(record: RunRecord) -> str:
 
 
 def comparable(records: list[RunRecord]) -> list[str]:
-    """The runs the comparison starts with: the two newest that trained at least one epoch."""
-    return [record.run_id for record in records if record.history][:2]
+    """The runs the comparison starts with: the two newest that finished or trained at least
+    one epoch (a run stopped before its first epoch has no curve to compare)."""
+    return [r.run_id for r in records if r.history or r.status == "finished"][:2]
 
 
 COMPACT_COLUMNS = ("label", "best val accuracy", "test accuracy")

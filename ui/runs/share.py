@@ -62,8 +62,9 @@ def show_share(records: list[RunRecord]) -> None:
 SHARE_TEXT = (
     "Whoever opens the read-only link sees this workspace's runs: result cards, curves, the "
     "full evaluation (per-class table, confusion matrix, mistakes, Grad-CAM), model cards and "
-    "comparisons, and can try a model on their own photos (classified in memory, never "
-    "stored). They cannot train, upload data, re-run, delete or export. Making the link also "
+    "comparisons, can download the models and model cards, and can try a model on their own "
+    "photos (classified in memory, never stored). They cannot train, upload data, re-run, "
+    "delete or export. Making the link also "
     "evaluates the newest runs that were not evaluated yet, so the viewer sees the details."
 )
 PREPARED_RUNS = 5  # runs evaluated for viewers when the link is made (newest first)
