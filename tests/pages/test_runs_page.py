@@ -46,12 +46,14 @@ def test_table_comparison_and_export(new_app: Callable, tmp_path: Path) -> None:
     app.run()
     no_exception(app)
     assert any("max |Δp|" in str(frame.value.columns) for frame in app.dataframe)
-    assert len(app.get("download_button")) == 2  # .keras and the bundle
+    verdicts = [t for t in texts(app, "success") + texts(app, "error") if "studio's model" in t]
+    assert len(verdicts) == 1 and verdicts[0].endswith(("pass.", "fail."))  # the parity line
+    assert len(app.get("download_button")) == 3  # .keras, the model card and the bundle
 
     reloaded = new_app(ws=token).run()  # a reload shows the run's last export again
     reloaded.switch_page(PAGE).run()
     no_exception(reloaded)
-    assert len(reloaded.get("download_button")) == 2
+    assert len(reloaded.get("download_button")) == 3
 
 
 def test_delete_needs_confirmation_and_removes_the_run(new_app: Callable, tmp_path: Path) -> None:
