@@ -19,6 +19,7 @@ from core.config.model import ModelConfig
 from core.config.train import TrainConfig
 from core.data.loaded import LoadedDataset, scan_and_split
 from core.errors import StudioError
+from core.store.access import WorkspaceAccess
 from core.store.datasets import clear_dataset, save_dataset, stored_dataset
 from core.store.model_choice import save_model_choice, stored_model_choice
 from ui.session import (
@@ -57,19 +58,8 @@ def _reattach_data() -> LoadedDataset | None:
     read-only link never gets the owner's data). A folder that is gone or no longer scans is
     simply not re-attached: the Data page asks for data as for a new visitor.
     """
-    settings = get_settings()
-    token = workspace_token_if_any()
-    if view_token_in_url() or not (token or settings.shared_workspace):
-        return None
-    checked = str(token or "")
-    if st.session_state.get(_KEY_DATA_CHECKED) == checked:
-        return None
-    try:
-        access = workspace_access()
-    except WorkspaceRefusedError:  # the page says so (common.workspace_or_stop)
-        return None
-    st.session_state[_KEY_DATA_CHECKED] = checked
-    stored = stored_dataset(settings, access.store) if access.is_owner else None
+    access = _owner_access_once(_KEY_DATA_CHECKED)
+    stored = stored_dataset(get_settings(), access.store) if access is not None else None
     if stored is None:
         return None
     try:
@@ -78,6 +68,27 @@ def _reattach_data() -> LoadedDataset | None:
         return None
     st.session_state[_KEY_DATA] = state
     return state
+
+
+def _owner_access_once(checked_key: str) -> WorkspaceAccess | None:
+    """The owner's workspace the first time ``checked_key`` asks for it in this session.
+
+    None for a read-only link, a new visitor without a workspace, a refused token (the page
+    says so: ``common.workspace_or_stop``), a viewer, or when this workspace was already
+    looked at under ``checked_key``.
+    """
+    token = workspace_token_if_any()
+    if view_token_in_url() or not (token or get_settings().shared_workspace):
+        return None
+    checked = str(token or "")
+    if st.session_state.get(checked_key) == checked:
+        return None
+    try:
+        access = workspace_access()
+    except WorkspaceRefusedError:
+        return None
+    st.session_state[checked_key] = checked
+    return access if access.is_owner else None
 
 
 def set_data(state: LoadedDataset | None) -> None:
@@ -126,18 +137,8 @@ def get_model_spec() -> ModelConfig:
 
 def _reattach_model() -> ModelConfig | None:
     """The owner's model recorded in the workspace, put in the session (once per workspace)."""
-    token = workspace_token_if_any()
-    if view_token_in_url() or not (token or get_settings().shared_workspace):
-        return None
-    checked = str(token or "")
-    if st.session_state.get(_KEY_MODEL_CHECKED) == checked:
-        return None
-    try:
-        access = workspace_access()
-    except WorkspaceRefusedError:  # the page says so (common.workspace_or_stop)
-        return None
-    st.session_state[_KEY_MODEL_CHECKED] = checked
-    stored = stored_model_choice(access.store) if access.is_owner else None
+    access = _owner_access_once(_KEY_MODEL_CHECKED)
+    stored = stored_model_choice(access.store) if access is not None else None
     if stored is not None:
         st.session_state[_KEY_MODEL] = stored
         st.session_state[_KEY_MODEL_CONFIRMED] = True
