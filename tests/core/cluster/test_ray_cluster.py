@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ from tests.conftest import unavailable, weights_dir
 from tests.helpers.training import tiny_config
 
 pytestmark = pytest.mark.slow
-TIMEOUT_S = 300.0
+TIMEOUT_S = 600.0
+ACTOR_EXIT_S = 60.0
 NODE_OPTIONS: dict[str, Any] = {"num_cpus": 1, "object_store_memory": 100 * 1024 * 1024}
 
 
@@ -85,6 +87,10 @@ def test_a_run_trains_as_a_ray_job_on_features_the_cluster_cached(
     assert "Features loaded from the cache" in log  # the cluster's extraction was used
     job = next((store.path(run_id) / "jobs").iterdir())
     assert f"runs {job.name}" in (job / "worker.log").read_text()
+    # The run reads finished once the worker wrote it; its actor exits just after: wait for it.
+    deadline = time.monotonic() + ACTOR_EXIT_S
+    while runner.executor.is_alive({"name": job.name}) and time.monotonic() < deadline:
+        time.sleep(0.5)
     assert not runner.executor.is_alive({"name": job.name})  # the job's actor ended itself
 
     # Batch prediction with the trained model, across both nodes, gives the local rows.

@@ -344,7 +344,7 @@ def test_limits_on_image_count_and_pixels(tmp_path: Path):
 
 def test_zip_total_size_and_count_limits(tmp_path: Path):
     archive = _zip(tmp_path / "up.zip", _zip_base())
-    with pytest.raises(DataError, match="limit is 1 KB"):
+    with pytest.raises(DataError, match="limit is 1000 bytes"):
         extract_zip(archive, tmp_path / "x", ZipLimits(max_total_bytes=1000))
     with pytest.raises(DataError, match="limit is 5"):
         extract_zip(archive, tmp_path / "y", ZipLimits(max_files=5))
