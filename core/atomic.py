@@ -51,3 +51,13 @@ def write_via_temp(path: str | os.PathLike[str], write: Callable[[Path], object]
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def read_json_object(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The JSON object stored at ``path``; None when it is missing, unreadable or not an object
+    (the records written by ``write_json_atomic`` are read back through this)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

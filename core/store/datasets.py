@@ -25,9 +25,8 @@ import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
 
-from core.atomic import write_json_atomic
+from core.atomic import read_json_object, write_json_atomic
 from core.config.data import DataConfig
 from core.config.settings import Settings
 from core.data.names import UPLOAD_NAME
@@ -121,7 +120,7 @@ def save_dataset(settings: Settings, store: RunStore, spec: DataConfig, source: 
         "source": source,
         "spec": settings_only,
     }
-    if _read_json(record_path(store)) != json.loads(json.dumps(record)):  # as read back
+    if read_json_object(record_path(store)) != json.loads(json.dumps(record)):  # as read back
         mark_written(store.root)  # may be the workspace's first write
         write_json_atomic(record_path(store), record)
     return True
@@ -135,14 +134,6 @@ def clear_dataset(store: RunStore) -> None:
     """
     require_owner(store, "choosing a dataset")
     record_path(store).unlink(missing_ok=True)
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _resolve(settings: Settings, store: RunStore, kind: str, folder: str) -> Path | None:
@@ -174,7 +165,7 @@ def stored_dataset(settings: Settings, store: RunStore) -> StoredDataset | None:
     """
     if is_read_only(store):
         return None
-    record = _read_json(record_path(store))
+    record = read_json_object(record_path(store))
     if record is None or record.get("version") != RECORD_VERSION:
         return None
     kind, folder, source = record.get("kind"), record.get("folder"), record.get("source")

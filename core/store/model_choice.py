@@ -11,9 +11,8 @@ reads it (a viewer sees the models of the runs).
 from __future__ import annotations
 
 import json
-from typing import Any
 
-from core.atomic import write_json_atomic
+from core.atomic import read_json_object, write_json_atomic
 from core.config.model import ModelConfig
 from core.store.access import is_read_only, require_owner
 from core.store.runs import RunStore
@@ -32,7 +31,7 @@ def save_model_choice(store: RunStore, spec: ModelConfig) -> None:
     require_owner(store, "choosing a model")
     record = {"version": RECORD_VERSION, "model": spec.to_dict()}
     path = store.root / MODEL_RECORD
-    if _read(path) != json.loads(json.dumps(record)):  # as it would read back
+    if read_json_object(path) != json.loads(json.dumps(record)):  # as it would read back
         mark_written(store.root)
         write_json_atomic(path, record)
 
@@ -41,18 +40,10 @@ def stored_model_choice(store: RunStore) -> ModelConfig | None:
     """The workspace's confirmed model, or None (none recorded, unreadable, a viewer's store)."""
     if is_read_only(store):
         return None
-    record = _read(store.root / MODEL_RECORD)
+    record = read_json_object(store.root / MODEL_RECORD)
     if record is None or record.get("version") != RECORD_VERSION:
         return None
     try:
         return ModelConfig.from_dict(record["model"])
     except (KeyError, TypeError, ValueError):  # a record that no longer validates
         return None
-
-
-def _read(path: Any) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
