@@ -110,7 +110,10 @@ def show_status(owner: bool) -> None:
     columns[2].metric("Last run", last.status if last else "none")
     columns[2].caption(last_run_text(last) if last else "no run in this workspace yet")
     if not owner:  # a viewer sees the newest run's dataset and model, nothing to do next
-        if last is not None:
+        if last is None:  # nothing shared yet: the owner's loaded data stays theirs
+            columns[0].metric("Data", "missing")
+            columns[1].metric("Model", "none")
+        else:
             dataset = common.escape_markdown(public_dataset_name(last.config.data.path))
             columns[0].metric("Data", dataset)
             columns[1].metric("Model", last.config.model.backbone)
