@@ -4,7 +4,7 @@ A network's top probability is often higher than how often it is right (over-con
 "not sure below 0.8" threshold would let through answers that are right far less than 80 % of
 the time. Temperature scaling (Guo et al., 2017) fixes this with one number T fitted on the
 validation images: probabilities become ``softmax(log(p) / T)``
-(``core.predict.predictor.apply_temperature``), which minimises the validation negative
+(``core.predict.probabilities.apply_temperature``), which minimises the validation negative
 log-likelihood and never changes which class is the most likely (accuracy is unchanged).
 
 ``calibrate_run`` stores T (and optional per-class thresholds) in the run's ``labels.json``;
@@ -31,7 +31,9 @@ from core.atomic import write_json_atomic
 from core.config.settings import Settings
 from core.errors import StudioError
 from core.evaluate.run_features import load_run_features
-from core.predict.predictor import Predictor, apply_temperature
+from core.model.forward import forward_in_batches
+from core.predict.predictor import Predictor
+from core.predict.probabilities import apply_temperature
 
 ECE_BINS = 15
 _LOG_T_RANGE = (np.log(0.05), np.log(20.0))  # temperatures beyond these mean something broke
@@ -220,12 +222,9 @@ def _frozen_head(model: Any) -> Any:
     return None if extractor.trainable_weights else head
 
 
-def _batched(head: Any, features: np.ndarray, batch: int = 256) -> np.ndarray:
-    parts = [
-        np.asarray(head(np.asarray(features[start : start + batch], np.float32), training=False))
-        for start in range(0, len(features), batch)
-    ]
-    return np.concatenate(parts)
+def _batched(head: Any, features: np.ndarray) -> np.ndarray:
+    """The head's raw outputs on cached features, in bounded batches (``core.model.forward``)."""
+    return forward_in_batches(lambda batch: head(batch, training=False), features)
 
 
 def calibration_verdict(splits: dict[str, dict[str, Any]]) -> tuple[bool, str]:

@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from core.evaluate.metrics import Curve
-from core.predict.predictor import apply_temperature
+from core.predict.probabilities import apply_temperature
 from core.text import plain_label, plain_labels
 
 

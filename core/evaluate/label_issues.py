@@ -104,6 +104,7 @@ def rank_label_issues(
         labels=np.asarray(labels),
         pred_probs=probabilities,
         return_indices_ranked_by="self_confidence",
+        n_jobs=1,  # its default forks a worker per core, each a copy of this process
     )
     return np.asarray(ranked, dtype=np.int64), probabilities
 

@@ -85,7 +85,7 @@ def prediction_snippet(size: int, resize_mode: str) -> str:
     Plain PIL + NumPy + Keras, no dependence on the studio: EXIF rotation, transparency on
     white, 8-bit RGB, then the run's resize (``core.data.images.load_image_array``); the
     calibration temperature in ``labels.json`` is applied like ``Predictor`` applies it
-    (``core.predict.predictor.apply_temperature``).
+    (``core.predict.probabilities.apply_temperature``).
     """
     comment, line = _RESIZE_CODE[resize_mode]
     resize = line.format(size=size, pad=PAD_COLOR)

@@ -22,6 +22,8 @@ import numpy as np
 
 from core.errors import DataError, StudioError
 from core.evaluate.held_out import held_out_items
+from core.model.forward import forward_in_batches
+from core.predict.lite import TfliteForward
 
 FLOAT_PARITY_GOAL = 1e-4  # float exports should agree with the app to 4 decimals
 PARITY_IMAGES = 32
@@ -71,14 +73,8 @@ def _tflite_interpreter(path: Path) -> Any:
 
 
 def run_tflite(path: Path, images: np.ndarray) -> np.ndarray:
-    """Runs a .tflite file on a batch (input resized to the batch size); returns raw outputs."""
-    interpreter = _tflite_interpreter(path)
-    input_index = interpreter.get_input_details()[0]["index"]
-    interpreter.resize_tensor_input(input_index, list(images.shape))
-    interpreter.allocate_tensors()
-    interpreter.set_tensor(input_index, images.astype(np.float32))
-    interpreter.invoke()
-    return np.array(interpreter.get_tensor(interpreter.get_output_details()[0]["index"]))
+    """Runs a .tflite file on images in bounded batches; returns raw outputs."""
+    return forward_in_batches(TfliteForward(path, _tflite_interpreter(path)), images)
 
 
 def parity_warnings(parity: dict[str, float]) -> list[str]:

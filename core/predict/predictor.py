@@ -27,7 +27,9 @@ import numpy as np
 
 from core.data.images import load_image_array
 from core.errors import ModelFileError
+from core.model.forward import FORWARD_BATCH, forward_in_batches, traced_forward
 from core.predict.model_file import image_input_size, load_keras_file, read_labels
+from core.predict.probabilities import checked_temperature, probabilities_from_raw, top_k_labels
 
 # Probabilities may be off by float rounding; beyond this the output is treated as logits.
 _PROBABILITY_TOLERANCE = 1e-3
@@ -64,8 +66,6 @@ class Predictor:
         Raises:
             ModelFileError: the model is not an image classifier or the names do not match.
         """
-        import tensorflow as tf
-
         self.model = model
         self.input_size = image_input_size(model)
         units = int(model.outputs[0].shape[1])
@@ -81,13 +81,12 @@ class Predictor:
         self.classes = names
         self.resize_mode = resize_mode
         self.source = source
-        self.temperature = _checked_temperature(temperature)
+        self.temperature = checked_temperature(temperature)
         self.class_thresholds = dict(class_thresholds or {})
         self._units = units
         # A traced graph function: much faster than model.predict for one image, and the fixed
         # signature (any batch size) means it is traced once, not per batch size.
-        spec = tf.TensorSpec((None, self.input_size, self.input_size, 3), tf.float32)
-        self._forward = tf.function(lambda x: model(x, training=False), input_signature=[spec])
+        self._forward = traced_forward(model, self.input_size)
         self.output_kind = self._detect_output_kind()
 
     @property
@@ -113,27 +112,18 @@ class Predictor:
 
     def to_probabilities(self, raw: np.ndarray) -> np.ndarray:
         """Maps the model's raw output to (N, num_classes) probabilities."""
-        raw = raw.astype(np.float64)
-        if self.output_kind == "sigmoid_logits":
-            raw = 1.0 / (1.0 + np.exp(-raw))
-        if self._units == 1:
-            positive = raw[:, 0]
-            return np.stack([1.0 - positive, positive], axis=1).astype(np.float32)
-        if self.output_kind == "logits":
-            shifted = np.exp(raw - raw.max(axis=1, keepdims=True))
-            raw = shifted / shifted.sum(axis=1, keepdims=True)
-        return apply_temperature(raw, self.temperature).astype(np.float32)
+        return probabilities_from_raw(raw, self.output_kind, self._units, self.temperature)
 
     def threshold_for(self, class_name: str, threshold: float) -> float:
         """The "not sure" threshold for an answer of ``class_name``: the larger of the two."""
         return max(threshold, float(self.class_thresholds.get(class_name, 0.0)))
 
-    def predict_arrays(self, images: np.ndarray, batch_size: int = 32) -> np.ndarray:
-        """Predicts class probabilities for already decoded images.
+    def predict_arrays(self, images: np.ndarray, batch_size: int = FORWARD_BATCH) -> np.ndarray:
+        """Predicts class probabilities for already decoded images, in bounded batches.
 
         Args:
             images: float array (N, size, size, 3) with RGB values 0..255.
-            batch_size: images per forward pass (bounds memory).
+            batch_size: images per forward pass (``core.model.forward``).
 
         Returns:
             float32 array (N, num_classes); each row sums to 1.
@@ -147,11 +137,8 @@ class Predictor:
             )
         if len(images) == 0:
             return np.zeros((0, self.num_classes), np.float32)
-        outputs = [
-            np.asarray(self._forward(images[start : start + batch_size]))
-            for start in range(0, len(images), batch_size)
-        ]
-        return self.to_probabilities(np.concatenate(outputs, axis=0))
+        raw = forward_in_batches(self._forward, images, batch_size=batch_size)
+        return self.to_probabilities(raw)
 
     def load_images(self, sources: Iterable[Any]) -> np.ndarray:
         """Decodes image files/bytes with the training pipeline's decoder.
@@ -164,14 +151,17 @@ class Predictor:
             return np.zeros((0, self.input_size, self.input_size, 3), np.float32)
         return np.stack(arrays).astype(np.float32)
 
-    def predict_sources(self, sources: Iterable[Any], batch_size: int = 32) -> np.ndarray:
-        """Decodes and predicts paths, bytes or file objects; returns (N, num_classes)."""
+    def predict_sources(
+        self, sources: Iterable[Any], batch_size: int = FORWARD_BATCH
+    ) -> np.ndarray:
+        """Decodes and predicts paths, bytes or file objects, one bounded batch at a time."""
         sources = list(sources)
-        rows = [
-            self.predict_arrays(self.load_images(sources[start : start + batch_size]))
-            for start in range(0, len(sources), batch_size)
-        ]
-        return np.concatenate(rows) if rows else np.zeros((0, self.num_classes), np.float32)
+        if not sources:
+            return np.zeros((0, self.num_classes), np.float32)
+        raw = forward_in_batches(
+            self._forward, sources, decode=self.load_images, batch_size=batch_size
+        )
+        return self.to_probabilities(raw)
 
     def top_k(self, probabilities: np.ndarray, k: int = 3) -> list[list[tuple[str, float]]]:
         """Returns, per row, the k most likely (class name, probability) pairs, best first."""
@@ -229,44 +219,3 @@ class Predictor:
             path = Path(folder) / "uploaded.keras"
             path.write_bytes(data)
             return cls.from_model_file(path, classes=classes, resize_mode=resize_mode)
-
-
-def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
-    """Temperature scaling of probabilities: ``softmax(log(p) / T)``, row by row.
-
-    Written as ``p ** (1/T)`` normalised, which is the same and needs no logits: for one sigmoid
-    unit seen as ``[1 - p, p]`` it equals ``sigmoid(logit(p) / T)``. T > 1 softens over-confident
-    probabilities, T = 1 changes nothing; the most likely class never changes. The exported
-    bundle's README applies the same two lines (``core.export.bundle``).
-    """
-    if temperature == 1.0 or len(probabilities) == 0:
-        return probabilities
-    scaled = np.power(np.clip(probabilities.astype(np.float64), 0.0, None), 1.0 / temperature)
-    total = scaled.sum(axis=1, keepdims=True)
-    return np.divide(
-        scaled, total, out=np.full_like(scaled, 1.0 / scaled.shape[1]), where=total > 0
-    )
-
-
-def _checked_temperature(value: Any) -> float:
-    """A positive finite temperature, or ModelFileError (a damaged ``labels.json``)."""
-    try:
-        temperature = float(value)
-    except (TypeError, ValueError):
-        temperature = float("nan")
-    if not np.isfinite(temperature) or temperature <= 0:
-        raise ModelFileError("The labels file has an invalid temperature (it must be above 0).")
-    return temperature
-
-
-def top_k_labels(
-    probabilities: np.ndarray, classes: Sequence[str], k: int = 3
-) -> list[list[tuple[str, float]]]:
-    """Returns, per row, the k most likely (class name, probability) pairs, best first."""
-    probabilities = np.asarray(probabilities)
-    k = max(1, min(k, probabilities.shape[1]))
-    order = np.argsort(-probabilities, axis=1, kind="stable")[:, :k]
-    return [
-        [(classes[j], float(row[j])) for j in idx]
-        for row, idx in zip(probabilities, order, strict=True)
-    ]

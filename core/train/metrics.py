@@ -8,6 +8,7 @@ import keras
 import numpy as np
 
 from core.atomic import write_via_temp
+from core.model.forward import forward_in_batches
 from core.train.phase_data import PhaseData
 from core.train.state import RunState
 
@@ -27,10 +28,10 @@ def _predict(model: Any, data: Any, arrays: bool) -> tuple[np.ndarray, np.ndarra
     """Probabilities and targets of a held-out split (arrays or a dataset)."""
     if arrays:
         x, y = data
-        return np.asarray(model.predict(x, verbose=0)), np.asarray(y)
+        return forward_in_batches(model.predict_on_batch, x), np.asarray(y)
     probs, targets = [], []
-    for images, labels in data:
-        probs.append(np.asarray(model.predict(images, batch_size=len(images), verbose=0)))
+    for images, labels in data:  # the pipeline's batches, each run in bounded slices
+        probs.append(forward_in_batches(model.predict_on_batch, np.asarray(images)))
         targets.append(np.asarray(labels))
     return np.concatenate(probs), np.concatenate(targets)
 

@@ -21,7 +21,8 @@ from core.evaluate.calibration import (
 )
 from core.export.exporter import export_run
 from core.predict.batch import NOT_SURE, prediction_rows
-from core.predict.predictor import Predictor, apply_temperature
+from core.predict.predictor import Predictor
+from core.predict.probabilities import apply_temperature
 from tests.helpers.analysis import colour_dataset, train_tiny_run
 from tests.helpers.runs import cat_dog_run
 

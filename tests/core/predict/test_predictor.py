@@ -11,7 +11,8 @@ import pytest
 
 from core.errors import ModelFileError
 from core.predict.batch import NOT_SURE, prediction_rows
-from core.predict.predictor import Predictor, top_k_labels
+from core.predict.predictor import Predictor
+from core.predict.probabilities import top_k_labels
 from tests.helpers.runs import make_finished_run, tiny_classifier, write_dataset
 from tests.helpers.zips import png
 

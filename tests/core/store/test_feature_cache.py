@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -54,3 +56,16 @@ def test_disk_cache_round_trip_hit_memory_mapped_and_lru(tmp_path: Path) -> None
     assert [e.path.name for e in cache.entries()] == ["k2.npy", "k1.npy"]
     (tmp_path / "cache" / "k1.npy").write_bytes(b"truncated")
     assert cache.load("k1") is None  # a damaged entry is recomputed, not fatal
+
+
+def test_the_cache_key_reads_kerass_version_without_importing_keras() -> None:
+    """Analyses on cached features need no TensorFlow: the key reads Keras's version only."""
+    import keras
+
+    code = (
+        "import sys; from core.store.feature_cache import keras_version; "
+        "print(keras_version(), 'keras' in sys.modules, 'tensorflow' in sys.modules)"
+    )
+    repo = Path(__file__).resolve().parents[3]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=repo)
+    assert out.stdout.split() == [keras.__version__, "False", "False"]
