@@ -85,6 +85,9 @@ class Settings(ConfigMixin):
             ``requirements-cluster.txt``). Every node must see the same ``runs_dir`` path.
         ray_job_cpus, ray_job_gpus, ray_job_memory_mb: what each job asks the cluster for
             (memory None = no reservation).
+        quick_predict_after_training: when a training run finished, queue the conversion of
+            its model for single-image Predict (the ``predict_model`` job kind), so the Predict
+            page answers at once; off, the page queues it on its first visit.
     """
 
     runs_dir: str = "runs"
@@ -112,6 +115,7 @@ class Settings(ConfigMixin):
     ray_job_cpus: float = 1.0
     ray_job_gpus: float = 0.0
     ray_job_memory_mb: float | None = None
+    quick_predict_after_training: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.max_jobs, int) or self.max_jobs < 1:
@@ -160,7 +164,8 @@ class Settings(ConfigMixin):
         ``STUDIO_MAX_MODEL_PARAMS``, ``STUDIO_MAX_WORKSPACE_JOBS``, ``STUDIO_MAX_SWEEP_RUNS``,
         ``STUDIO_MAX_DATASET_VERSIONS``, ``STUDIO_MAX_BATCH_JOBS``, ``STUDIO_MAX_CACHED_MODELS``,
         ``STUDIO_MAX_CACHED_MODEL_MB``, ``STUDIO_MLFLOW_TRACKING_URI``, ``STUDIO_RAY_ADDRESS``,
-        ``STUDIO_RAY_JOB_CPUS``, ``STUDIO_RAY_JOB_GPUS``, ``STUDIO_RAY_JOB_MEMORY_MB``. An
+        ``STUDIO_RAY_JOB_CPUS``, ``STUDIO_RAY_JOB_GPUS``, ``STUDIO_RAY_JOB_MEMORY_MB``,
+        ``STUDIO_QUICK_PREDICT_AFTER_TRAINING`` (1/0). An
         unset or empty ``STUDIO_MEMORY_BUDGET_MB`` means "measure what is free" (see
         ``memory_budget_mb``).
 
@@ -198,10 +203,12 @@ class Settings(ConfigMixin):
             if raw is None or raw.strip() == "":
                 continue
             values[field] = raw if kind is str else _parse_number(key, raw, kind)  # type: ignore[arg-type]
-        if env.get("STUDIO_SHARED_WORKSPACE") is not None:
-            values["shared_workspace"] = _parse_bool(
-                "STUDIO_SHARED_WORKSPACE", env["STUDIO_SHARED_WORKSPACE"]
-            )
+        for key, field in (
+            ("STUDIO_SHARED_WORKSPACE", "shared_workspace"),
+            ("STUDIO_QUICK_PREDICT_AFTER_TRAINING", "quick_predict_after_training"),
+        ):
+            if env.get(key) is not None:
+                values[field] = _parse_bool(key, env[key])
         roots = env.get("STUDIO_DATA_ROOTS", "")
         values["folder_source_roots"] = tuple(p for p in roots.split(os.pathsep) if p.strip())
         return cls(**values)  # type: ignore[arg-type]

@@ -2,7 +2,8 @@
 
 Every job keeps its own record in its folder (``core.jobs.request``): ``request.json`` (what,
 for whom, when), ``state.json`` (queued, running or how it ended) and, once a worker was
-started for it, ``launch.json`` (the executor's handle, written by the queue at launch). So a
+started for it, ``launch.json`` (the executor's handle, written by the queue at launch), and
+``plan.json`` (its memory plan and lane, ``core.jobs.memory_plan``). So a
 registry file that no longer parses (truncated, overwritten, a full disk) loses nothing: the
 unfinished jobs are found again, in submission order, the launched ones with their worker's
 handle (the next settle reaps those whose worker is gone, as after any crash), the others as
@@ -29,6 +30,7 @@ from core.jobs.request import (
 )
 
 LAUNCH_FILE = "launch.json"
+PLAN_FILE = "plan.json"
 NOTICE_FILE = ".jobs-notice.json"
 NOTICE_SHOWN_S = 24 * 3600.0  # how long the pages show a notice about a rebuilt queue
 
@@ -41,11 +43,15 @@ class FoundJob:
         request: its ``request.json``.
         handle: the executor's handle when a worker was launched for it, else None.
         started: when it was launched (None while it was still queued).
+        planned_mb: its memory plan (0 when its folder has none).
+        lane: its queue lane (None when its folder has none).
     """
 
     request: JobRequest
     handle: dict[str, Any] | None
     started: float | None
+    planned_mb: float = 0.0
+    lane: str | None = None
 
 
 def write_launch(folder: Path, executor: str, handle: dict[str, Any], started: float) -> None:
@@ -54,6 +60,22 @@ def write_launch(folder: Path, executor: str, handle: dict[str, Any], started: f
         write_json_atomic(
             folder / LAUNCH_FILE, {"executor": executor, "handle": handle, "started": started}
         )
+
+
+def write_plan(folder: Path, planned_mb: float, lane: str) -> None:
+    """Records a job's memory plan and lane in its folder, so a rebuilt queue keeps them."""
+    write_json_atomic(folder / PLAN_FILE, {"planned_mb": planned_mb, "lane": lane})
+
+
+def _read_plan(folder: Path) -> tuple[float, str | None]:
+    """The plan and lane of ``write_plan`` (0 and None when missing or unreadable)."""
+    plan = read_json(folder / PLAN_FILE, {})
+    plan = plan if isinstance(plan, dict) else {}
+    planned, lane = plan.get("planned_mb"), plan.get("lane")
+    return (
+        float(planned) if isinstance(planned, int | float) else 0.0,
+        lane if isinstance(lane, str) else None,
+    )
 
 
 def _job_folders(runs_root: Path) -> list[Path]:
@@ -84,7 +106,8 @@ def find_unfinished_jobs(runs_root: Path) -> list[FoundJob]:
         launch = launch if isinstance(launch, dict) else {}
         handle = launch.get("handle") if isinstance(launch.get("handle"), dict) else None
         started = launch.get("started") if handle is not None else None
-        found.append(FoundJob(request, handle, started if isinstance(started, float) else None))
+        started = started if isinstance(started, float) else None
+        found.append(FoundJob(request, handle, started, *_read_plan(folder)))
     return sorted(found, key=lambda job: (job.request.submitted, job.request.job_id))
 
 

@@ -30,6 +30,8 @@ from core.jobs.fairness import turn_order
 from core.jobs.recovery import find_unfinished_jobs, set_aside, write_launch, write_notice
 
 REGISTRY_FILE = ".jobs.json"
+LONG_LANE = "long"  # training, export, evaluation...: at most Settings.max_jobs at once
+SHORT_LANE = "short"  # a page's question (model facts, preview, predict model): a lane apart
 LOCK_FILE = ".jobs.lock"
 LOCK_TIMEOUT_S = 30.0
 PAGE_LOCK_TIMEOUT_S = 3.0
@@ -61,6 +63,9 @@ class JobEntry:
         handle: what the executor returned at launch (e.g. pid and process start time).
         submitted: submission time.
         started: launch time, or None while queued.
+        planned_mb: the memory planned for it (``core.jobs.memory_plan``; 0 for entries
+            written before there was a plan).
+        lane: ``LONG_LANE`` or ``SHORT_LANE`` (``core.jobs.scheduler`` caps each lane).
     """
 
     job_id: str
@@ -73,6 +78,8 @@ class JobEntry:
     handle: dict[str, Any] | None = None
     submitted: float = 0.0
     started: float | None = None
+    planned_mb: float = 0.0
+    lane: str = LONG_LANE
 
     def to_dict(self) -> dict[str, Any]:
         """JSON types."""
@@ -151,11 +158,17 @@ class RegistryState:
         return turn_order(self.entries, self.last_turn)
 
     def position(self, job_id: str) -> int | None:
-        """1-based place of a queued job in the queue; None when it runs or is not listed."""
-        for index, entry in enumerate(self.in_turn(), start=1):
-            if entry.job_id == job_id:
-                return index
-        return None
+        """1-based place of a queued job in its lane's line, in turn (``in_turn``); None when
+        it runs or is not listed.
+
+        Each lane has its own line (``core.jobs.scheduler``): a page's short question queued
+        first does not push a training run back.
+        """
+        entry = self.get(job_id)
+        if entry is None or entry.state != "queued":
+            return None
+        line = [e.job_id for e in self.in_turn() if e.lane == entry.lane]
+        return line.index(job_id) + 1
 
     def for_workspace(self, workspace: str, kind: str | None = None) -> list[JobEntry]:
         """Queued and running entries of a workspace (of ``kind`` only, when given)."""
@@ -214,6 +227,7 @@ class JobRegistry:
                 str(job.request.folder), state="running" if job.handle else "queued",
                 executor=job.request.executor, handle=job.handle,
                 submitted=job.request.submitted, started=job.started,
+                planned_mb=job.planned_mb, lane=job.lane or LONG_LANE,
             )
             for job in find_unfinished_jobs(self.root)
         ]  # fmt: skip

@@ -99,7 +99,7 @@ class JobRunner:
         """
         store.path(run_id)
         with self.registry.locked() as state:
-            settle(state, self.executor, self.settings.max_jobs)
+            settle(state, self.executor, self.settings)
             existing = state.for_run("train", workspace_key(store), run_id)
             if existing is not None:
                 return existing.job_id
@@ -117,7 +117,7 @@ class JobRunner:
         """Stops the run's training: after the current batch, or at once while it is queued."""
         run_dir = store.path(run_id)
         with self.registry.locked() as state:
-            settle(state, self.executor, self.settings.max_jobs)
+            settle(state, self.executor, self.settings)
             entry = state.for_run("train", workspace_key(store), run_id)
             if entry is None:
                 return  # not training (any more)
@@ -137,7 +137,7 @@ class JobRunner:
         """
         store.path(run_id)
         with self.registry.locked() as state:
-            settle(state, self.executor, self.settings.max_jobs)
+            settle(state, self.executor, self.settings)
             entry = state.for_run("train", workspace_key(store), run_id)
             position = state.position(entry.job_id) if entry else None
         return read_run_snapshot(store, run_id, entry, position)
@@ -200,7 +200,7 @@ class JobRunner:
             raise StudioError("There is no such job in this workspace.")
         request = JobRequest.load(folder)
         with self.registry.locked() as state:
-            settle(state, self.executor, self.settings.max_jobs)
+            settle(state, self.executor, self.settings)
             entry = state.get(job_id)
             position = state.position(job_id)
         return read_job_status(folder, job_id, request.kind, run_id, entry, position)
@@ -248,7 +248,7 @@ class JobRunner:
     def tick(self) -> None:
         """Settles the queue: reaps dead workers and launches queued jobs into free slots."""
         with self.registry.locked() as state:
-            settle(state, self.executor, self.settings.max_jobs)
+            settle(state, self.executor, self.settings)
 
     # Waiting, for the CLI, benches and tests.
     def wait_for_run(

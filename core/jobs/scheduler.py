@@ -8,9 +8,22 @@ the next poll and never blocks the queue:
 1. a running entry whose process is gone is removed; its job reads ``interrupted`` and, when it
    was training a run that still says it is active, the run reads ``interrupted`` with a plain
    message (``Resume`` continues from the last finished epoch);
-2. queued entries are launched in turn (workspaces take turns: ``core.jobs.fairness``) while
-   fewer than ``max_jobs`` run;
+2. queued entries are launched in turn (workspaces take turns: ``core.jobs.fairness``), each
+   when its lane has a free slot and its planned memory fits next to the running jobs'
+   (``core.jobs.memory_plan``);
 3. queued runs get a fresh heartbeat, so ``effective_status`` keeps reading them as queued.
+
+The rule of step 2. Each lane runs at most ``Settings.max_jobs`` jobs at once: the long lane
+(training, export, evaluation, analyses, batch prediction, the Data page's checks) and the
+short lane (a page's question: a model's layers or summary, an augmentation preview, the
+quick-prediction model), so a page's few-second question never waits behind a whole training
+run. Every local start also needs memory: the plans of the running local jobs plus its own
+must fit in the memory for jobs (the budget less the web process's share), or nothing may
+run at all. The memory plan decides whether a job fits; the turn order decides which goes
+next. Long jobs keep that order: once one waits (for a slot or for memory), the long jobs
+behind it wait too, so a large job is never overtaken for ever; a short job behind it may
+still start when it fits, as it ends within seconds. Jobs of a Ray cluster (another executor)
+take no local memory.
 
 A queued run's ``status.json`` names the job (``job``) and the queue as its owner rather than a
 process; the process that last refreshed it is its ``pid``.
@@ -26,14 +39,17 @@ from pathlib import Path
 import psutil
 
 from core.atomic import write_json_atomic
+from core.config.settings import Settings
 from core.errors import StudioError
 from core.jobs.executor import Executor
-from core.jobs.registry import JobEntry, RegistryState
+from core.jobs.memory_plan import can_start, memory_for_jobs_mb
+from core.jobs.registry import LONG_LANE, JobEntry, RegistryState
 from core.jobs.request import FINAL_JOB_STATES, read_state, write_state
 from core.store.run_status import HOST
 from core.store.runs import RunStore
 
 QUEUE_OWNER = "job-queue"
+LOCAL_EXECUTOR = "local"  # LocalProcessExecutor.name: jobs on this machine
 QUEUED_REFRESH_S = 10.0
 LOST_RUN_MESSAGE = (
     "The training process stopped unexpectedly (it was ended from outside or ran out of "
@@ -42,14 +58,14 @@ LOST_RUN_MESSAGE = (
 LOST_JOB_MESSAGE = "The job's process stopped unexpectedly (ended from outside or out of memory)."
 
 
-def settle(state: RegistryState, executor: Executor, max_jobs: int) -> list[JobEntry]:
+def settle(state: RegistryState, executor: Executor, settings: Settings) -> list[JobEntry]:
     """Reaps dead workers, launches queued jobs into free slots, refreshes queued runs.
 
     Returns:
         The entries that were reaped (their process was gone).
     """
     lost = reap(state, executor)
-    launch_queued(state, executor, max_jobs)
+    launch_queued(state, executor, settings)
     keep_queued_alive(state)
     return lost
 
@@ -82,14 +98,19 @@ def mark_lost(entry: JobEntry) -> None:
             store.append_log(entry.run_id, f"worker of job {entry.job_id} is gone: interrupted")
 
 
-def launch_queued(state: RegistryState, executor: Executor, max_jobs: int) -> None:
-    """Launches queued entries of ``executor``, in turn (``RegistryState.in_turn``), while
-    slots are free."""
+def launch_queued(state: RegistryState, executor: Executor, settings: Settings) -> None:
+    """Launches queued entries of ``executor`` that may start now, in turn
+    (``RegistryState.in_turn``; the module's step 2)."""
+    room_mb = memory_for_jobs_mb(settings) if executor.name == LOCAL_EXECUTOR else 0.0
+    long_waits = False
     for entry in state.in_turn():
-        if len(state.running()) >= max_jobs:
-            return
         if entry.executor != executor.name:
             continue  # another executor's job: its own processes launch it
+        if entry.lane == LONG_LANE and long_waits:
+            continue
+        if not _may_start(state, entry, settings.max_jobs, room_mb):
+            long_waits = long_waits or entry.lane == LONG_LANE
+            continue
         try:
             handle = executor.launch(Path(entry.folder))
         except (OSError, StudioError) as error:
@@ -103,6 +124,17 @@ def launch_queued(state: RegistryState, executor: Executor, max_jobs: int) -> No
                 )
             continue
         state.mark_running(entry, handle, time.time())
+
+
+def _may_start(state: RegistryState, entry: JobEntry, max_jobs: int, room_mb: float) -> bool:
+    """A free slot in the entry's lane and, for a local job, room for its planned memory."""
+    running = state.running()
+    if sum(1 for other in running if other.lane == entry.lane) >= max_jobs:
+        return False
+    if entry.executor != LOCAL_EXECUTOR:
+        return True
+    local = [other.planned_mb for other in running if other.executor == LOCAL_EXECUTOR]
+    return can_start(entry.planned_mb, local, room_mb)
 
 
 def mark_queued(store: RunStore, run_id: str, job_id: str) -> None:

@@ -17,6 +17,7 @@ import io
 import shutil
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 from core.config.run import RunConfig
@@ -24,8 +25,10 @@ from core.config.settings import Settings
 from core.errors import StudioError
 from core.jobs.executor import Executor
 from core.jobs.kinds.registry import get_kind
+from core.jobs.memory_plan import check_fits_alone, job_backbone_params, planned_peak_mb
 from core.jobs.quotas import check_job_quota
-from core.jobs.registry import JobEntry, JobRegistry, RegistryState
+from core.jobs.recovery import write_plan
+from core.jobs.registry import LONG_LANE, SHORT_LANE, JobEntry, JobRegistry, RegistryState
 from core.jobs.replacement import replace_same_input, write_input_key
 from core.jobs.request import (
     STOP_FILE,
@@ -36,7 +39,7 @@ from core.jobs.request import (
     write_state,
     write_upload,
 )
-from core.jobs.scheduler import mark_queued, settle
+from core.jobs.scheduler import LOCAL_EXECUTOR, mark_queued, settle
 from core.store.disk import check_disk_room
 from core.store.runs import RunStore
 
@@ -105,8 +108,9 @@ def submit_job(
             check_disk_room(settings, spec.disk_action)
         if spec.input_key is not None:
             write_input_key(folder, spec.input_key(folder, run_id, params))
+        planned_mb = job_plan_mb(queue, kind, store, run_id, params, folder)
         with queue.registry.locked() as state:
-            return _enqueue(state, queue, kind, store, run_id, job_id, params)
+            return _enqueue(state, queue, kind, store, run_id, job_id, params, planned_mb)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -142,6 +146,28 @@ def upload_bytes(files: dict[str, bytes | IO[bytes]]) -> int:
     return total
 
 
+def job_plan_mb(
+    queue: JobQueue,
+    kind: str,
+    store: RunStore,
+    run_id: str | None,
+    params: dict[str, Any],
+    folder: Path,
+) -> float:
+    """The job's memory plan; a local job that could never fit is refused here.
+
+    Raises:
+        StudioError: the job needs more memory than the server has for jobs (a kind with its
+            own guard in the worker, training, is never refused here).
+    """
+    spec = get_kind(kind)
+    backbone_params = job_backbone_params(store, run_id, params, folder)
+    planned = planned_peak_mb(kind, params, backbone_params)
+    if queue.executor.name == LOCAL_EXECUTOR and not spec.own_memory_guard:
+        check_fits_alone(planned, queue.settings, spec.label)
+    return planned
+
+
 def _enqueue(
     state: RegistryState,
     queue: JobQueue,
@@ -150,12 +176,13 @@ def _enqueue(
     run_id: str | None,
     job_id: str,
     params: dict[str, Any],
+    planned_mb: float,
 ) -> str:
     """Adds the job under the lock (or returns the run's existing job of this kind)."""
     settings, executor = queue.settings, queue.executor
     spec = get_kind(kind)
     workspace = workspace_key(store)
-    settle(state, executor, settings.max_jobs)
+    settle(state, executor, settings)
     if spec.one_per_run and run_id is not None:
         existing = state.for_run(kind, workspace, run_id)
         if existing is not None:
@@ -164,8 +191,8 @@ def _enqueue(
     if spec.input_key is not None:
         replace_same_input(state, executor, job_folder(workspace, run_id, job_id))
     check_job_quota(state, settings, workspace, kind)
-    add_job(state, queue, kind, store, run_id, job_id, params)
-    settle(state, executor, settings.max_jobs)
+    add_job(state, queue, kind, store, run_id, job_id, params, planned_mb)
+    settle(state, executor, settings)
     return job_id
 
 
@@ -177,8 +204,10 @@ def add_job(
     run_id: str | None,
     job_id: str,
     params: dict[str, Any],
+    planned_mb: float,
 ) -> None:
-    """Writes the request and queued state of a job whose folder exists, and lists it."""
+    """Writes the request and queued state of a job whose folder exists, and lists it with
+    its memory plan (``planned_mb``) and lane, kept in its folder too for a rebuild."""
     settings, executor = queue.settings, queue.executor
     spec = get_kind(kind)
     workspace = workspace_key(store)
@@ -191,9 +220,12 @@ def add_job(
     if spec.owns_run_status and run_id is not None:
         (store.path(run_id) / STOP_FILE).unlink(missing_ok=True)  # an old Stop is done
         mark_queued(store, run_id, job_id)
+    lane = SHORT_LANE if spec.short else LONG_LANE
+    write_plan(request.folder, planned_mb, lane)
     state.add(
         JobEntry(
             job_id, kind, workspace, run_id, str(request.folder),
-            executor=executor.name, submitted=request.submitted,
+            executor=executor.name, submitted=request.submitted, planned_mb=planned_mb,
+            lane=lane,
         )
     )  # fmt: skip

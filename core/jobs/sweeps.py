@@ -18,7 +18,7 @@ from core.jobs.quotas import check_job_quota, check_sweep_size
 from core.jobs.request import job_folder, new_job_id
 from core.jobs.runner import JobRunner
 from core.jobs.scheduler import settle
-from core.jobs.submission import add_job, workspace_key
+from core.jobs.submission import add_job, job_plan_mb, workspace_key
 from core.store.disk import check_disk_room
 from core.store.runs import RunStore
 
@@ -37,27 +37,31 @@ def submit_sweep(runner: JobRunner, store: RunStore, configs: Sequence[RunConfig
     with runner.registry.locked() as state:  # refuse early, before writing 500 folders
         check_job_quota(state, settings, workspace, TRAIN, adding=len(configs))
     check_disk_room(settings, "this sweep")
-    made: list[tuple[str, str]] = []
+    made: list[tuple[str, str, float]] = []
     try:
         for config in configs:
             run_id = store.create(config)
             store.append_log(run_id, f"config: {config.to_json(indent=None)}")
             job_id = new_job_id(TRAIN)
-            job_folder(workspace, run_id, job_id).mkdir(parents=True)
-            made.append((run_id, job_id))
+            folder = job_folder(workspace, run_id, job_id)
+            folder.mkdir(parents=True)
+            plan = job_plan_mb(runner.queue, TRAIN, store, run_id, {"resume": False}, folder)
+            made.append((run_id, job_id, plan))
         with runner.registry.locked() as state:
-            settle(state, runner.executor, settings.max_jobs)
+            settle(state, runner.executor, settings)
             check_job_quota(state, settings, workspace, TRAIN, adding=len(configs))
             try:
-                for run_id, job_id in made:
-                    add_job(state, runner.queue, TRAIN, store, run_id, job_id, {"resume": False})
+                for run_id, job_id, plan in made:
+                    add_job(
+                        state, runner.queue, TRAIN, store, run_id, job_id, {"resume": False}, plan
+                    )
             except BaseException:
-                for _, job_id in made:  # all or none: the registry is saved on the way out
+                for _, job_id, _ in made:  # all or none: the registry is saved on the way out
                     state.remove(job_id)
                 raise
-            settle(state, runner.executor, settings.max_jobs)
+            settle(state, runner.executor, settings)
     except BaseException:
-        for run_id, _ in made:  # never queued: the registry was not saved
+        for run_id, _, _ in made:  # never queued: the registry was not saved
             shutil.rmtree(store.root / run_id, ignore_errors=True)
         raise
-    return [run_id for run_id, _ in made]
+    return [run_id for run_id, _, _ in made]

@@ -11,6 +11,8 @@ name, ``WORKER_MODULE``, never by a user. The executors get that name from here
    jobs);
 3. runs the job's kind (``core.jobs.kinds``) and writes ``result.json`` and the final state;
    a failure becomes a plain sentence in ``state.json`` (the traceback goes to ``worker.log``);
+   a finished job of a kind with a follow-up (``JobKind.then``: a finished training queues its
+   quick-prediction model) queues that job for the same run;
 4. removes its own registry entry and launches the next queued job, under the registry lock.
 
 All its memory (TensorFlow's included) goes back to the OS when it exits. Its OOM score is
@@ -36,6 +38,7 @@ from core.jobs.ray_executor import RayExecutor
 from core.jobs.registry import JobRegistry
 from core.jobs.request import RESULT_FILE, JobRequest, write_state
 from core.jobs.scheduler import settle
+from core.jobs.submission import JobQueue, submit_job
 
 WORKER_MODULE = "core.jobs.worker"  # this module: what the executors start (python -m)
 OOM_SCORE_ADJ = "500"
@@ -92,7 +95,7 @@ class Heartbeat(threading.Thread):
                 if info.job == request.job_id and info.active:
                     context.store.update_status(request.run_id)
         with contextlib.suppress(OSError, StudioError), self.registry.locked() as state:
-            settle(state, self.executor, context.settings.max_jobs)
+            settle(state, self.executor, context.settings)
 
 
 def _failure_message(kind: JobKind, error: Exception) -> str:
@@ -120,6 +123,24 @@ def run_job(context: JobContext, kind: JobKind) -> int:
     return 0
 
 
+def queue_follow_up(context: JobContext, kind: JobKind, queue: JobQueue) -> str | None:
+    """Queues the kind's follow-up job for the same run; returns its id (None: none queued).
+
+    A follow-up that cannot be queued (a full disk, a deleted run) is only logged: the job
+    itself finished, and a page queues the follow-up again when it needs it.
+    """
+    run_id = context.request.run_id
+    if kind.then is None or run_id is None:
+        return None
+    if kind.then == "predict_model" and not context.settings.quick_predict_after_training:
+        return None
+    try:
+        return submit_job(queue, kind.then, context.store, run_id, {}, {}, check_disk=True)
+    except (OSError, StudioError) as error:
+        print(f"the follow-up {kind.then} job was not queued: {error}", flush=True)
+        return None
+
+
 def _raise_oom_score() -> None:
     with (
         contextlib.suppress(OSError),
@@ -145,12 +166,15 @@ def main(argv: list[str] | None = None) -> int:
     heartbeat = Heartbeat(context, kind, registry, executor)
     heartbeat.start()
     try:
-        return run_job(context, kind)
+        code = run_job(context, kind)
+        if code == 0 and context.outcome == "finished":
+            queue_follow_up(context, kind, JobQueue(context.settings, registry, executor))
+        return code
     finally:
         heartbeat.stop()
         with contextlib.suppress(OSError, StudioError), registry.locked() as state:
             state.remove(request.job_id)
-            settle(state, executor, context.settings.max_jobs)
+            settle(state, executor, context.settings)
 
 
 if __name__ == "__main__":

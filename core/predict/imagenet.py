@@ -21,6 +21,7 @@ from typing import Any
 from core.config.backbones import get_backbone
 from core.errors import WeightsUnavailableError
 from core.model.preprocessing import add_preprocessing
+from core.model.weights import can_download
 from core.predict.predictor import Predictor
 
 CLASS_INDEX_FILE = "imagenet_class_index.json"
@@ -73,6 +74,30 @@ def top_weights_file(backbone_id: str) -> str:
     return name
 
 
+def _top_weights_unavailable(backbone_id: str) -> WeightsUnavailableError:
+    """The sentence for ImageNet mode without the with-top weights file."""
+    info = get_backbone(backbone_id)
+    return WeightsUnavailableError(
+        f"ImageNet mode needs the {info.keras_name} weights WITH the ImageNet classifier "
+        f"({top_weights_file(backbone_id)}), and they are not available here: this server "
+        "is offline and only has the weights without the classifier. It works where Keras "
+        "can download them, or when the file is put in STUDIO_WEIGHTS_DIR."
+    )
+
+
+def check_imagenet_weights(backbone_id: str) -> None:
+    """Refuses ImageNet mode at once when its files cannot be had (web side: no TensorFlow).
+
+    The class names must be here, and the with-top weights here or downloadable.
+
+    Raises:
+        WeightsUnavailableError: the same sentences as building the network would give.
+    """
+    load_imagenet_labels()
+    if find_file(top_weights_file(backbone_id)) is None and not can_download():
+        raise _top_weights_unavailable(backbone_id)
+
+
 def build_imagenet_model(
     backbone_id: str = "mobilenet_v2", weights: str | None = "imagenet"
 ) -> Any:
@@ -96,12 +121,7 @@ def build_imagenet_model(
     try:
         network = info.constructor(weights=source, include_top=True, input_shape=(size, size, 3))
     except Exception as error:  # mostly: no internet to download the file
-        raise WeightsUnavailableError(
-            f"ImageNet mode needs the {info.keras_name} weights WITH the ImageNet classifier "
-            f"({top_weights_file(backbone_id)}), and they are not available here: this server "
-            "is offline and only has the weights without the classifier. It works where Keras "
-            "can download them, or when the file is put in STUDIO_WEIGHTS_DIR."
-        ) from error
+        raise _top_weights_unavailable(backbone_id) from error
     inputs = keras.Input((size, size, 3), name="image")
     outputs = network(add_preprocessing(inputs, info.preprocess))
     return keras.Model(inputs, outputs, name=f"{backbone_id}_imagenet")

@@ -47,7 +47,10 @@ def val_metrics_of(model: keras.Model, data: Path) -> tuple[float, float]:
 
 def tiny_settings(tmp_path: Path) -> Settings:
     return Settings(
-        runs_dir=str(tmp_path / "runs"), cache_dir=str(tmp_path / "cache"), memory_budget_mb=1e6
+        runs_dir=str(tmp_path / "runs"),
+        cache_dir=str(tmp_path / "cache"),
+        memory_budget_mb=1e6,
+        quick_predict_after_training=False,  # tests that want it turn it on
     )
 
 

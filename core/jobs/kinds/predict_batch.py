@@ -35,11 +35,10 @@ from typing import Any
 from core.config.settings import Settings
 from core.data.names import is_junk
 from core.data.zipsafe import check_zip, extract_zip
-from core.errors import DataError, StudioError
+from core.errors import DataError
 from core.jobs.context import JobContext
 from core.predict.batch import IMAGE_SUFFIXES, image_files, prediction_rows
-from core.predict.imagenet import imagenet_predictor
-from core.predict.model_file import check_keras_archive
+from core.predict.choice import check_model_choice, file_in, load_model_choice
 from core.predict.predictor import Predictor
 from core.store.disk import upload_limits
 
@@ -69,13 +68,6 @@ def count_zip_images(path: Path) -> int:
     )
 
 
-def _file_in(folder: Path, name: object) -> Path:
-    """``folder/name`` for a plain file name (parameters never point outside the job)."""
-    if not isinstance(name, str) or not name or Path(name).name != name:
-        raise StudioError("A batch prediction file must be a plain file name.")
-    return folder / name
-
-
 def check(folder: Path, params: dict[str, Any], settings: Settings) -> None:
     """Refuses, before queuing, a missing zip, a zip without images or one with too many.
 
@@ -86,7 +78,7 @@ def check(folder: Path, params: dict[str, Any], settings: Settings) -> None:
         DataError: with the count and the cap when there are too many images.
         ModelFileError: the uploaded model is not a Keras archive or is above a cap.
     """
-    path = _file_in(folder, params.get("zip", ZIP_FILE))
+    path = file_in(folder, params.get("zip", ZIP_FILE))
     if not path.is_file():
         raise DataError("No zip file was given for the batch prediction.")
     check_zip(path, upload_limits(settings))  # it is unpacked in the worker: room first
@@ -99,12 +91,7 @@ def check(folder: Path, params: dict[str, Any], settings: Settings) -> None:
             f"The zip holds {count:,} images, but one batch may have at most {cap:,}. "
             "Split it into smaller zips."
         )
-    model = params.get("model")
-    if isinstance(model, dict) and "file" in model:
-        model_path = _file_in(folder, model["file"])
-        if not model_path.is_file():
-            raise DataError("The model file for the batch prediction is missing.")
-        check_keras_archive(model_path, settings.max_model_input, settings.max_model_params)
+    check_model_choice(folder, params.get("model"), settings)
 
 
 def input_key(folder: Path, run_id: str | None, params: dict[str, Any]) -> str:
@@ -119,7 +106,7 @@ def input_key(folder: Path, run_id: str | None, params: dict[str, Any]) -> str:
     if isinstance(model, dict) and "file" in model:
         names.append(model["file"])
     for name in names:
-        path = _file_in(folder, name)
+        path = file_in(folder, name)
         if path.is_file():
             with open(path, "rb") as handle:
                 while chunk := handle.read(1 << 20):
@@ -127,26 +114,17 @@ def input_key(folder: Path, run_id: str | None, params: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
-def _load_predictor(context: JobContext) -> Any:
+def _load_predictor(context: JobContext) -> Predictor:
     """The model to predict with: the job's run, an uploaded file, or an ImageNet network."""
     if context.request.run_id is not None:
         return Predictor.from_run(context.run_dir())
-    model = context.params.get("model") or {}
-    if "imagenet" in model:
-        return imagenet_predictor(str(model["imagenet"]))
-    if "file" in model:
-        return Predictor.from_model_file(
-            _file_in(context.folder, model["file"]),
-            classes=model.get("classes"),
-            resize_mode=str(model.get("resize_mode", "stretch")),
-        )
-    raise StudioError("Choose a model for the batch prediction (a run, a file or ImageNet).")
+    return load_model_choice(context.folder, context.params.get("model"))
 
 
 def run(context: JobContext) -> dict[str, Any]:
     """Predicts every image of the uploaded zip; see the module docstring."""
     params = context.params
-    upload = _file_in(context.folder, params.get("zip", ZIP_FILE))
+    upload = file_in(context.folder, params.get("zip", ZIP_FILE))
     check(context.folder, params, context.settings)
     extracted = context.folder / "extracted"
     try:

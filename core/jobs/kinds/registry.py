@@ -11,6 +11,15 @@ worker) and, for some, ``check(folder, params, settings)`` (in the web process, 
   file or ImageNet); a new one for the same zip and model replaces the older ones.
 - ``dataset_duplicates``, ``advise_cut``: near-duplicates and leaks of the Data page's dataset,
   and linear-probe accuracy per cut; no run, any number.
+- ``model_facts``, ``augment_preview``: a page's question about a model or the augmentation,
+  answered once and stored for every visitor (``core.store.answers``); no run, short.
+- ``predict_model``: the TFLite model single-image Predict runs on LiteRT in the web process;
+  one per run (queued by itself after a training finished), or for an uploaded file or an
+  ImageNet network; short.
+
+The web process never imports TensorFlow: everything that needs a built model is a kind here.
+"Short" kinds run in the queue's short lane (``core.jobs.scheduler``): a page's question never
+waits behind a training run while memory allows.
 
 "One per run": submitting the kind again for a run while one is queued or running returns the
 existing job (two Resume clicks start one job). A kind's ``check`` must be cheap and never
@@ -31,10 +40,13 @@ from core.jobs.context import JobContext
 from core.jobs.kinds import (
     advise_cut,
     analyse,
+    augment_preview,
     dataset_duplicates,
     evaluate,
     export,
+    model_facts,
     predict_batch,
+    predict_model,
     train,
 )
 
@@ -57,6 +69,12 @@ class JobKind:
         input_key: for a kind whose new job replaces the older ones of the same input
             (``core.jobs.replacement``): ``input_key(job_folder, run_id, params)`` names the
             input, its options left out.
+        short: a page's question that ends within seconds to a minute; it runs in the
+            queue's short lane (``core.jobs.scheduler``), never behind a training run.
+        own_memory_guard: the kind checks its memory itself in the worker, finer than the
+            queue's plan (training lowers its batch size), so the queue never refuses it at
+            submission (``core.jobs.memory_plan``).
+        then: a kind to queue for the same run once a job of this kind finished.
     """
 
     run: Callable[[JobContext], dict[str, Any]]
@@ -67,10 +85,16 @@ class JobKind:
     check: Callable[[Path, dict[str, Any], Settings], None] | None = None
     disk_action: str | None = None
     input_key: Callable[[Path, str | None, dict[str, Any]], str] | None = None
+    short: bool = False
+    own_memory_guard: bool = False
+    then: str | None = None
 
 
 KINDS: dict[str, JobKind] = {
-    "train": JobKind(train.run, "training", owns_run_status=True, disk_action="training"),
+    "train": JobKind(
+        train.run, "training", owns_run_status=True, disk_action="training",
+        own_memory_guard=True, then="predict_model",
+    ),
     "export": JobKind(export.run, "export", disk_action="this export"),
     "evaluate": JobKind(evaluate.run, "evaluation"),
     "analyse": JobKind(analyse.run, "analysis", check=analyse.check),
@@ -84,6 +108,17 @@ KINDS: dict[str, JobKind] = {
     ),
     "advise_cut": JobKind(
         advise_cut.run, "cut-point comparison", needs_run=False, one_per_run=False
+    ),
+    "model_facts": JobKind(
+        model_facts.run, "model check", needs_run=False, one_per_run=False, short=True
+    ),
+    "augment_preview": JobKind(
+        augment_preview.run, "augmentation preview", needs_run=False, one_per_run=False,
+        short=True,
+    ),
+    "predict_model": JobKind(
+        predict_model.run, "quick-prediction model", needs_run=False, check=predict_model.check,
+        short=True,
     ),
 }  # fmt: skip
 
