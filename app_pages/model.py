@@ -29,8 +29,7 @@ try:
         size = widgets.size_picker(backbone, spec.input_size if same else None)
     with st.container(border=True):
         st.subheader("Cut point")
-        with st.spinner("Listing the layers of the backbone..."):
-            layer_names = facts.layer_names(backbone, size)
+        layer_names = facts.layer_names(backbone, size)  # a worker lists them once
         cut = widgets.cut_picker(backbone, size, spec.cut_layer if same else None)
         advisor.section(backbone, size, weights, cut)
     with st.expander("Layer surgery (advanced)"):
@@ -61,6 +60,8 @@ if pressed:
         head=head_spec,
         freeze=freeze,
     )
+else:
+    summary.confirm_pending()
 
 if choices.model_confirmed():
     try:

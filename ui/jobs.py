@@ -3,7 +3,9 @@
 Export, evaluation and batch prediction run in worker processes (``core.jobs.runner``); a page
 submits one, keeps nothing but its id, and shows ``watch`` while it is queued or running: a
 fragment that reads the job's status every second and reruns the whole page once the job
-ended, so the page then shows the result from the job's files.
+ended, so the page then shows the result from the job's files. A page's question about a built
+model (its layers, its summary, an augmentation preview) is a short job too, whose answer is
+stored for every visitor (``stored_answer``): this process never imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ from typing import Any
 
 import streamlit as st
 
+from core.errors import StudioError
+from core.jobs.find import find_job
 from core.jobs.request import JobRequest
 from core.jobs.runner import JobRunner, get_runner
 from core.jobs.snapshot import JobStatus
 from core.store.access import require_owner
+from core.store.answers import read_answer
 from ui import common, session
 
 POLL_S = 1.0
@@ -69,8 +74,8 @@ def show_progress(job: JobStatus, label: str) -> None:
     if job.state == "queued" and job.queue_position:
         st.info(
             f"{label}: waiting in the queue (position {job.queue_position}). The server runs "
-            f"{session.get_settings().max_jobs} heavy job(s) at a time; this one starts by "
-            "itself. You can leave this page.",
+            f"{session.get_settings().max_jobs} heavy job(s) at a time, each when enough "
+            "memory is free; this one starts by itself. You can leave this page.",
             icon=":material/hourglass_top:",
         )
     elif job.state == "queued" and session.get_settings().ray_address:
@@ -92,14 +97,25 @@ def show_ended(job: JobStatus, label: str) -> None:
 
 
 @st.fragment(run_every=POLL_S)
-def watch(job_id: str, run_id: str | None, label: str, key: str) -> None:
-    """Polls a queued or running job every second; reruns the page once it ended."""
+def watch(job_id: str, run_id: str | None, label: str, key: str, cancel: bool = True) -> None:
+    """Polls a queued or running job every second; reruns the page once it ended.
+
+    Args:
+        job_id, run_id: the job (and its run, None for a workspace job).
+        label: what the job does, for its progress line.
+        key: widget key prefix.
+        cancel: offer a Cancel button (not for a page's few-second question).
+    """
     job = status(job_id, run_id)
     if job is None or job.done:
         st.rerun(scope="app")
         return
     show_progress(job, label)
-    if session.is_owner() and st.button("Cancel", key=f"{key}_cancel", icon=":material/cancel:"):
+    if (
+        cancel
+        and session.is_owner()
+        and st.button("Cancel", key=f"{key}_cancel", icon=":material/cancel:")
+    ):
         runner().cancel(session.get_run_store(), job_id, run_id)
         st.rerun(scope="app")
 
@@ -153,3 +169,54 @@ def job_panel(
             if started is not False:
                 st.rerun()
     return job if finished else None
+
+
+def stored_answer(
+    kind: str, params: dict[str, Any], label: str, key: str, *, retry: bool = False
+) -> dict[str, Any]:
+    """The stored answer of a page's question; until it is there the page stops here.
+
+    See ``asked_answer``; the poll reruns the page when the job ended.
+
+    Raises:
+        StudioError: the last job for these parameters failed (its sentence) or was stopped.
+    """
+    answer = asked_answer(kind, params, label, key, retry=retry)
+    if answer is None:
+        st.stop()
+    return answer
+
+
+def asked_answer(
+    kind: str, params: dict[str, Any], label: str, key: str, *, retry: bool = False
+) -> dict[str, Any] | None:
+    """The stored answer of a page's question (``core.store.answers``), asking a worker once.
+
+    The web process never imports TensorFlow: a question about a built model is a short job
+    (``model_facts``, ``augment_preview``). With no answer stored yet, that job is submitted
+    (or the one already queued or running is found again), its progress is shown, and None
+    is returned; the poll reruns the page when the job ended.
+
+    Args:
+        kind, params: the job kind and its parameters (they key the answer).
+        label: what the job does ("Listing the backbone's layers").
+        key: widget key prefix.
+        retry: ask again when the last job for these parameters failed (a user's explicit
+            action); else its failure is raised.
+
+    Raises:
+        StudioError: the last job for these parameters failed (its sentence) or was stopped.
+    """
+    answer = read_answer(session.get_settings(), kind, params)
+    if answer is not None:
+        return answer
+    store = session.get_run_store()
+    job = find_job(runner(), store, kind, params)
+    if job is not None and job.done and job.state != "finished" and not retry:
+        raise StudioError(job.error or f"{label} was stopped.")
+    if job is not None and not job.done:
+        job_id = job.job_id
+    else:  # none yet, a retry, or a finished job whose answer was trimmed since: ask (again)
+        job_id = runner().submit(kind, store, None, params)
+    watch(job_id, None, label, key, cancel=False)
+    return None

@@ -1,11 +1,13 @@
 """The web process's bounded model cache (the Predict page's single-image prediction).
 
-Single-image prediction runs in the web process, so the loaded models it keeps are bounded:
-``ModelCache`` holds at most ``Settings.max_cached_models`` models and at most
-``Settings.max_cached_model_mb`` MB of parameters, dropping the least recently used first. A
-run's model is cached once per version of its files (model.keras and labels.json) and shared
-by every session; a session keeps only the cache key, never the model, so a dropped model
-really leaves memory.
+Single-image prediction runs in the web process on LiteRT, without TensorFlow: each model is
+the TFLite file a short ``predict_model`` job made and checked once (``core.predict.lite``).
+Until it is there, the page shows that job's progress and stops (``ensure_quick_model``); the
+poll reruns it when the file is ready. The loaded models are bounded: ``ModelCache`` holds at
+most ``Settings.max_cached_models`` models and at most ``Settings.max_cached_model_mb`` MB (each
+counted at its file's size), dropping the least recently used first. A run's model is cached
+once per version of its files (the TFLite file and labels.json) and shared by every session; a
+session keeps only the cache key, never the model, so a dropped model really leaves memory.
 """
 
 from __future__ import annotations
@@ -18,17 +20,19 @@ from typing import Any
 
 import streamlit as st
 
-from core.predict.predictor import Predictor
-from ui import session
+from core.errors import ModelFileError
+from core.jobs.request import JobRequest
+from core.jobs.snapshot import JobStatus
+from core.predict.lite import LitePredictor, lite_files, lite_model_ready
+from ui import jobs, session
 
 MODEL_FILE = "model.keras"
-_BYTES_PER_PARAM = 4
-_MB = 2**20
+QUICK_KIND = "predict_model"
 
 
-def parameter_mb(predictor: Any) -> float:
-    """Memory of a model's parameters in MB (float32), what a cached model costs at least."""
-    return float(predictor.model.count_params()) * _BYTES_PER_PARAM / _MB
+def model_mb(predictor: Any) -> float:
+    """What a cached model costs: its TFLite file's size in MB (about its weights' memory)."""
+    return float(predictor.size_mb)
 
 
 class ModelCache:
@@ -49,7 +53,7 @@ class ModelCache:
         *,
         max_models: int,
         max_mb: float,
-        size_mb: Callable[[Any], float] = parameter_mb,
+        size_mb: Callable[[Any], float] = model_mb,
     ) -> Any:
         """The cached model of ``key``, or ``load()``'s (then cached, evicting the oldest)."""
         with self._lock:
@@ -103,18 +107,66 @@ def cached_model(key: Hashable, load: Callable[[], Any]) -> Any:
     )
 
 
-def run_predictor(run_dir: Path) -> Predictor:
-    """Returns the (cached) predictor of a finished run.
+def ensure_quick_model(
+    folder: Path | None, job: JobStatus | None, submit: Callable[[], str], label: str
+) -> Path:
+    """``folder`` once it holds a ready quick-prediction model; else waits for its job.
+
+    No job yet (or one stopped or lost): ``submit()`` queues one. While it is queued or
+    running, its progress is shown and the page stops; the poll reruns the page when it ended.
+
+    Args:
+        folder: where the model is (a run folder, or the job's folder: None until a job ran).
+        job: the newest ``predict_model`` job of this model, or None.
+        submit: queues a new job; returns its id.
+        label: what the job does, for its progress line.
 
     Raises:
-        ModelFileError: the model file is missing or cannot be read.
+        ModelFileError: the last job failed (its sentence: safe mode refused the file, the
+            weights are offline, the TFLite model missed the parity goal...).
     """
+    if folder is not None and lite_model_ready(folder):
+        return folder
+    if job is not None and job.state == "failed":
+        raise ModelFileError(job.error or f"{label} failed.")
+    job_id = job.job_id if job is not None and not job.done else submit()
+    jobs.watch(job_id, job.run_id if job is not None else None, label, "predict_quick", False)
+    st.stop()
+
+
+def run_predictor(run_dir: Path) -> LitePredictor:
+    """The (cached) quick predictor of a finished run: its TFLite model on LiteRT.
+
+    Raises:
+        ModelFileError: the run's model could not be converted, or its files are damaged.
+    """
+    run_id = run_dir.name
+    latest = jobs.latest(run_id, QUICK_KIND)
+    if latest is not None and latest.done and not lite_model_ready(run_dir):
+        latest = _newer_than_model(latest, run_dir)
+    run_dir = ensure_quick_model(
+        run_dir,
+        latest,
+        lambda: jobs.runner().submit(QUICK_KIND, session.get_run_store(), run_id),
+        "Preparing this run for quick predictions (once)",
+    )
     # labels.json is part of the key: storing a calibration temperature changes predictions.
     mtimes = tuple(
         path.stat().st_mtime if path.is_file() else 0.0
-        for path in (run_dir / MODEL_FILE, run_dir / "labels.json")
+        for path in (lite_files(run_dir)[0], run_dir / "labels.json")
     )
-    predictor: Predictor = cached_model(
-        ("run", str(run_dir.resolve()), mtimes), lambda: Predictor.from_run(run_dir)
+    predictor: LitePredictor = cached_model(
+        ("run", str(run_dir.resolve()), mtimes), lambda: LitePredictor(run_dir)
     )
     return predictor
+
+
+def _newer_than_model(job: JobStatus, run_dir: Path) -> JobStatus | None:
+    """``job`` when it was submitted after the run's model was saved; None for an older model's.
+
+    A resumed run saves a new ``model.keras``: the conversion that failed for the old one says
+    nothing about it.
+    """
+    model = run_dir / MODEL_FILE
+    submitted = JobRequest.load(job.folder).submitted
+    return job if not model.is_file() or submitted >= model.stat().st_mtime else None

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.jobs.runner import get_runner
+
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
@@ -27,6 +29,9 @@ def studio_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # RSS includes every model earlier tests built (all 40 backbones), which a real server never
     # holds, so page tests get a budget above it; the guard itself is tested in test_memory.py.
     monkeypatch.setenv("STUDIO_MEMORY_BUDGET_MB", "65536")
+    # A finished run's quick-prediction model is made when a test's page asks for it (the
+    # Predict tests wait for that job), not after every training of every test.
+    monkeypatch.setenv("STUDIO_QUICK_PREDICT_AFTER_TRAINING", "0")
     monkeypatch.delenv("STUDIO_SHARED_WORKSPACE", raising=False)
     monkeypatch.delenv("STUDIO_DATA_ROOTS", raising=False)
     return tmp_path
@@ -72,3 +77,22 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 240.0, step: floa
         if time.monotonic() > deadline:
             pytest.fail(f"condition not met within {timeout} s")
         time.sleep(step)
+
+
+def run_until_answered(app: AppTest, timeout_s: float = 240.0) -> AppTest:
+    """Runs the page, waits for every job it queued to end, runs it again, until none is left.
+
+    The web process never builds a model: a page asks a worker (a model's layers or summary,
+    an augmentation preview, the quick-prediction model), shows the job's progress and stops;
+    in a browser the poll reruns the page when the job ended, here the test does.
+    """
+    runner = get_runner()
+    deadline = time.monotonic() + timeout_s
+    app.run()
+    while runner.active_jobs():
+        while runner.active_jobs():
+            if time.monotonic() > deadline:
+                pytest.fail(f"the page's jobs were still running after {timeout_s} s")
+            time.sleep(0.5)
+        app.run()
+    return app

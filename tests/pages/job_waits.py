@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from core.jobs.runner import get_runner
+
 
 def wait_for_job(token: str, run_id: str | None, kind: str, timeout_s: float = 240.0) -> None:
     """Waits for the newest job of ``kind`` of the run to finish; fails if it did not."""
     from core.config.settings import Settings
-    from core.jobs.runner import get_runner
     from core.store.workspace import workspace_store
 
     store = workspace_store(Settings.from_env(), token)

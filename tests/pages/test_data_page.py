@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.helpers.apptest import no_exception, texts
+from core.jobs.runner import get_runner
+from tests.helpers.apptest import no_exception, run_until_answered, texts
 
 pytestmark = pytest.mark.apptest
 
@@ -150,16 +151,24 @@ def test_folder_source_is_confined_to_the_roots(
 
 
 def test_augmentation_preview_follows_the_settings(new_app: Callable) -> None:
+    """Drawn by a worker on request, stored per settings: shown at once when they come back."""
     app = open_data(new_app)
     app.button(key="data_sample").click().run()
-    with_preview = len(app.get("image"))  # on by default: flip + a small rotation
+    without_preview = len(app.get("image"))  # on by default (flip + a small rotation): asked
     assert not any("Turn on an augmentation" in text for text in texts(app, "caption"))
+    app.button(key="data_preview_start").click()
+    run_until_answered(app)
+    no_exception(app)
+    with_preview = len(app.get("image"))
+    assert with_preview > without_preview
     app.checkbox[0].uncheck().run()  # flip left-right
     next(s for s in app.slider if s.label == "Rotation (degrees)").set_value(0.0).run()
     no_exception(app)
     assert not texts(app, "error")
     assert any("Turn on an augmentation" in text for text in texts(app, "caption"))
     assert len(app.get("image")) < with_preview
-    app.checkbox[0].check().run()
+    next(s for s in app.slider if s.label == "Rotation (degrees)").set_value(10.0).run()
+    app.checkbox[0].check().run()  # the first settings again: their stored pictures
     no_exception(app)
     assert len(app.get("image")) == with_preview
+    assert not get_runner().active_jobs()  # nothing was asked again

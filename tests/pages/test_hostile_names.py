@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.apptest import no_exception
+from tests.helpers.apptest import no_exception, run_until_answered
 from tests.helpers.eval_pages import png_bytes, workspace_with_run
 from tests.helpers.hostile import (
     BARE_LINK_CLASS,
@@ -93,7 +93,7 @@ def test_predict_page_shows_hostile_file_and_class_names_as_text(
     app.switch_page("app_pages/predict.py").run()
     uploader = next(u for u in app.get("file_uploader") if u.label == "Images")
     uploader.set_value([(LATEX_FILE, png_bytes(), "image/png")])
-    app.run()
+    run_until_answered(app)  # the run's quick-prediction model is made by a worker, once
     no_exception(app)
     assert_shown_as_text(app)
     captions = [caption for image in app.get("image") for caption in image.captions]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.analysis import colour_dataset
-from tests.helpers.apptest import no_exception, texts
+from tests.helpers.apptest import no_exception, run_until_answered, texts
 
 pytestmark = pytest.mark.apptest
 PAGE = "app_pages/train.py"
@@ -73,9 +73,12 @@ def test_a_refused_run_says_why_on_the_page(
     monkeypatch.setenv("STUDIO_MEMORY_BUDGET_MB", "1")
     app = new_app().run()
     app.button(key="home_sample").click().run()
-    app.switch_page("app_pages/model.py").run()
-    app.number_input(key="model_size_mobilenet_v2").set_value(96).run()
-    app.button(key="FormSubmitter:model_head_form-Use this model").click().run()
+    app.switch_page("app_pages/model.py")
+    run_until_answered(app)  # a worker lists the layers and builds the summary, once
+    app.number_input(key="model_size_mobilenet_v2").set_value(96)
+    run_until_answered(app)
+    app.button(key="FormSubmitter:model_head_form-Use this model").click()
+    run_until_answered(app)
     app.switch_page(PAGE).run()
     app.number_input(key="train_epochs").set_value(1)
     app.button(key=START).click().run()

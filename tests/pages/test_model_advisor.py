@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.helpers.apptest import no_exception, texts
+from tests.helpers.apptest import no_exception, run_until_answered, texts
 from tests.pages.job_waits import wait_for_job
 
 pytestmark = pytest.mark.apptest
@@ -46,15 +46,18 @@ def open_model_with_data(new_app: Callable):  # returns an AppTest
     app.run()
     app.button(key="data_zip_load").click().run()
     no_exception(app)
-    app.switch_page("app_pages/model.py").run()
-    app.number_input(key="model_size_mobilenet_v2").set_value(32).run()
+    app.switch_page("app_pages/model.py")
+    run_until_answered(app)  # a worker lists the backbone's layers, once per size
+    app.number_input(key="model_size_mobilenet_v2").set_value(32)
+    run_until_answered(app)
     no_exception(app)
     return app
 
 
 def test_without_data_the_advisor_asks_for_a_dataset(new_app: Callable) -> None:
     app = new_app().run()
-    app.switch_page("app_pages/model.py").run()
+    app.switch_page("app_pages/model.py")
+    run_until_answered(app)
     no_exception(app)
     assert not [b for b in app.button if b.key == "model_advise_start"]
     assert any("Load a dataset on the Data page" in c for c in texts(app, "caption"))

@@ -1,4 +1,9 @@
-"""AppTest of the Model page: defaults, the cut chooser, building and summarizing a model."""
+"""AppTest of the Model page: defaults, the cut chooser, building and summarizing a model.
+
+The web process never builds a model: the backbone's layers and the model's summary come from
+short worker jobs (``model_facts``); ``run_until_answered`` waits for them and reruns the page,
+as the browser's poll does.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.apptest import no_exception, texts
+from tests.helpers.apptest import no_exception, run_until_answered, texts
 
 pytestmark = pytest.mark.apptest
 USE = "FormSubmitter:model_head_form-Use this model"
@@ -19,7 +24,8 @@ def open_model(new_app: Callable, with_data: bool = True):  # returns an AppTest
     app = new_app().run()
     if with_data:
         app.button(key="home_sample").click().run()
-    app.switch_page("app_pages/model.py").run()
+    app.switch_page("app_pages/model.py")
+    run_until_answered(app)  # the backbone's layers are listed by a worker, once
     no_exception(app)
     return app
 
@@ -54,8 +60,10 @@ def test_defaults_are_mobilenet_v2_and_the_last_layer(new_app: Callable) -> None
 
 def test_use_this_model_shows_counts_summary_and_code(new_app: Callable) -> None:
     app = open_model(new_app)
-    app.number_input(key="model_size_mobilenet_v2").set_value(96).run()
-    app.button(key=USE).click().run()
+    app.number_input(key="model_size_mobilenet_v2").set_value(96)
+    run_until_answered(app)
+    app.button(key=USE).click()
+    run_until_answered(app)
     no_exception(app)
     assert not texts(app, "error")
     numbers = counts(app)
@@ -68,10 +76,12 @@ def test_use_this_model_shows_counts_summary_and_code(new_app: Callable) -> None
 
 def test_training_everything_makes_every_weight_trainable(new_app: Callable) -> None:
     app = open_model(new_app)
-    app.number_input(key="model_size_mobilenet_v2").set_value(96).run()
+    app.number_input(key="model_size_mobilenet_v2").set_value(96)
+    run_until_answered(app)
     policy = next(box for box in app.selectbox if box.label == "Policy")
     policy.set_value("none")
-    app.button(key=USE).click().run()
+    app.button(key=USE).click()
+    run_until_answered(app)
     no_exception(app)
     numbers = counts(app)
     # BatchNorm moving statistics are never trainable; everything else is.
@@ -80,28 +90,36 @@ def test_training_everything_makes_every_weight_trainable(new_app: Callable) -> 
 
 def test_earlier_cut_changes_the_summary(new_app: Callable) -> None:
     app = open_model(new_app)
-    app.number_input(key="model_size_mobilenet_v2").set_value(96).run()
-    app.button(key=USE).click().run()
+    app.number_input(key="model_size_mobilenet_v2").set_value(96)
+    run_until_answered(app)
+    app.button(key=USE).click()
+    run_until_answered(app)
     full = counts(app)["Parameters"]
     cut = app.selectbox(key="model_cut_mobilenet_v2_96")
-    cut.set_value(cut.options[len(cut.options) // 2].split("  ·  ")[0]).run()
-    app.button(key=USE).click().run()
+    cut.set_value(cut.options[len(cut.options) // 2].split("  ·  ")[0])
+    run_until_answered(app)
+    app.button(key=USE).click()
+    run_until_answered(app)
     no_exception(app)
     assert counts(app)["Parameters"] < full
 
 
 def test_head_builder_takes_settings_per_conv_block_and_dense_layer(new_app: Callable) -> None:
     app = open_model(new_app)
-    app.number_input(key="model_size_mobilenet_v2").set_value(96).run()
-    app.number_input(key="model_conv_count").set_value(2).run()
-    app.number_input(key="model_dense_count").set_value(2).run()
+    app.number_input(key="model_size_mobilenet_v2").set_value(96)
+    run_until_answered(app)
+    app.number_input(key="model_conv_count").set_value(2)
+    run_until_answered(app)
+    app.number_input(key="model_dense_count").set_value(2)
+    run_until_answered(app)
     app.number_input(key="model_conv_filters_0").set_value(32)
     app.number_input(key="model_conv_filters_1").set_value(16)
     app.selectbox(key="model_conv_activation_1").set_value("gelu")
     app.number_input(key="model_dense_units_0").set_value(64)
     app.number_input(key="model_dense_units_1").set_value(24)
     app.selectbox(key="model_dense_activation_1").set_value("tanh")
-    app.button(key=USE).click().run()
+    app.button(key=USE).click()
+    run_until_answered(app)
     no_exception(app)
     assert not texts(app, "error")
     head = app.session_state["studio.model_spec"].head
@@ -135,14 +153,18 @@ def test_backbone_without_weights_is_refused_before_start(
     monkeypatch.setenv("STUDIO_OFFLINE", "1")  # as on a server without internet
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # nothing downloaded earlier
     app = open_model(new_app)
-    app.selectbox(key="model_backbone").set_value("efficientnet_b0").run()
-    app.radio(key="model_weights").set_value("imagenet").run()
-    app.number_input(key="model_size_efficientnet_b0").set_value(32).run()
+    app.selectbox(key="model_backbone").set_value("efficientnet_b0")
+    run_until_answered(app)
+    app.radio(key="model_weights").set_value("imagenet")
+    run_until_answered(app)
+    app.number_input(key="model_size_efficientnet_b0").set_value(32)
+    run_until_answered(app)
     no_exception(app)
     shown = texts(app, "error")
     assert any("'efficientnetb0_notop.h5'" in text for text in shown), shown
     assert all("STUDIO_WEIGHTS_DIR" in text and not SERVER_PATH.search(text) for text in shown)
-    app.button(key=USE).click().run()
+    app.button(key=USE).click()
+    run_until_answered(app)
     no_exception(app)
     refused = [text for text in texts(app, "error") if text.startswith("Not saved")]
     assert refused and "'efficientnetb0_notop.h5'" in refused[0]

@@ -1,7 +1,9 @@
 """AppTest of the Predict page: run model, uploads, refused .keras files, zip batch as a job.
 
-A zip is classified by a worker process (a ``predict_batch`` job); the test waits for the job
-and reruns the page. Hostile inputs (a 10,000-image zip, a .keras file declaring an 8000x8000
+Single images are answered in the web process by LiteRT, from a TFLite file a worker makes
+once per model (a ``predict_model`` job); the test waits for it and reruns the page. A zip is
+classified by a worker process (a ``predict_batch`` job); the test waits for the job and reruns
+the page. Hostile inputs (a 10,000-image zip, a .keras file declaring an 8000x8000
 input) are refused with a sentence, and this process's memory does not jump while refusing.
 """
 
@@ -16,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.analysis import colour_dataset
-from tests.helpers.apptest import no_exception, texts
+from tests.helpers.apptest import no_exception, run_until_answered, texts
 from tests.helpers.eval_pages import png_bytes, workspace_with_run
 from tests.helpers.trained_runs import trained_workspace
 
@@ -38,7 +40,7 @@ def test_upload_images_gives_top_k_charts(new_app: Callable, tmp_path: Path) -> 
     no_exception(app)
     uploader = next(u for u in app.get("file_uploader") if u.label == "Images")
     uploader.set_value([("red.png", png_bytes(), "image/png"), ("bad.png", b"nope", "image/png")])
-    app.run()
+    run_until_answered(app)  # the run's quick-prediction model is made by a worker, once
     no_exception(app)
     assert len(app.get("plotly_chart")) == 1  # one chart for the good image
     assert any("bad.png" in text for text in texts(app, "error"))  # a sentence for the bad one
@@ -64,7 +66,10 @@ def _verdict(app) -> tuple[str, float, float]:  # AppTest
 
 
 def test_the_class_shown_is_the_predictors_top_class(new_app: Callable, tmp_path: Path) -> None:
-    """Each image's answer is ``Predictor``'s top class and probability for the same bytes."""
+    """Each image's answer is ``Predictor``'s top class and probability for the same bytes.
+
+    The page answers with LiteRT from the run's TFLite model; ``Predictor`` is the Keras model.
+    """
     from core.predict.predictor import Predictor
 
     data, _ = colour_dataset(tmp_path / "data", per_class=12)
@@ -79,7 +84,7 @@ def test_the_class_shown_is_the_predictors_top_class(new_app: Callable, tmp_path
         # Found again after each run: a widget read before a run keeps its old value.
         uploader = next(u for u in app.get("file_uploader") if u.label == "Images")
         uploader.set_value([(f"photo{index}.png", image, "image/png")])
-        app.run()
+        run_until_answered(app)  # the first image waits for the run's quick-prediction model
         no_exception(app)
         name, percent, step = _verdict(app)
         (best, probability), *_ = predictor.top_k(predictor.predict_sources([image]), 1)[0]
@@ -163,7 +168,7 @@ def test_unsafe_keras_upload_is_refused(new_app: Callable, tmp_path: Path) -> No
     app.radio(key="predict_source").set_value("Upload a .keras file").run()
     uploader = next(u for u in app.get("file_uploader") if "keras" in u.label)
     uploader.set_value(("m.keras", (tmp_path / "m.keras").read_bytes(), "application/zip"))
-    app.run()
+    run_until_answered(app)  # a worker loads it in safe mode, which refuses it
     no_exception(app)
     assert any("Python code" in text for text in texts(app, "error"))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.apptest import no_exception, texts
+from tests.helpers.apptest import no_exception, run_until_answered, texts
 from tests.helpers.eval_pages import png_bytes, workspace_with_run
 
 pytestmark = pytest.mark.apptest
@@ -34,7 +34,7 @@ def _predict_one(new_app: Callable, token: str, run_id: str):  # returns an AppT
     app.slider(key="predict_threshold").set_value(0.0).run()  # the page never says "not sure"
     uploader = next(u for u in app.get("file_uploader") if u.label == "Images")
     uploader.set_value([("red.png", png_bytes(), "image/png")])
-    app.run()
+    run_until_answered(app)  # the run's quick-prediction model is made by a worker, once
     no_exception(app)
     return app
 

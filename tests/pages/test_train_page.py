@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.helpers.apptest import no_exception, texts
+from tests.helpers.apptest import no_exception, run_until_answered, texts
 
 pytestmark = pytest.mark.apptest
 START = "FormSubmitter:train_settings-Start training"
@@ -34,10 +34,13 @@ def open_train_with_model(new_app: Callable):  # returns AppTest
     app = new_app().run()
     app.button(key="home_sample").click().run()
     without_augmentation(app)
-    app.switch_page("app_pages/model.py").run()
-    app.number_input(key="model_size_mobilenet_v2").set_value(96).run()
-    app.button(key="FormSubmitter:model_head_form-Use this model").click().run()
-    app.switch_page("app_pages/train.py").run()
+    app.switch_page("app_pages/model.py")
+    run_until_answered(app)  # a worker lists the backbone's layers (and builds the summary)
+    app.number_input(key="model_size_mobilenet_v2").set_value(96)
+    run_until_answered(app)
+    app.button(key="FormSubmitter:model_head_form-Use this model").click()
+    run_until_answered(app)
+    app.switch_page("app_pages/train.py").run()  # the fine-tune layers: the same answer
     return app
 
 
@@ -225,7 +228,8 @@ def test_fine_tune_from_a_named_layer_runs_both_phases(new_app: Callable) -> Non
 def test_fine_tune_defaults_to_the_last_n_layers(new_app: Callable) -> None:
     app = new_app().run()
     app.button(key="home_sample").click().run()
-    app.switch_page("app_pages/train.py").run()  # the default model, never confirmed
+    app.switch_page("app_pages/train.py")  # the default model, never confirmed
+    run_until_answered(app)  # its layers, for the fine-tune picker, listed by a worker
     no_exception(app)
     assert app.radio(key="train_ft_mode").value == "last_n"
     assert app.number_input(key="train_ft_last_n").value == 20

@@ -7,8 +7,10 @@ import os
 import time
 from pathlib import Path
 
+from core.export.lite_model import prepare_lite_model
+from core.predict.lite import lite_files
 from tests.helpers.runs import cat_dog_run
-from ui.model_cache import ModelCache, parameter_mb, run_predictor
+from ui.model_cache import ModelCache, model_mb, run_predictor
 
 
 def _sizes(models: dict[str, float]):  # size_mb of the stand-in "models" (plain strings)
@@ -43,22 +45,17 @@ def test_memory_bound_keeps_at_most_max_mb_but_always_the_newest() -> None:
     assert cache.keys() == ["huge"]  # above the bound alone, but the page asked for it
 
 
-def test_parameter_mb_counts_float32_parameters() -> None:
-    import keras
-
-    model = keras.Sequential([keras.Input((256,)), keras.layers.Dense(1024)])
-
-    class Loaded:  # what the cache holds: anything with a .model
-        pass
-
-    loaded = Loaded()
-    loaded.model = model  # type: ignore[attr-defined]
-    assert parameter_mb(loaded) == (256 * 1024 + 1024) * 4 / 2**20
+def test_a_quick_model_costs_its_tflite_files_size(tmp_path: Path) -> None:
+    run_dir = cat_dog_run(tmp_path)
+    prepare_lite_model(run_dir)
+    quick = run_predictor(run_dir)
+    assert model_mb(quick) == lite_files(run_dir)[0].stat().st_size / 2**20 > 0
 
 
 def test_storing_a_temperature_gives_a_new_predictor(tmp_path: Path) -> None:
     """labels.json is part of the cache key: a stored calibration changes what Predict shows."""
     run_dir = cat_dog_run(tmp_path)
+    prepare_lite_model(run_dir)  # what the run's predict_model job does in a worker
     first = run_predictor(run_dir)
     assert run_predictor(run_dir) is first  # cached
     labels_file = run_dir / "labels.json"

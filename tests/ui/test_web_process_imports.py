@@ -54,3 +54,41 @@ def test_page_files_import_only_streamlit_and_ui() -> None:
             for name in names:
                 top = name.split(".")[0]
                 assert top in PAGE_IMPORTS or top in sys.stdlib_module_names, (path.name, name)
+
+
+def test_every_page_driven_through_apptest_loads_no_tensorflow(
+    studio_env: Path, tmp_path: Path
+) -> None:
+    """Data upload and preview, model summary, train form, one prediction, evaluation, runs.
+
+    The tour runs in a fresh interpreter (this pytest process imports Keras for its other
+    tests); every model the pages need is built by the workers of the jobs they queue.
+    """
+    import io
+    import os
+    import zipfile
+
+    from tests.helpers.eval_pages import png_bytes, workspace_with_run
+
+    token, run_id = workspace_with_run(tmp_path)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as handle:
+        for index in range(6):
+            handle.writestr(f"red/{index}.png", png_bytes((200, 30 + index, 30)))
+            handle.writestr(f"blue/{index}.png", png_bytes((30, 30 + index, 200)))
+    (tmp_path / "d.zip").write_bytes(archive.getvalue())
+    (tmp_path / "photo.png").write_bytes(png_bytes((210, 30, 30), size=64))
+    args = [token, run_id, str(tmp_path / "d.zip"), str(tmp_path / "photo.png")]
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.helpers.page_tour", *args],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=900, env=dict(os.environ),
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    shown = json.loads(out.stdout.strip().splitlines()[-1])
+    for page in ("home", "data", "model", "train", "predict", "evaluate", "runs"):
+        assert not shown[page]["exceptions"] and not shown[page]["errors"], (page, shown[page])
+    assert shown["data"]["images"] >= 1  # the augmentation preview's pictures
+    assert int(shown["model"]["metrics"]["Parameters"].replace(",", "")) > 0
+    assert len(shown["predict"]["verdicts"]) == 1
+    assert "Accuracy" in shown["evaluate"]["metrics"]
+    assert shown["modules"] == []

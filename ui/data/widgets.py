@@ -10,17 +10,20 @@ import streamlit as st
 
 from core.config.data import RESIZE_MODES, AugmentConfig
 from core.data import charts as data_charts
-from core.data.augment import preview_augmentations
 from core.data.checks import check_validation_split
-from core.data.images import load_image, load_image_array
+from core.data.images import load_image
 from core.data.loaded import LoadedDataset
 from core.errors import DataError
-from ui import choices, common
+from core.jobs.find import find_job
+from core.store.answers import answer_files, read_answer
+from ui import choices, common, jobs, session
 from ui.data import loading
 
 THUMBS_PER_CLASS = 6
 THUMB_SIZE = 96
 PREVIEW_COUNT = 8
+PREVIEW_SIZE = 160  # side the previewed image is decoded at
+PREVIEW_KIND = "augment_preview"
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
@@ -167,16 +170,32 @@ def augmentation_section(state: LoadedDataset) -> None:
 
 
 def show_preview(path: str, augment: AugmentConfig, seed: int) -> None:
-    """Shows ``PREVIEW_COUNT`` random augmentations of one training image."""
-    try:
-        with st.spinner("Drawing augmented examples..."):
-            image = load_image_array(path, 160)
-            views = preview_augmentations(image, augment, PREVIEW_COUNT, seed)
-    except Exception as error:
-        common.show_error(error, "drawing the augmentation preview")
-        return
+    """``PREVIEW_COUNT`` random augmentations of one training image, on request.
+
+    Drawn by a worker (the ``augment_preview`` job: Keras's own random layers, the training
+    augmentation) and stored per image, settings and seed, so this process never imports
+    TensorFlow and a preview once drawn shows at once for every visitor.
+    """
+    settings, store = session.get_settings(), session.get_run_store()
+    params = {"image": str(path), "augment": augment.to_dict(), "seed": int(seed),
+              "count": PREVIEW_COUNT, "size": PREVIEW_SIZE}  # fmt: skip
+    answer = read_answer(settings, PREVIEW_KIND, params)
+    if answer is None:
+        jobs.job_panel(
+            find_job(jobs.runner(), store, PREVIEW_KIND, params),
+            label="Drawing augmented examples",
+            button="Show augmented examples",
+            key="data_preview",
+            start=lambda: jobs.runner().submit(PREVIEW_KIND, store, None, params),
+            icon=":material/photo_library:",
+            again_when_finished=True,
+        )
+        answer = read_answer(settings, PREVIEW_KIND, params)
+        if answer is None:
+            return
+    folder = answer_files(settings, PREVIEW_KIND, params)
     st.image(
-        [np.clip(view, 0, 255).astype(np.uint8) for view in views],
+        [str(folder / name) for name in answer["files"]],
         width=120,
-        caption=[f"view {i + 1}" for i in range(len(views))],
+        caption=[f"view {i + 1}" for i in range(len(answer["files"]))],
     )

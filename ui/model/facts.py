@@ -1,25 +1,26 @@
-"""Read-only model facts for the Model and Train pages, cached across reruns and sessions.
+"""Read-only model facts for the Model and Train pages, answered by workers and stored.
 
-Listing a backbone's layers or counting a model's parameters builds a Keras model, which takes
-seconds; the results (plain lists and dicts, never a model) are cached with ``st.cache_data``.
-Counts do not depend on the weights, so they are computed with ``weights="none"`` (no weights
-file read, and no download).
+Listing a backbone's layers or counting a model's parameters builds a Keras model; the web
+process never imports TensorFlow, so a short ``model_facts`` job does it once per question
+(``core.model.facts`` in the worker) and every visitor reads the stored answer (plain lists and
+dicts) afterwards (``ui.jobs.stored_answer``). Until it is there, the page shows the job's
+progress and stops; the poll reruns it when the answer is stored.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import streamlit as st
 
 from core.config.backbones import list_backbones
 from core.config.model import ModelConfig
-from core.model.builder import build_model
 from core.model.codegen import generate_code
-from core.model.cuts import LayerInfo, default_cut, list_layers
+from core.model.cuts import LayerInfo
 from core.model.freezing import unfreeze_candidates
-from core.model.summary import count_params, summary_rows
 from core.model.weights import has_offline_weights
+from ui import jobs
 
 # Speed columns are labelled with their source: published figures, not measured here.
 CPU_SPEED_COLUMN = "CPU ms/step (Keras docs)"
@@ -66,10 +67,24 @@ def _layer_row(layer: LayerInfo) -> dict[str, Any]:
     }
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+def _layers_answer(backbone_id: str, input_size: int) -> dict[str, Any]:
+    """The backbone's layers and default cut, listed by a worker once (``model_facts``)."""
+    params = {"what": "layers", "backbone": backbone_id, "input_size": int(input_size)}
+    return jobs.stored_answer(
+        "model_facts", params, "Listing the layers of the backbone", "facts_layers"
+    )
+
+
 def layer_rows(backbone_id: str, input_size: int) -> list[dict[str, Any]]:
-    """The layers a backbone can be cut at, with output shapes (builds it once, no weights)."""
-    return [_layer_row(layer) for layer in list_layers(backbone_id, input_size)]
+    """The layers a backbone can be cut at, with output shapes (from a worker, stored)."""
+    return [
+        _layer_row(LayerInfo(**row)) for row in _layers_answer(backbone_id, input_size)["layers"]
+    ]
+
+
+def default_cut_name(backbone_id: str, input_size: int) -> str:
+    """The layer the model is cut at when the user picks none."""
+    return str(_layers_answer(backbone_id, input_size)["default_cut"])
 
 
 def layer_names(backbone_id: str, input_size: int, up_to: str | None = None) -> list[str]:
@@ -78,18 +93,27 @@ def layer_names(backbone_id: str, input_size: int, up_to: str | None = None) -> 
     return names[: names.index(up_to) + 1] if up_to in names else names
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def unfreeze_rows(spec_json: str) -> list[dict[str, Any]]:
+def unfreeze_rows(spec_json: str) -> list[dict[str, Any]] | None:
     """The layers a fine-tune phase of this model can unfreeze from, in the order to offer them.
 
+    Made from the backbone's listed layers (the Model page's answer, usually there already);
+    when they are not listed yet a worker is asked, its progress shown, and None returned: the
+    Train page goes on without waiting for a field most runs never use.
+
     Args:
-        spec_json: ``ModelConfig.to_json()`` (a hashable cache key).
+        spec_json: ``ModelConfig.to_json()``.
 
     Returns:
-        Rows like ``layer_rows``' (see ``core.model.freezing.unfreeze_candidates``).
+        Rows like ``layer_rows``' (see ``core.model.freezing.unfreeze_candidates``), or None.
     """
     spec = ModelConfig.from_json(spec_json)
-    layers = list_layers(spec.backbone, spec.resolved_input_size)
+    params = {"what": "layers", "backbone": spec.backbone, "input_size": spec.resolved_input_size}
+    answer = jobs.asked_answer(
+        "model_facts", params, "Listing the layers of the backbone", "facts_unfreeze"
+    )
+    if answer is None:
+        return None
+    layers = [LayerInfo(**row) for row in answer["layers"]]
     # To unfreeze from, every block boundary is a sound choice (not just the few suggested cuts).
     return [
         {**_layer_row(layer), "recommended": layer.block_end}
@@ -97,31 +121,24 @@ def unfreeze_rows(spec_json: str) -> list[dict[str, Any]]:
     ]
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def default_cut_name(backbone_id: str, input_size: int) -> str:
-    """The layer the model is cut at when the user picks none."""
-    return default_cut(backbone_id, input_size)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def model_summary(spec_json: str, num_classes: int) -> dict[str, Any]:
-    """Builds the model once (weights "none") and returns its layer table and counts.
+def model_summary(spec_json: str, num_classes: int, *, retry: bool = False) -> dict[str, Any]:
+    """The model's layer table and counts, built by a worker once (weights "none"; stored).
 
     Args:
-        spec_json: ``ModelConfig.to_json()`` (a hashable cache key).
+        spec_json: ``ModelConfig.to_json()``.
         num_classes: Number of classes of the output layer.
+        retry: build it again when the last attempt failed (the user pressed the button).
 
     Returns:
         ``{"rows": summary rows, "counts": {"total", "trainable", "non_trainable"}}``.
-    """
-    from dataclasses import replace
 
-    spec = replace(ModelConfig.from_json(spec_json), weights="none")
-    built = build_model(spec, num_classes)
-    facts = {"rows": summary_rows(built.model), "counts": count_params(built.model)}
-    # No keras.backend.clear_session() here: a training job may be running in this process.
-    del built
-    return facts
+    Raises:
+        StudioError: the model cannot be built (a bad cut, surgery or head), in a sentence.
+    """
+    params = {"what": "summary", "spec": json.loads(spec_json), "num_classes": int(num_classes)}
+    return jobs.stored_answer(
+        "model_facts", params, "Building the model to check it", "facts_summary", retry=retry
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -13,6 +13,7 @@ from ui import choices, common
 from ui.model import facts
 
 ASSUMED_CLASSES = 2  # until a dataset is loaded
+_PENDING_KEY = "model.pending_confirm"  # (model, classes) whose check a worker is building
 
 
 def class_count() -> int:
@@ -26,7 +27,11 @@ def class_count() -> int:
 
 
 def confirm(spec: ModelConfig, num_classes: int, **fields: Any) -> None:
-    """Builds ``spec`` with ``choices`` once to check it, then makes it the session's model.
+    """Builds ``spec`` with ``fields`` once to check it, then makes it the session's model.
+
+    A worker builds it (this process never imports TensorFlow): until its answer is stored,
+    the page shows the job's progress and stops; the rerun after that finishes this
+    confirmation (``confirm_pending``).
 
     Args:
         spec: The session's current model.
@@ -35,16 +40,34 @@ def confirm(spec: ModelConfig, num_classes: int, **fields: Any) -> None:
     """
     try:
         chosen = replace(spec, **fields)
-        if chosen.weights == "imagenet" and not _weights_ok(chosen.backbone):
-            return  # refused before Start, with the file to provide (not after a failed run)
-        with st.status("Building the model to check it...", expanded=False) as status:
-            facts.model_summary(chosen.to_json(), num_classes)
-            status.update(label="Model checked", state="complete")
     except Exception as error:
         common.show_error(error, "building the model")
-    else:
-        choices.set_model_spec(chosen)
-        st.toast("Model saved for training.")
+        return
+    _confirm(chosen, num_classes, retry=True)
+
+
+def confirm_pending() -> None:
+    """Finishes a "Use this model" whose model a worker was still building."""
+    pending = st.session_state.get(_PENDING_KEY)
+    if pending is not None:
+        chosen, num_classes = pending
+        _confirm(chosen, num_classes, retry=False)
+
+
+def _confirm(chosen: ModelConfig, num_classes: int, *, retry: bool) -> None:
+    """Checks ``chosen`` (its summary, built by a worker) and saves it for training."""
+    if chosen.weights == "imagenet" and not _weights_ok(chosen.backbone):
+        return  # refused before Start, with the file to provide (not after a failed run)
+    st.session_state[_PENDING_KEY] = (chosen, num_classes)
+    try:
+        facts.model_summary(chosen.to_json(), num_classes, retry=retry)
+    except Exception as error:
+        st.session_state.pop(_PENDING_KEY, None)
+        common.show_error(error, "building the model")
+        return
+    st.session_state.pop(_PENDING_KEY, None)
+    choices.set_model_spec(chosen)
+    st.toast("Model saved for training.")
 
 
 def _weights_ok(backbone: str) -> bool:

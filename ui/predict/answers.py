@@ -1,10 +1,10 @@
 """The Predict page's answers: single images in the web process, a zip of images as a job.
 
 Single images are classified with the chosen model (from the bounded cache of
-``ui.model_cache``); "not sure" uses ``Predictor.threshold_for`` (a class's own threshold counts
-when it is higher than the page's). A zip is a ``predict_batch`` job in a worker process
-(``ui.jobs``), capped at ``Settings.max_batch_images`` images; its CSV is downloaded from the
-job folder.
+``ui.model_cache``, on LiteRT); "not sure" uses ``LitePredictor.threshold_for`` (a class's own
+threshold counts when it is higher than the page's). A zip is a ``predict_batch`` job in a
+worker process (``ui.jobs``), capped at ``Settings.max_batch_images`` images; its CSV is
+downloaded from the job folder.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import streamlit as st
 from core.data.images import load_image
 from core.evaluate.charts import top_k_figure
 from core.jobs.snapshot import JobStatus
-from core.predict.predictor import Predictor
+from core.predict.lite import LitePredictor
 from ui import common, jobs, session
 from ui.predict.models import ModelChoice
 
@@ -51,7 +51,7 @@ def input_tabs(choice: ModelChoice, k: int, threshold: float) -> None:
             show_batch(choice, k, threshold)
 
 
-def show_single(predictor: Predictor, files: list[Any], k: int, threshold: float) -> None:
+def show_single(predictor: LitePredictor, files: list[Any], k: int, threshold: float) -> None:
     """One card per image: the picture, the answer, and a top-k bar chart."""
     for index, file in enumerate(files):
         with st.container(border=True):
@@ -79,7 +79,7 @@ def show_verdict(where: Any, name: str, probability: float, needed: float, asked
         where: the column to write into.
         name: the best class, already escaped.
         probability: its (calibrated) probability.
-        needed: the threshold that applies (``Predictor.threshold_for``).
+        needed: the threshold that applies (``LitePredictor.threshold_for``).
         asked: the page's threshold (to say when a class's own one is higher).
     """
     if probability >= needed:

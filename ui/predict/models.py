@@ -1,10 +1,14 @@
 """The Predict page's model choice: a run of the workspace, an uploaded file, or ImageNet.
 
-A run's model is loaded from the bounded cache of ``ui.model_cache`` only when an image is given
-(its classes and input size come from its ``labels.json``). An uploaded ``.keras`` file is
-checked against the model caps from the archive alone (``check_keras_archive``) before it is
-built, then loaded with ``safe_mode=True``; it is cached by the hash of its bytes, so only
-someone with the very same file reaches it. A calibrated run (a ``temperature`` in
+Single images are answered in the web process by LiteRT (``core.predict.lite``), from a TFLite
+file a short ``predict_model`` job made once per model and checked against the Keras model; this
+process never imports TensorFlow. A run's model is loaded from the bounded cache of
+``ui.model_cache`` only when an image is given (its classes and input size come from its
+``labels.json``). An uploaded ``.keras`` file is checked against the model caps from the archive
+alone (``check_keras_archive``) before anything builds it; the job then loads it with
+``safe_mode=True`` in a worker. It is found again by the hash of its bytes, so only someone
+with the very same file reaches it. An ImageNet network whose weights cannot be had (offline)
+is refused here at once, with the same sentence. A calibrated run (a ``temperature`` in
 ``labels.json``) and per-class thresholds are said on the page.
 """
 
@@ -18,10 +22,11 @@ from typing import Any
 import streamlit as st
 
 from core.config.backbones import list_backbones
-from core.predict.imagenet import imagenet_predictor
+from core.jobs.find import find_job
+from core.predict.imagenet import check_imagenet_weights
+from core.predict.lite import LitePredictor
 from core.predict.model_file import check_keras_archive, read_labels
-from core.predict.predictor import Predictor
-from ui import common, model_cache, run_picker, session
+from ui import common, jobs, model_cache, run_picker, session
 
 SOURCES = ("A run of this workspace", "Upload a .keras file", "ImageNet (stock network)")
 _IMAGENET_FAILED_KEY = "predict.imagenet_failed"
@@ -45,7 +50,7 @@ class ModelChoice:
     classes: list[str]
     input_size: int
     resize_mode: str
-    load: Callable[[], Predictor]
+    load: Callable[[], LitePredictor]
     key: tuple[Any, ...]
     run_id: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
@@ -54,7 +59,7 @@ class ModelChoice:
     class_thresholds: dict[str, float] = field(default_factory=dict)
 
 
-def _from_predictor(predictor: Predictor, key: tuple[Any, ...], **batch: Any) -> ModelChoice:
+def _from_predictor(predictor: LitePredictor, key: tuple[Any, ...], **batch: Any) -> ModelChoice:
     return ModelChoice(
         predictor.source, list(predictor.classes), predictor.input_size, predictor.resize_mode,
         lambda: predictor, key, temperature=predictor.temperature,
@@ -129,12 +134,37 @@ def uploaded_model() -> ModelChoice | None:
             st.warning("labels.json could not be read; classes are numbered instead.")
     # Refused from the archive alone: a huge declared input never reaches Keras.
     check_keras_archive(data, settings.max_model_input, settings.max_model_params)
-    key = ("upload", hashlib.sha256(data).hexdigest(), tuple(classes or ()))
-    predictor: Predictor = model_cache.cached_model(
-        key, lambda: Predictor.from_model_bytes(data, classes)
-    )
+    sha256 = hashlib.sha256(data).hexdigest()
+    key = ("upload", sha256, tuple(classes or ()))
     params = {"model": {"file": "model.keras", "classes": classes}}
-    return _from_predictor(predictor, key, params=params, files={"model.keras": data})
+    files = {"model.keras": data}
+    predictor = _quick_predictor(
+        key, {**params, "sha256": sha256}, files, "Checking the uploaded model (safe mode)"
+    )
+    return _from_predictor(predictor, key, params=params, files=files)
+
+
+def _quick_predictor(
+    key: tuple[Any, ...], params: dict[str, Any], files: dict[str, bytes], label: str
+) -> LitePredictor:
+    """The quick predictor of a model without a run, made by its ``predict_model`` job once.
+
+    Raises:
+        ModelFileError: the job failed (safe mode refused the file, the weights are offline).
+    """
+    store = session.get_run_store()
+    job = find_job(jobs.runner(), store, model_cache.QUICK_KIND, params)
+    uploads: dict[str, Any] = dict(files)
+
+    def submit() -> str:
+        return jobs.runner().submit(model_cache.QUICK_KIND, store, None, params, uploads)
+
+    finished = job.folder if job is not None and job.state == "finished" else None
+    folder = model_cache.ensure_quick_model(finished, job, submit, label)
+    predictor: LitePredictor = model_cache.cached_model(
+        ("quick", *key), lambda: LitePredictor(folder)
+    )
+    return predictor
 
 
 def imagenet_model() -> ModelChoice | None:
@@ -151,9 +181,11 @@ def imagenet_model() -> ModelChoice | None:
     failures = st.session_state.setdefault(_IMAGENET_FAILED_KEY, {})
     if backbone not in failures:  # offline: do not retry the download on every rerun
         key = ("imagenet", backbone)
+        params = {"model": {"imagenet": backbone}}
         try:
-            predictor = model_cache.cached_model(key, lambda: imagenet_predictor(backbone))
-            return _from_predictor(predictor, key, params={"model": {"imagenet": backbone}})
+            check_imagenet_weights(backbone)  # offline: the sentence at once, no job
+            predictor = _quick_predictor(key, params, {}, f"Preparing ImageNet {backbone}")
+            return _from_predictor(predictor, key, params=params)
         except ValueError as error:
             failures[backbone] = str(error)
     st.warning(common.escape_markdown(failures[backbone]), icon=":material/cloud_off:")

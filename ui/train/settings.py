@@ -60,11 +60,16 @@ def settings_form(
         spec: The model to train (its layers feed the fine-tune layer picker).
         disabled: Greys out Start (a run is in progress).
     """
+    try:  # before the form: None while a worker lists them
+        unfreeze = facts.unfreeze_rows(spec.to_json())
+    except ValueError as error:  # the listing failed: said once, the picker stays empty
+        common.show_error(error, "listing the backbone's layers")
+        unfreeze = None
     with st.form("train_settings"):
         st.subheader("Settings")
         values = _run_fields(current)
         auto = _auto_fields(current)
-        fine = _fine_tune_fields(current, spec)
+        fine = _fine_tune_fields(current, unfreeze)
         pressed = st.form_submit_button(
             "Start training", type="primary", disabled=disabled, icon=":material/play_arrow:"
         )
@@ -135,8 +140,16 @@ def _auto_fields(current: TrainConfig) -> AutoRecipeConfig | None:
     return replace(current.auto or AutoRecipeConfig(), time_budget_s=int(budget))
 
 
-def _fine_tune_fields(current: TrainConfig, spec: ModelConfig) -> dict[str, Any]:
-    """The optional second phase: unfreeze the last N layers or from a named layer upward."""
+def _fine_tune_fields(
+    current: TrainConfig, unfreeze: list[dict[str, Any]] | None
+) -> dict[str, Any]:
+    """The optional second phase: unfreeze the last N layers or from a named layer upward.
+
+    Args:
+        current: The session's last settings.
+        unfreeze: The layers the phase may unfreeze from (``ui.model.facts.unfreeze_rows``);
+            None while a worker lists them.
+    """
     fine = current.fine_tune
     enabled = st.checkbox(
         "Fine-tune the top of the backbone afterwards",
@@ -157,7 +170,7 @@ def _fine_tune_fields(current: TrainConfig, spec: ModelConfig) -> dict[str, Any]
     last_n = left.number_input(
         "Layers to unfreeze", 1, 500, (fine.last_n or 20) if fine else 20, key="train_ft_last_n"
     )
-    layer = _unfreeze_layer_field(layer_col, fine, spec)
+    layer = _unfreeze_layer_field(layer_col, fine, unfreeze)
     epochs, factor = _fine_tune_schedule_fields(fine)
     return {
         "enabled": enabled,
@@ -168,9 +181,20 @@ def _fine_tune_fields(current: TrainConfig, spec: ModelConfig) -> dict[str, Any]
     }
 
 
-def _unfreeze_layer_field(column: Any, fine: FineTuneConfig | None, spec: ModelConfig) -> Any:
-    """The layer picker, recommended layers starred; defaults to the saved layer if it exists."""
-    by_name = {row["name"]: row for row in facts.unfreeze_rows(spec.to_json())}
+def _unfreeze_layer_field(
+    column: Any, fine: FineTuneConfig | None, unfreeze: list[dict[str, Any]] | None
+) -> Any:
+    """The layer picker, recommended layers starred; defaults to the saved layer if it exists.
+
+    While the layers are being listed it offers only the saved layer (if any) and says so.
+    """
+    if unfreeze is None:
+        saved = [fine.unfreeze_from] if fine is not None and fine.unfreeze_from else []
+        column.caption("The backbone's layers are not listed yet (a worker lists them).")
+        return column.selectbox(
+            "Unfreeze from layer (it and every layer above it)", saved, key="train_ft_layer"
+        )
+    by_name = {row["name"]: row for row in unfreeze}
     names = list(by_name)
     chosen = fine.unfreeze_from if fine is not None and fine.unfreeze_from in by_name else None
     return column.selectbox(
