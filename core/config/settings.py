@@ -42,19 +42,23 @@ class Settings(ConfigMixin):
         cache_dir: folder for cached backbone features (``features/``) and export bundles
             (``exports/<workspace>/<run>``); both count towards ``disk_cap_mb``.
         data_dir: folder for uploaded/extracted datasets.
-        max_jobs: how many heavy jobs (training, export, evaluation, batch prediction) run at
-            once, each in its own worker process; the rest wait in a queue
-            (``core.jobs.runner``).
+        max_jobs: how many long jobs (training, export, evaluation, batch prediction, the
+            analyses) run at once, each in its own worker process; the rest wait in a queue
+            (``core.jobs.runner``). The pages' short questions (a model's layers or summary,
+            an augmentation preview, the quick-prediction model) have a lane of as many slots
+            of their own; every start also needs its planned memory (``core.jobs.scheduler``).
         shared_workspace: True lets everyone use one workspace (single-user local use).
         folder_source_roots: server folders a visitor may train from; empty turns the
             "folder path" data source off.
         disk_cap_mb: size limit of ``runs_dir`` plus ``cache_dir``; when it is exceeded the
             least recently used cached features go first, then the oldest finished runs of
             inactive workspaces (see ``core.store.workspace.enforce_disk_cap``).
-        memory_budget_mb: memory a job may plan with, in MB; None (the default) measures what
-            is really free when the job starts: the container's cgroup limit minus what the
-            container uses, else the machine's available memory
-            (``core.train.memory.memory_budget``).
+        memory_budget_mb: the server's memory, in MB, that jobs plan with; None (the default)
+            measures it: the container's cgroup limit, else the machine's memory. The queue
+            starts a job when the planned peaks of the running jobs and its own fit in it less
+            the web process's share (``core.jobs.memory_plan``); a training job then plans its
+            batch size with what is really free when it starts (the limit minus what is used,
+            ``core.train.memory.memory_budget``).
         max_batch_images: most images one batch prediction (a zip) may hold; a larger zip is
             refused before anything is extracted.
         max_model_input: largest input side (pixels) of a ``.keras`` file uploaded on Predict;

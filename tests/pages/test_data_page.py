@@ -151,7 +151,7 @@ def test_folder_source_is_confined_to_the_roots(
 
 
 def test_augmentation_preview_follows_the_settings(new_app: Callable) -> None:
-    """Drawn by a worker on request, stored per settings: shown at once when they come back."""
+    """Drawn by a worker on request, stored per settings: shown at once to the next visitor."""
     app = open_data(new_app)
     app.button(key="data_sample").click().run()
     without_preview = len(app.get("image"))  # on by default (flip + a small rotation): asked
@@ -167,8 +167,15 @@ def test_augmentation_preview_follows_the_settings(new_app: Callable) -> None:
     assert not texts(app, "error")
     assert any("Turn on an augmentation" in text for text in texts(app, "caption"))
     assert len(app.get("image")) < with_preview
-    next(s for s in app.slider if s.label == "Rotation (degrees)").set_value(10.0).run()
-    app.checkbox[0].check().run()  # the first settings again: their stored pictures
+    app.checkbox[0].check().run()  # other settings: their own pictures, on request
+    no_exception(app)
+    assert len(app.get("image")) < with_preview
+    app.button(key="data_preview_start").click()
+    run_until_answered(app)
     no_exception(app)
     assert len(app.get("image")) == with_preview
+    visitor = open_data(new_app)  # the default settings again: their stored pictures at once
+    visitor.button(key="data_sample").click().run()
+    no_exception(visitor)
+    assert len(visitor.get("image")) == with_preview
     assert not get_runner().active_jobs()  # nothing was asked again

@@ -70,7 +70,6 @@ def test_a_refused_run_says_why_on_the_page(
     new_app: Callable, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A budget of 1 MB: nothing fits, whatever the worker holds; the run is refused."""
-    monkeypatch.setenv("STUDIO_MEMORY_BUDGET_MB", "1")
     app = new_app().run()
     app.button(key="home_sample").click().run()
     app.switch_page("app_pages/model.py")
@@ -80,6 +79,8 @@ def test_a_refused_run_says_why_on_the_page(
     app.button(key="FormSubmitter:model_head_form-Use this model").click()
     run_until_answered(app)
     app.switch_page(PAGE).run()
+    # Set now: at 1 MB the queue would refuse the Model page's questions above (each ~0.8 GB).
+    monkeypatch.setenv("STUDIO_MEMORY_BUDGET_MB", "1")
     app.number_input(key="train_epochs").set_value(1)
     app.button(key=START).click().run()
     no_exception(app)

@@ -44,13 +44,18 @@ def open_train_with_model(new_app: Callable):  # returns AppTest
     return app
 
 
-def start_from_sample(new_app: Callable, epochs: int = 1):  # returns (AppTest, run id)
-    """A new session: sample data, MobileNetV2 96 px (random weights), Start."""
-    app = open_train_with_model(new_app)
+def press_start(app, epochs: int) -> str:  # AppTest on the Train page; returns the run id
+    """Sets the epochs and presses Start."""
     app.number_input(key="train_epochs").set_value(epochs)
     app.button(key=START).click().run()
     no_exception(app)
-    return app, app.query_params["run"]
+    return str(app.query_params["run"])
+
+
+def start_from_sample(new_app: Callable, epochs: int = 1):  # returns (AppTest, run id)
+    """A new session: sample data, MobileNetV2 96 px (random weights), Start."""
+    app = open_train_with_model(new_app)
+    return app, press_start(app, epochs)
 
 
 def store_of(app):  # returns the RunStore of the app's workspace
@@ -169,8 +174,10 @@ def test_second_session_is_queued_with_its_position(new_app: Callable) -> None:
 
     if get_runner().settings.max_jobs != 1:
         pytest.skip("STUDIO_MAX_JOBS is not 1 in this environment")
-    first, first_run = start_from_sample(new_app, epochs=2)
-    second, second_run = start_from_sample(new_app, epochs=1)
+    # Both sessions are ready first (their model is checked by short worker jobs), so the
+    # second Start comes while the first run is still training.
+    first, second = open_train_with_model(new_app), open_train_with_model(new_app)
+    first_run, second_run = press_start(first, epochs=2), press_start(second, epochs=1)
     queued = [text for text in texts(second, "info") if text.startswith("Queued")]
     assert queued and "position 1 in the queue" in queued[0]
     for app, run_id in ((first, first_run), (second, second_run)):

@@ -191,8 +191,8 @@ def _unfreeze_layer_field(
     if unfreeze is None:
         saved = [fine.unfreeze_from] if fine is not None and fine.unfreeze_from else []
         column.caption("The backbone's layers are not listed yet (a worker lists them).")
-        return column.selectbox(
-            "Unfreeze from layer (it and every layer above it)", saved, key="train_ft_layer"
+        return column.selectbox(  # its own key: the real picker must not inherit "no layer"
+            "Unfreeze from layer (it and every layer above it)", saved, key="train_ft_layer_wait"
         )
     by_name = {row["name"]: row for row in unfreeze}
     names = list(by_name)
