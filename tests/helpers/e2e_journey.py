@@ -49,6 +49,13 @@ def upload_dataset_zip(page: Any, zip_path: Path, timeout_s: float = 300.0) -> N
     flow.wait_idle(page)
 
 
+def show_augmentation_preview(page: Any, timeout_s: float = 300.0) -> None:
+    """Data page: "Show augmented examples" -> waits for the pictures a worker drew."""
+    page.get_by_role("button", name="Show augmented examples").click()
+    page.get_by_text("view 1", exact=True).first.wait_for(timeout=timeout_s * 1000)
+    flow.wait_idle(page)
+
+
 def train_again(page: Any, timeout_s: float = 900.0) -> str:
     """Train page: Start with the settings already in the form; waits for the result card."""
     flow.nav(page, "Train")
