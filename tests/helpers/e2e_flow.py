@@ -11,6 +11,7 @@ from typing import Any
 # Test screenshots (to look at after a failure) go to a temporary folder; only
 # scripts/screenshots.py writes the README's docs/screenshots.
 SCREENSHOTS = Path(tempfile.gettempdir()) / "studio-e2e-screenshots"
+QUESTION_TIMEOUT_MS = 240_000  # a page's question to a worker, on a loaded 2-core machine
 # Streamlit marks its root element with the script state ("running" / "notRunning").
 SCRIPT_STATE = """() => document.querySelector('[data-testid="stApp"]')
     ?.getAttribute('data-test-script-state')"""
@@ -98,8 +99,10 @@ def choose_model(page: Any, size: int = 96, weights: str | None = None) -> None:
     field.fill(str(size))
     field.press("Enter")
     wait_idle(page)
-    page.get_by_role("button", name="Use this model").click()
-    page.get_by_role("heading", name="Summary").wait_for(timeout=120_000)
+    # The layer list and the summary come from short worker jobs (a fresh process importing
+    # TensorFlow each): the button appears once the backbone's layers are listed.
+    page.get_by_role("button", name="Use this model").click(timeout=QUESTION_TIMEOUT_MS)
+    page.get_by_role("heading", name="Summary").wait_for(timeout=QUESTION_TIMEOUT_MS)
     wait_idle(page)
 
 
