@@ -14,8 +14,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PAGE_IMPORTS = {"__future__", "streamlit", "ui"}
+# Six worker jobs (each a fresh process importing TensorFlow) and a training: on a loaded
+# 2-core machine that took more than the suite's 15 minutes.
+TOUR_TIMEOUT_S = 1800
 
 
 def _modules(package: str) -> list[str]:
@@ -56,6 +61,7 @@ def test_page_files_import_only_streamlit_and_ui() -> None:
                 assert top in PAGE_IMPORTS or top in sys.stdlib_module_names, (path.name, name)
 
 
+@pytest.mark.timeout(TOUR_TIMEOUT_S + 300)
 def test_every_page_driven_through_apptest_loads_no_tensorflow(
     studio_env: Path, tmp_path: Path
 ) -> None:
@@ -81,7 +87,7 @@ def test_every_page_driven_through_apptest_loads_no_tensorflow(
     args = [token, run_id, str(tmp_path / "d.zip"), str(tmp_path / "photo.png")]
     out = subprocess.run(
         [sys.executable, "-m", "tests.helpers.page_tour", *args],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=900, env=dict(os.environ),
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=TOUR_TIMEOUT_S, env=dict(os.environ),
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-3000:]
     shown = json.loads(out.stdout.strip().splitlines()[-1])
