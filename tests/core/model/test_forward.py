@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -24,7 +27,7 @@ def test_every_call_gets_at_most_one_batch_and_order_is_kept() -> None:
 def test_sources_are_decoded_one_batch_at_a_time() -> None:
     decoded: list[int] = []
 
-    def decode(sources: list[int]) -> np.ndarray:
+    def decode(sources: Sequence[Any]) -> np.ndarray:
         decoded.append(len(sources))
         return np.asarray(sources, np.float32)[:, None]
 

@@ -7,6 +7,7 @@ leave a plain answer (``core.store.answers``) or a TFLite file (``core.predict.l
 from __future__ import annotations
 
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 from PIL import Image
@@ -52,7 +53,7 @@ def test_an_uploaded_file_gets_a_quick_model_and_an_unsafe_one_is_refused(tmp_pa
     runner, store = make_runner(tmp_path)
     tiny_classifier(2, output="logits").save(tmp_path / "m.keras")
     params = {"model": {"file": "model.keras", "classes": ["cat", "dog"]}}
-    files = {"model.keras": (tmp_path / "m.keras").read_bytes()}
+    files: dict[str, bytes | IO[bytes]] = {"model.keras": (tmp_path / "m.keras").read_bytes()}
     good = runner.submit("predict_model", store, None, params, files)
     image = keras.Input((32, 32, 3))
     pooled = keras.layers.GlobalAveragePooling2D()(keras.layers.Lambda(lambda t: t + 1.0)(image))
