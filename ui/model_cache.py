@@ -3,7 +3,9 @@
 Single-image prediction runs in the web process on LiteRT, without TensorFlow: each model is
 the TFLite file a short ``predict_model`` job made and checked once (``core.predict.lite``).
 Until it is there, the page shows that job's progress and stops (``ensure_quick_model``); the
-poll reruns it when the file is ready. The loaded models are bounded: ``ModelCache`` holds at
+poll reruns it when the file is ready. A read-only link starts no job: the owner's link
+prepares the newest runs when it is made (``prepare_run``), and until then a viewer reads
+``NOT_PREPARED``. The loaded models are bounded: ``ModelCache`` holds at
 most ``Settings.max_cached_models`` models and at most ``Settings.max_cached_model_mb`` MB (each
 counted at its file's size), dropping the least recently used first. A run's model is cached
 once per version of its files (the TFLite file and labels.json) and shared by every session; a
@@ -28,6 +30,11 @@ from ui import jobs, session
 
 MODEL_FILE = "model.keras"
 QUICK_KIND = "predict_model"
+QUICK_KEPT_STATES = ("queued", "running", "finished", "failed")  # not asked again by itself
+NOT_PREPARED = (
+    "This model is not ready for quick predictions yet. The workspace's owner prepares it by "
+    "making the read-only link on the Runs page or by trying the model on the Predict page."
+)
 
 
 def model_mb(predictor: Any) -> float:
@@ -138,16 +145,13 @@ def run_predictor(run_dir: Path) -> LitePredictor:
     """The (cached) quick predictor of a finished run: its TFLite model on LiteRT.
 
     Raises:
-        ModelFileError: the run's model could not be converted, or its files are damaged.
+        ModelFileError: the run's model could not be converted, or its files are damaged, or
+            (a read-only link, which starts no job) it has not been prepared yet.
     """
-    run_id = run_dir.name
-    latest = jobs.latest(run_id, QUICK_KIND)
-    if latest is not None and latest.done and not lite_model_ready(run_dir):
-        latest = _newer_than_model(latest, run_dir)
     run_dir = ensure_quick_model(
         run_dir,
-        latest,
-        lambda: jobs.runner().submit(QUICK_KIND, session.get_run_store(), run_id),
+        quick_job(run_dir),
+        lambda: _submit_for_run(run_dir.name),
         "Preparing this run for quick predictions (once)",
     )
     # labels.json is part of the key: storing a calibration temperature changes predictions.
@@ -159,6 +163,39 @@ def run_predictor(run_dir: Path) -> LitePredictor:
         ("run", str(run_dir.resolve()), mtimes), lambda: LitePredictor(run_dir)
     )
     return predictor
+
+
+def quick_job(run_dir: Path) -> JobStatus | None:
+    """The run's newest ``predict_model`` job that still counts for its current model."""
+    latest = jobs.latest(run_dir.name, QUICK_KIND)
+    if latest is not None and latest.done and not lite_model_ready(run_dir):
+        latest = _newer_than_model(latest, run_dir)
+    return latest
+
+
+def prepare_run(run_dir: Path) -> None:
+    """Queues the run's quick-prediction model unless it is ready, on its way or failed (the
+    owner's, for the viewers of a read-only link, who start no job).
+
+    Raises:
+        StudioError: the job could not be queued (a plain sentence).
+    """
+    if lite_model_ready(run_dir):
+        return
+    job = quick_job(run_dir)
+    if job is None or job.state not in QUICK_KEPT_STATES:
+        jobs.submit(QUICK_KIND, run_dir.name)
+
+
+def _submit_for_run(run_id: str) -> str:
+    """Queues a run's ``predict_model`` job (owner only: a viewer gets ``NOT_PREPARED``).
+
+    Raises:
+        ModelFileError: a read-only link. StudioError: the job could not be queued.
+    """
+    if not session.is_owner():
+        raise ModelFileError(NOT_PREPARED)
+    return jobs.submit(QUICK_KIND, run_id)
 
 
 def _newer_than_model(job: JobStatus, run_dir: Path) -> JobStatus | None:

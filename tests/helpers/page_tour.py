@@ -4,10 +4,11 @@
 ``tests/ui/test_web_process_imports.py`` in a fresh interpreter, with the test's ``STUDIO_*``
 folders in the environment): uploads a dataset zip on Data and draws the augmentation preview,
 picks a model and confirms it on Model (its layers and summary), opens Train (the fine-tune
-layer picker), predicts one image with the workspace's run on Predict, evaluates it on Evaluate
-and opens Runs. Every job a page queues runs in a worker; the tour waits for them and reruns the
-page, as a browser's poll would. It prints one JSON line: what each page showed, and which of
-``tensorflow`` and ``keras`` are in ``sys.modules`` at the end (the web process's promise: none).
+layer picker), predicts one image with the workspace's run on Predict, evaluates it on Evaluate,
+presents it (and tries the photo) on the presentation page and opens Runs. Every job a page
+queues runs in a worker; the tour waits for them and reruns the page, as a browser's poll
+would. It prints one JSON line: what each page showed, and which of ``tensorflow`` and
+``keras`` are in ``sys.modules`` at the end (the web process's promise: none).
 """
 
 from __future__ import annotations
@@ -56,9 +57,19 @@ def _model(app: AppTest) -> dict[str, Any]:
 
 def _predict(app: AppTest, image: Path) -> dict[str, Any]:
     app.switch_page("app_pages/predict.py").run()
-    uploader = next(u for u in app.get("file_uploader") if u.label == "Images")
+    uploader: Any = next(u for u in app.get("file_uploader") if getattr(u, "label", "") == "Images")
     uploader.set_value([("photo.png", image.read_bytes(), "image/png")])
     run_until_answered(app)  # the run's quick-prediction model, made once by a worker
+    return {**_shown(app), "verdicts": texts(app, "success") + texts(app, "warning")}
+
+
+def _present(app: AppTest, image: Path) -> dict[str, Any]:
+    """The presentation page: the evaluation above, then "try it on your photo" (LiteRT)."""
+    app.switch_page("app_pages/present.py")
+    run_until_answered(app)
+    uploader: Any = next(u for u in app.get("file_uploader") if u.key == "present_photo")
+    uploader.set_value([("photo.png", image.read_bytes(), "image/png")])
+    run_until_answered(app)  # the run's quick-prediction model is ready since Predict
     return {**_shown(app), "verdicts": texts(app, "success") + texts(app, "warning")}
 
 
@@ -75,6 +86,7 @@ def tour(token: str, run_id: str, zip_path: Path, image: Path) -> dict[str, Any]
     shown["predict"] = _predict(app, image)
     app.switch_page("app_pages/evaluate.py")
     shown["evaluate"] = _shown(run_until_answered(app))
+    shown["present"] = _present(app, image)
     app.switch_page("app_pages/runs.py")
     shown["runs"] = _shown(run_until_answered(app))
     shown["modules"] = sorted(name for name in ("tensorflow", "keras") if name in sys.modules)

@@ -1,8 +1,9 @@
 """What a read-only link shows once the owner made it (issue 26, item 1): the full evaluation
 and a presentation page, with no button that writes and no server path on the page.
 
-Making the link on the Runs page queues the evaluation of the newest runs (a viewer cannot
-start one); the test waits for that worker job, then opens the pages as a viewer.
+Making the link on the Runs page queues the evaluation and the quick-prediction model of the
+newest runs (a viewer cannot start a job); the test waits for those worker jobs, then opens the
+pages as a viewer.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def shared(new_app: Callable, tmp_path: Path) -> tuple[str, str, str]:
     assert len(links) == 2, links  # the workspace's link and the newest run's presentation
     assert "/present?" in links[1] and f"run={run_id}" in links[1]
     wait_for_job(token, run_id, "evaluate")  # queued by making the link
+    wait_for_job(token, run_id, "predict_model")  # too: a viewer's photo is answered on LiteRT
     return parse_qs(links[0].split("?", 1)[1])["view"][0], run_id, links[1]
 
 

@@ -65,7 +65,8 @@ def test_page_files_import_only_streamlit_and_ui() -> None:
 def test_every_page_driven_through_apptest_loads_no_tensorflow(
     studio_env: Path, tmp_path: Path
 ) -> None:
-    """Data upload and preview, model summary, train form, one prediction, evaluation, runs.
+    """Data upload and preview, model summary, train form, one prediction, evaluation, the
+    presentation page with a photo, runs.
 
     The tour runs in a fresh interpreter (this pytest process imports Keras for its other
     tests); every model the pages need is built by the workers of the jobs they queue.
@@ -91,10 +92,12 @@ def test_every_page_driven_through_apptest_loads_no_tensorflow(
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-3000:]
     shown = json.loads(out.stdout.strip().splitlines()[-1])
-    for page in ("home", "data", "model", "train", "predict", "evaluate", "runs"):
+    for page in ("home", "data", "model", "train", "predict", "evaluate", "present", "runs"):
         assert not shown[page]["exceptions"] and not shown[page]["errors"], (page, shown[page])
     assert shown["data"]["images"] >= 1  # the augmentation preview's pictures
     assert int(shown["model"]["metrics"]["Parameters"].replace(",", "")) > 0
     assert len(shown["predict"]["verdicts"]) == 1
     assert "Accuracy" in shown["evaluate"]["metrics"]
+    assert "Right answers" in shown["present"]["metrics"]
+    assert len(shown["present"]["verdicts"]) == 1  # the photo, answered on LiteRT
     assert shown["modules"] == []

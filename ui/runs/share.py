@@ -2,8 +2,9 @@
 
 The read-only link (``?view=``) shows the workspace without any action that writes
 (``core.store.access``); the presentation link opens one run's presentation page
-(``app_pages/present.py``). Making the link also queues the evaluation of the newest runs
-that have none, since a viewer cannot start one.
+(``app_pages/present.py``). Making the link also queues the evaluation and the
+quick-prediction model (single-image Predict on LiteRT) of the newest runs that have none,
+since a viewer cannot start a job.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import streamlit as st
 from core.errors import StudioError
 from core.store.runs import RunRecord
 from core.store.workspace import read_marker, view_token
-from ui import common, session
+from ui import common, model_cache, session
 from ui.evaluate.results import evaluation_job
 from ui.runs.overview import label_of
 
@@ -71,16 +72,18 @@ PREPARED_RUNS = 5  # runs evaluated for viewers when the link is made (newest fi
 
 
 def prepare_for_viewers(records: list[RunRecord]) -> None:
-    """Queues the evaluation of the newest runs with a model that have none yet (owner only).
+    """Queues the evaluation and the quick-prediction model (``ui.model_cache.prepare_run``)
+    of the newest runs with a model that have none yet (owner only).
 
-    A viewer cannot start an evaluation (it writes into the run), so the owner's link does it
-    when it makes the read-only link. A run whose evaluation cannot be queued is skipped.
+    A viewer cannot start a job (it writes into the run), so the owner's link does it when it
+    makes the read-only link. A run whose jobs cannot be queued is skipped.
     """
     for record in [record for record in records if record.has_model][:PREPARED_RUNS]:
         try:
             evaluation_job(record.path)
+            model_cache.prepare_run(record.path)
         except StudioError as error:  # a full disk or queue: the viewer sees the scores only
-            common.LOGGER.warning("Could not evaluate run %s for viewers: %s", record.run_id, error)
+            common.LOGGER.warning("Could not prepare run %s for viewers: %s", record.run_id, error)
 
 
 def share_link(view: str, page: str = "", run_id: str | None = None) -> str:
