@@ -1,4 +1,5 @@
-"""The queue survives a damaged ``.jobs.json``: set aside, rebuilt from the job folders, cap kept.
+"""The queue survives a damaged ``.jobs.json``: set aside, rebuilt from the job folders, cap and
+memory plan kept.
 
 Real worker processes (``tests.helpers.held_jobs``: every job waits to be released), real
 registry file and lock; the file is truncated in the middle while a worker runs and two jobs
@@ -36,6 +37,8 @@ def test_a_truncated_registry_loses_nothing_keeps_the_cap_and_leaves_a_notice(
     first = runner.job_status(store, jobs[0]).folder
     wait_until(lambda: read_state(first).get("state") == "running", "the first worker")
     pid = read_state(first)["pid"]
+    plans = [(e.planned_mb, e.lane) for e in runner.active_jobs()]
+    assert all(planned > 0 for planned, _ in plans)
 
     text = runner.registry.path.read_text()
     runner.registry.path.write_text(text[: len(text) // 2])  # a write cut short mid-queue
@@ -45,6 +48,7 @@ def test_a_truncated_registry_loses_nothing_keeps_the_cap_and_leaves_a_notice(
         (jobs[0], "running"), (jobs[1], "queued"), (jobs[2], "queued")
     ]  # fmt: skip
     assert entries[0].handle is not None and entries[0].handle["pid"] == pid
+    assert [(e.planned_mb, e.lane) for e in entries] == plans  # the memory plan is kept too
     aside = list(runner.registry.root.glob(".jobs.json.damaged-*"))
     assert len(aside) == 1 and aside[0].read_text() == text[: len(text) // 2]
     notice = read_notice(runner.registry.root)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,16 +46,17 @@ class RecordingExecutor:
         return None
 
 
-def _settle(tmp_path: Path, jobs: list[tuple[str, str, str]], **settings: Any) -> list[str]:
-    """Queues (id, kind, lane) entries planned from the table, settles; returns what started."""
+def _settle(tmp_path: Path, jobs: Sequence[tuple[str, ...]], **settings: Any) -> list[str]:
+    """Queues (id, kind, lane[, workspace]) entries planned from the table, settles; returns
+    what started."""
     executor = RecordingExecutor()
     registry = JobRegistry(tmp_path)
     config = Settings(runs_dir=str(tmp_path), **{"memory_budget_mb": CLOUD_BOX_MB, **settings})
     with registry.locked() as state:
-        for job_id, kind, lane in jobs:
+        for job_id, kind, lane, *workspace in jobs:
             planned = planned_peak_mb(kind, {"analysis": "calibrate"})
-            entry = JobEntry(job_id, kind, "", None, str(tmp_path / job_id), planned_mb=planned,
-                             lane=lane, submitted=time.time())  # fmt: skip
+            entry = JobEntry(job_id, kind, "".join(workspace), None, str(tmp_path / job_id),
+                             planned_mb=planned, lane=lane, submitted=time.time())  # fmt: skip
             state.add(entry)
         settle(state, executor, config)
     return executor.launched
@@ -91,6 +93,17 @@ def test_a_long_job_waiting_for_memory_is_not_overtaken_by_a_later_long_job(
     assert _settle(tmp_path / "more", jobs, max_jobs=2, memory_budget_mb=4000.0) == [
         "evaluate-1", "export-2",
     ]  # fmt: skip
+
+
+def test_turns_decide_which_job_is_next_and_the_plan_whether_it_fits(tmp_path: Path) -> None:
+    """Workspace a queued two exports before b's evaluation: b's goes second (its turn), and
+    only when the memory for jobs holds it next to the export."""
+    jobs = [("export-1", "export", LONG_LANE, "a"), ("export-2", "export", LONG_LANE, "a"),
+            ("evaluate-3", "evaluate", LONG_LANE, "b")]  # fmt: skip
+    assert _settle(tmp_path, jobs, max_jobs=2, memory_budget_mb=4000.0) == [
+        "export-1", "evaluate-3",
+    ]  # fmt: skip
+    assert _settle(tmp_path / "cloud", jobs, max_jobs=2) == ["export-1"]  # 1386 + 1045 MB
 
 
 def test_with_nothing_running_a_job_starts_whatever_its_plan(tmp_path: Path) -> None:
