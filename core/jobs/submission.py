@@ -8,7 +8,9 @@ once. A refused job leaves no folder behind.
 Before anything is written, the uploads must fit under the disk cap; under the lock, a kind
 that names its input (``JobKind.input_key``: a batch prediction's zip and model) replaces the
 workspace's older jobs of the same input (``core.jobs.replacement``), then the workspace's
-quotas are checked (``core.jobs.quotas``).
+quotas are checked (``core.jobs.quotas``). Every job is planned (``core.jobs.memory_plan``:
+its kind's measured peak; one that could never fit is refused with a plain sentence) and put
+in its lane; the plan and lane are kept in its folder too, so a rebuilt queue keeps them.
 """
 
 from __future__ import annotations
