@@ -112,7 +112,8 @@ def submit_job(
             write_input_key(folder, spec.input_key(folder, run_id, params))
         planned_mb = job_plan_mb(queue, kind, store, run_id, params, folder)
         with queue.registry.locked() as state:
-            return _enqueue(state, queue, kind, store, run_id, job_id, params, planned_mb)
+            job = NewJob(kind, store, run_id, job_id, params, planned_mb)
+            return _enqueue(state, queue, job)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -170,64 +171,64 @@ def job_plan_mb(
     return planned
 
 
-def _enqueue(
-    state: RegistryState,
-    queue: JobQueue,
-    kind: str,
-    store: RunStore,
-    run_id: str | None,
-    job_id: str,
-    params: dict[str, Any],
-    planned_mb: float,
-) -> str:
+@dataclass(frozen=True)
+class NewJob:
+    """A job whose folder is written, on its way into the queue.
+
+    Attributes:
+        kind: the job's kind; store: the workspace's runs; run_id: its run (None for a
+        workspace job); job_id: its id; params: the kind's parameters; planned_mb: its memory
+        plan (``job_plan_mb``).
+    """
+
+    kind: str
+    store: RunStore
+    run_id: str | None
+    job_id: str
+    params: dict[str, Any]
+    planned_mb: float
+
+
+def _enqueue(state: RegistryState, queue: JobQueue, job: NewJob) -> str:
     """Adds the job under the lock (or returns the run's existing job of this kind)."""
     settings, executor = queue.settings, queue.executor
-    spec = get_kind(kind)
-    workspace = workspace_key(store)
+    spec = get_kind(job.kind)
+    workspace = workspace_key(job.store)
     settle(state, executor, settings)
-    if spec.one_per_run and run_id is not None:
-        existing = state.for_run(kind, workspace, run_id)
+    if spec.one_per_run and job.run_id is not None:
+        existing = state.for_run(job.kind, workspace, job.run_id)
         if existing is not None:
-            shutil.rmtree(job_folder(workspace, run_id, job_id), ignore_errors=True)
+            shutil.rmtree(job_folder(workspace, job.run_id, job.job_id), ignore_errors=True)
             return existing.job_id
     if spec.input_key is not None:
-        replace_same_input(state, executor, job_folder(workspace, run_id, job_id))
-    check_job_quota(state, settings, workspace, kind)
-    add_job(state, queue, kind, store, run_id, job_id, params, planned_mb)
+        replace_same_input(state, executor, job_folder(workspace, job.run_id, job.job_id))
+    check_job_quota(state, settings, workspace, job.kind)
+    add_job(state, queue, job)
     settle(state, executor, settings)
-    return job_id
+    return job.job_id
 
 
-def add_job(
-    state: RegistryState,
-    queue: JobQueue,
-    kind: str,
-    store: RunStore,
-    run_id: str | None,
-    job_id: str,
-    params: dict[str, Any],
-    planned_mb: float,
-) -> None:
+def add_job(state: RegistryState, queue: JobQueue, job: NewJob) -> None:
     """Writes the request and queued state of a job whose folder exists, and lists it with
     its memory plan (``planned_mb``) and lane, kept in its folder too for a rebuild."""
     settings, executor = queue.settings, queue.executor
-    spec = get_kind(kind)
-    workspace = workspace_key(store)
+    spec = get_kind(job.kind)
+    workspace = workspace_key(job.store)
     request = JobRequest(
-        job_id, kind, workspace, run_id, params, absolute_settings(settings),
+        job.job_id, job.kind, workspace, job.run_id, job.params, absolute_settings(settings),
         executor.name, time.time(),
     )  # fmt: skip
     request.save()
     write_state(request.folder, state="queued", submitted=request.submitted)
-    if spec.owns_run_status and run_id is not None:
-        (store.path(run_id) / STOP_FILE).unlink(missing_ok=True)  # an old Stop is done
-        mark_queued(store, run_id, job_id)
+    if spec.owns_run_status and job.run_id is not None:
+        (job.store.path(job.run_id) / STOP_FILE).unlink(missing_ok=True)  # an old Stop is done
+        mark_queued(job.store, job.run_id, job.job_id)
     lane = SHORT_LANE if spec.short else LONG_LANE
-    write_plan(request.folder, planned_mb, lane)
+    write_plan(request.folder, job.planned_mb, lane)
     state.add(
         JobEntry(
-            job_id, kind, workspace, run_id, str(request.folder),
-            executor=executor.name, submitted=request.submitted, planned_mb=planned_mb,
+            job.job_id, job.kind, workspace, job.run_id, str(request.folder),
+            executor=executor.name, submitted=request.submitted, planned_mb=job.planned_mb,
             lane=lane,
         )
     )  # fmt: skip

@@ -18,7 +18,7 @@ from core.jobs.quotas import check_job_quota, check_sweep_size
 from core.jobs.request import job_folder, new_job_id
 from core.jobs.runner import JobRunner
 from core.jobs.scheduler import settle
-from core.jobs.submission import add_job, job_plan_mb, workspace_key
+from core.jobs.submission import NewJob, add_job, job_plan_mb, workspace_key
 from core.store.disk import check_disk_room
 from core.store.runs import RunStore
 
@@ -52,9 +52,8 @@ def submit_sweep(runner: JobRunner, store: RunStore, configs: Sequence[RunConfig
             check_job_quota(state, settings, workspace, TRAIN, adding=len(configs))
             try:
                 for run_id, job_id, plan in made:
-                    add_job(
-                        state, runner.queue, TRAIN, store, run_id, job_id, {"resume": False}, plan
-                    )
+                    job = NewJob(TRAIN, store, run_id, job_id, {"resume": False}, plan)
+                    add_job(state, runner.queue, job)
             except BaseException:
                 for _, job_id, _ in made:  # all or none: the registry is saved on the way out
                     state.remove(job_id)
