@@ -26,12 +26,17 @@ def summarize_history(history: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _predict(model: Any, data: Any, arrays: bool) -> tuple[np.ndarray, np.ndarray]:
     """Probabilities and targets of a held-out split (arrays or a dataset)."""
+    # ``predict`` (not ``predict_on_batch``): under a mirrored strategy on 2 replicas
+    # ``predict_on_batch`` returned twice as many rows as images (test_mirrored_strategy_...).
+    def forward(batch: np.ndarray) -> Any:
+        return model.predict(batch, batch_size=len(batch), verbose=0)
+
     if arrays:
         x, y = data
-        return forward_in_batches(model.predict_on_batch, x), np.asarray(y)
+        return forward_in_batches(forward, x), np.asarray(y)
     probs, targets = [], []
     for images, labels in data:  # the pipeline's batches, each run in bounded slices
-        probs.append(forward_in_batches(model.predict_on_batch, np.asarray(images)))
+        probs.append(forward_in_batches(forward, np.asarray(images)))
         targets.append(np.asarray(labels))
     return np.concatenate(probs), np.concatenate(targets)
 
