@@ -200,7 +200,7 @@ def copy_repository(target: Path) -> None:
 
 def run_tests(root: Path, tests: tuple[str, ...]) -> tuple[int, float, str]:
     """Runs ``tests`` in ``root``: (pytest exit code or -1 on timeout, seconds, last lines)."""
-    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-n", "0"]
     command += ["--durations=0", "-o", "addopts=", "--timeout", str(TEST_TIMEOUT_S), *tests]
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
     start = time.monotonic()

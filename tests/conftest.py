@@ -40,10 +40,19 @@ def hymenoptera_dir() -> Path | None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Marks every test that uses the offline weights ``weights``, so the marker never lags."""
+    """Marks every test that uses the offline weights ``weights``, so the marker never lags,
+    and puts each test in its ``xdist_group`` (``--dist loadgroup``, see ``pyproject.toml``).
+
+    A module's tests share one worker (its module fixtures: a Ray cluster, a trained run, are
+    made once); the browser tests share one worker too, so at most one Streamlit server,
+    browser and its jobs run at once, next to the other worker's tests.
+    """
     for item in items:
         if "local_weights" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.weights)
+        module = item.nodeid.split("::", 1)[0]
+        group = "e2e" if module.startswith("tests/e2e/") else module
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
