@@ -22,7 +22,7 @@ from core.errors import StudioError
 from core.jobs.runner import get_runner
 from core.model.weights import weights_available
 from core.store.access import require_owner
-from core.store.runs import RunRecord, test_accuracy
+from core.store.runs import RunRecord
 from core.text import percent
 from ui import choices, common, run_picker, session
 from ui.data.loading import load_data_spec, load_dataset, sample_folder
@@ -150,8 +150,8 @@ def last_run() -> RunRecord | None:
 
 def last_run_text(record: RunRecord) -> str:
     """The run's name and its test accuracy (or best validation accuracy), escaped."""
-    test = test_accuracy(record.metrics)
-    best = (record.metrics.get("best") or {}).get("val_accuracy")
+    test = record.metrics.held_out_accuracy
+    best = record.metrics.best_val_accuracy
     score = f"test accuracy {percent(test)}" if test is not None else ""
     if not score and best is not None:
         score = f"best validation accuracy {percent(best)}"

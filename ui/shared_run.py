@@ -9,9 +9,7 @@ loading the model (``core.export.model_card``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import streamlit as st
 
@@ -22,6 +20,7 @@ from core.export.model_card import MODEL_CARD_FILE, model_card, model_facts, sto
 from core.jobs.kinds.evaluate import load_evaluation
 from core.jobs.kinds.export import report_from_result
 from core.store.run_config import read_run_config
+from core.store.run_metrics import METRICS_FILE, read_run_metrics
 from ui import common, jobs
 from ui.evaluate.results import finished_evaluation
 
@@ -87,17 +86,8 @@ def card_text(run_dir: Path) -> str:
     report = None
     if export is not None and export.state == "finished" and export.result is not None:
         report = report_from_result(export.result)
-    metrics = _metrics(run_dir)
+    metrics = read_run_metrics(run_dir / METRICS_FILE)
     return model_card(run_dir, model_facts(run_dir), report, stored_scores(metrics, evaluation))
-
-
-def _metrics(run_dir: Path) -> dict[str, Any]:
-    """The run's ``metrics.json`` (empty when unreadable)."""
-    try:
-        data = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def show_model_card(run_dir: Path) -> None:

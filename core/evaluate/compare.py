@@ -50,10 +50,8 @@ def run_row(record: Any) -> dict[str, Any]:
     config = record.config.to_dict()
     model, data = config.get("model", {}) or {}, config.get("data", {}) or {}
     train = config.get("train", {}) or {}
-    metrics = record.metrics or {}
-    best = metrics.get("best", {}) or {}
-    evaluation = metrics.get("evaluation", {}) or {}
-    seconds = sum((metrics.get("phase_seconds") or {}).values())
+    metrics = record.metrics
+    seconds = sum((metrics.phase_seconds or {}).values())
     fine_tune = train.get("fine_tune") or {}
     return {
         "run": record.run_id,
@@ -66,8 +64,8 @@ def run_row(record: Any) -> dict[str, Any]:
         "head": _head_text(model.get("head", {}) or {}),
         "epochs": len(record.history)
         or int(train.get("epochs", 0)) + int(fine_tune.get("epochs", 0)),
-        "best val accuracy": best.get("val_accuracy"),
-        "test accuracy": metrics.get("test_accuracy", evaluation.get("accuracy")),
+        "best val accuracy": metrics.best_val_accuracy,
+        "test accuracy": metrics.held_out_accuracy,
         "wall time (s)": round(seconds, 1) if seconds else None,
     }
 
@@ -84,7 +82,7 @@ def overlay_figure(records: Sequence[Any], metric: str = "val_accuracy") -> go.F
     """
     figure = go.Figure()
     for record in records:
-        points = [(row.get("epoch"), row.get(metric)) for row in record.history or []]
+        points = [(row.epoch, row.score(metric)) for row in record.history]
         points = [(epoch, value) for epoch, value in points if value is not None]
         label = record.config.name or record.run_id
         figure.add_trace(
@@ -173,6 +171,8 @@ def compare_runs(store: RunStore, run_ids: Sequence[str]) -> list[dict[str, Any]
             "head": head_name(model.head),
             "status": record.status,
         }
-        row.update({key: record.metrics.get(key) for key in METRIC_KEYS})
+        metrics = record.metrics
+        row.update(val_accuracy=metrics.val_accuracy, val_loss=metrics.val_loss,
+                   test_accuracy=metrics.test_accuracy)  # fmt: skip
         rows.append(row)
     return sorted(rows, key=lambda row: -(row.get("val_accuracy") or -1.0))

@@ -11,6 +11,7 @@ from typing import Any
 
 from core.export.parity import FLOAT_PARITY_GOAL, parity_verdict
 from core.export.report import ExportReport
+from core.store.run_metrics import RunMetrics
 
 
 def table_cell(text: Any) -> str:
@@ -54,16 +55,9 @@ def wilson_interval(accuracy: float, count: int, z: float = 1.96) -> tuple[float
     return max(0.0, centre - spread), min(1.0, centre + spread)
 
 
-def calibration_section(metrics: dict[str, Any]) -> str:
+def calibration_section(metrics: RunMetrics) -> str:
     """Calibration numbers when the run has them (``metrics.json`` "calibration"); else none."""
-    calibration = metrics.get("calibration")
-    if not isinstance(calibration, dict) or not calibration:
-        return ""
-    rows = [
-        f"| {table_cell(key)} | {value:.4g} |"
-        for key, value in calibration.items()
-        if isinstance(value, int | float) and not isinstance(value, bool)
-    ]
+    rows = [f"| {table_cell(key)} | {value:.4g} |" for key, value in metrics.calibration.items()]
     if not rows:
         return ""
     return "## Calibration\n| measure | value |\n|---|---:|\n" + "\n".join(rows)

@@ -14,7 +14,6 @@ table. Show the card as text or a download, never through Streamlit's markdown r
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
@@ -34,6 +33,7 @@ from core.export.card_sections import (
 from core.export.report import ExportReport
 from core.predict.model_file import read_labels
 from core.store.run_config import read_run_config
+from core.store.run_metrics import METRICS_FILE, RunMetrics, read_run_metrics
 
 MODEL_CARD_FILE = "MODEL_CARD.md"
 _SPLIT_TITLES = {"train": "train", "val": "validation", "test": "test"}
@@ -88,7 +88,7 @@ def model_card(
         scores: the held-out scores (``stored_scores``); None: from ``metrics.json``, else
             measured now with ``predictor`` (the export job; never in the web process).
     """
-    metrics = _read_json(run_dir / "metrics.json")
+    metrics = read_run_metrics(run_dir / METRICS_FILE)
     if scores is None:
         scores = _held_out_scores(run_dir, predictor, metrics)
     stamp = "Exported" if report is not None else "Written"
@@ -106,14 +106,6 @@ def model_card(
     return "\n\n".join(section for section in sections if section) + "\n"
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _run_config(run_dir: Path) -> Any:
     """The run's ``RunConfig``, or None when config.json is missing or damaged."""
     try:
@@ -122,7 +114,7 @@ def _run_config(run_dir: Path) -> Any:
         return None
 
 
-def _model_section(run_dir: Path, predictor: Any, metrics: dict[str, Any]) -> str:
+def _model_section(run_dir: Path, predictor: Any, metrics: RunMetrics) -> str:
     size, classes = predictor.input_size, predictor.classes
     lines = [
         "## Model",
@@ -147,7 +139,7 @@ def _model_section(run_dir: Path, predictor: Any, metrics: dict[str, Any]) -> st
             f"{head.output} output."
         )
         fine_tune = "head only" if train.fine_tune is None else "head, then fine-tuned"
-        epochs = metrics.get("epochs_run", train.total_epochs)
+        epochs = train.total_epochs if metrics.epochs_run is None else metrics.epochs_run
         lines.append(
             f"- Training: {epochs} of {train.total_epochs} planned epochs ({fine_tune}), "
             f"{train.optimizer} at learning rate {train.learning_rate:g}, batch size "
@@ -180,14 +172,15 @@ def _data_section(run_dir: Path) -> str:
     )
 
 
-def stored_scores(metrics: dict[str, Any], evaluation: EvalResult | None = None) -> dict[str, Any]:
+def stored_scores(metrics: RunMetrics, evaluation: EvalResult | None = None) -> dict[str, Any]:
     """Per-class held-out scores without running the model: from ``metrics.json`` when
     training measured them on the test split, else from a stored evaluation, else ``{}``."""
-    per_class = metrics.get("per_class")
-    if isinstance(per_class, dict) and per_class:
-        count = metrics.get("test_count") or sum(r.get("support", 0) for r in per_class.values())
-        return {"split": "test", "count": int(count), "accuracy": metrics.get("test_accuracy"),
-                "per_class": per_class}  # fmt: skip
+    per_class = metrics.per_class
+    if per_class:
+        count = metrics.test_count or sum(row.support or 0 for row in per_class.values())
+        rows = {name: row.to_dict() for name, row in per_class.items()}
+        return {"split": "test", "count": int(count), "accuracy": metrics.test_accuracy,
+                "per_class": rows}  # fmt: skip
     if evaluation is None:
         return {}
     rows = {row["class"]: row for row in evaluation.metrics.per_class}
@@ -195,7 +188,7 @@ def stored_scores(metrics: dict[str, Any], evaluation: EvalResult | None = None)
             "accuracy": evaluation.metrics.accuracy, "per_class": rows}  # fmt: skip
 
 
-def _held_out_scores(run_dir: Path, predictor: Any, metrics: dict[str, Any]) -> dict[str, Any]:
+def _held_out_scores(run_dir: Path, predictor: Any, metrics: RunMetrics) -> dict[str, Any]:
     """Per-class scores on the test split: from ``metrics.json`` when training measured them,
     else from an evaluation now (on validation when the run has no test split)."""
     scores = stored_scores(metrics)

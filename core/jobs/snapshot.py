@@ -17,6 +17,8 @@ from core.jobs.progress import PHASES, read_progress
 from core.jobs.registry import JobEntry
 from core.jobs.request import FINAL_JOB_STATES, RESULT_FILE, read_json, read_state
 from core.jobs.scheduler import LOST_JOB_MESSAGE, LOST_RUN_MESSAGE
+from core.store.run_history import EpochRow
+from core.store.run_metrics import RunMetrics
 from core.store.run_status import ACTIVE_STATUSES
 from core.store.runs import RunStore
 
@@ -39,7 +41,7 @@ class RunSnapshot:
         notices: settings the run changed on its own (e.g. a lowered batch size): show them.
         queue_position: 1-based place in the queue while waiting, else None.
         error: the plain reason of a failed or interrupted run.
-        metrics: ``metrics.json`` (filled when the run ended).
+        metrics: ``metrics.json`` (filled when the run ended; empty before).
         job_id: the queued or running job of the run, else None.
     """
 
@@ -50,13 +52,13 @@ class RunSnapshot:
     epochs: int = 0
     progress: float = 0.0
     eta_s: float | None = None
-    history: list[dict[str, Any]] = field(default_factory=list)
+    history: list[EpochRow] = field(default_factory=list)
     batch_history: list[dict[str, Any]] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     queue_position: int | None = None
     error: str | None = None
-    metrics: dict[str, Any] = field(default_factory=dict)
+    metrics: RunMetrics = field(default_factory=RunMetrics)
     job_id: str | None = None
 
     @property

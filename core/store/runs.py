@@ -30,6 +30,8 @@ from core.config.run import RunConfig
 from core.data.stored_split import SPLIT_FILE
 from core.errors import StudioError
 from core.store.run_config import read_run_config
+from core.store.run_history import EpochRow, read_history
+from core.store.run_metrics import RunMetrics, read_run_metrics
 from core.store.run_status import (
     ACTIVE_STATUSES,
     HOST,
@@ -94,8 +96,8 @@ class RunRecord:
     config: RunConfig
     status: str
     status_info: dict[str, Any]  # status.json as stored (``run_status`` reads it typed)
-    history: list[dict[str, Any]]
-    metrics: dict[str, Any]
+    history: list[EpochRow]
+    metrics: RunMetrics
     labels: dict[str, Any] | None
     paths: dict[str, Path] = field(default_factory=dict)
 
@@ -108,14 +110,6 @@ class RunRecord:
     def has_model(self) -> bool:
         """True when ``model.keras`` exists (a finished or stopped run)."""
         return self.paths["model"].is_file()
-
-
-def test_accuracy(metrics: dict[str, Any]) -> float | None:
-    """A run's test accuracy: measured at the end of training, else by its evaluation."""
-    value = metrics.get("test_accuracy")
-    if value is None:
-        value = (metrics.get("evaluation") or {}).get("accuracy")
-    return float(value) if isinstance(value, int | float) else None
 
 
 class RunStore:
@@ -217,8 +211,6 @@ class RunStore:
                 ("best_weights", "best.weights.h5"),
             )
         }
-        history = _read_json(paths["history"], [])
-        metrics = _read_json(paths["metrics"], {})
         labels = _read_json(paths["labels"], None)
         return RunRecord(
             run_id=run_id,
@@ -226,8 +218,8 @@ class RunStore:
             config=read_run_config(paths["config"]),
             status=effective_status(RunStatus.from_dict(info), folder, self.stale_s),
             status_info=info,
-            history=history if isinstance(history, list) else [],
-            metrics=metrics if isinstance(metrics, dict) else {},
+            history=read_history(paths["history"]),
+            metrics=read_run_metrics(paths["metrics"]),
             labels=labels if isinstance(labels, dict) else None,
             paths=paths,
         )
@@ -251,7 +243,6 @@ class RunStore:
             except StudioError:
                 continue  # a damaged run folder is not listed (opening it says why)
             config = record.config
-            best = record.metrics.get("best", {}) if record.metrics else {}
             summaries.append(
                 RunSummary(
                     run_id=run_id,
@@ -260,9 +251,9 @@ class RunStore:
                     backbone=config.model.backbone,
                     last_epoch=record.run_status.last_epoch,
                     epochs=config.train.total_epochs,
-                    val_accuracy=best.get("val_accuracy"),
+                    val_accuracy=record.metrics.best_val_accuracy,
                     created=run_id[:15],
-                    test_accuracy=test_accuracy(record.metrics),
+                    test_accuracy=record.metrics.held_out_accuracy,
                 )
             )
         return summaries

@@ -6,31 +6,33 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from core.store.run_history import EpochRow
+
 _TRAIN_COLOR = "#1f77b4"
 _VAL_COLOR = "#ff7f0e"
 _BATCH_COLOR = "rgba(31, 119, 180, 0.35)"
 
 
-def _series(history: list[dict[str, Any]], key: str) -> tuple[list[int], list[float]]:
+def _series(history: list[EpochRow], key: str) -> tuple[list[int], list[float]]:
     """Epochs and values of one metric, skipping rows where it is missing or not finite."""
     xs, ys = [], []
     for row in history:
-        value = row.get(key)
-        if isinstance(value, int | float) and value == value:  # drops NaN
-            xs.append(int(row["epoch"]))
+        value = row.score(key)
+        if value is not None and value == value:  # drops NaN
+            xs.append(row.epoch)
             ys.append(float(value))
     return xs, ys
 
 
-def _fine_tune_start(history: list[dict[str, Any]]) -> int | None:
+def _fine_tune_start(history: list[EpochRow]) -> int | None:
     for row in history:
-        if row.get("phase") == "fine_tune":
-            return int(row["epoch"])
+        if row.phase == "fine_tune":
+            return row.epoch
     return None
 
 
 def training_figures(
-    history: list[dict[str, Any]], batch_history: list[dict[str, Any]] | None = None
+    history: list[EpochRow], batch_history: list[dict[str, Any]] | None = None
 ) -> tuple[go.Figure, go.Figure]:
     """Builds the loss and the accuracy curves of a run, as two figures.
 
@@ -38,8 +40,7 @@ def training_figures(
     screen and one above the other on a phone (Streamlit stacks columns on narrow screens).
 
     Args:
-        history: one row per epoch: ``epoch`` (1-based), ``phase`` ("head"/"fine_tune"),
-            ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``.
+        history: one row per epoch (``history.json``, ``core.store.run_history``).
         batch_history: throttled per-batch rows ``step`` (global step), ``epoch`` (1-based
             epoch the batch belongs to), ``fraction`` (0..1 position inside that epoch) and
             ``loss``; drawn as a thin line on the loss chart at ``epoch - 1 + fraction``.
@@ -72,7 +73,7 @@ def _panel(title: str) -> go.Figure:
     return figure
 
 
-def _add_epoch_curves(figure: go.Figure, history: list[dict[str, Any]], metric: str) -> None:
+def _add_epoch_curves(figure: go.Figure, history: list[EpochRow], metric: str) -> None:
     """Train (solid) and validation (dashed) curves of ``metric`` ("loss" or "accuracy")."""
     for prefix, name, color in (("", "train", _TRAIN_COLOR), ("val_", "validation", _VAL_COLOR)):
         xs, ys = _series(history, prefix + metric)
@@ -102,7 +103,7 @@ def _add_batch_loss(figure: go.Figure, batch_history: list[dict[str, Any]]) -> N
     )
 
 
-def _shade_fine_tune(figure: go.Figure, history: list[dict[str, Any]]) -> None:
+def _shade_fine_tune(figure: go.Figure, history: list[EpochRow]) -> None:
     """Shades and labels the fine-tune epochs (nothing when there was no such phase).
 
     Every shaded band gets its text: a band added with ``annotation_position`` but no text
@@ -111,7 +112,7 @@ def _shade_fine_tune(figure: go.Figure, history: list[dict[str, Any]]) -> None:
     start = _fine_tune_start(history)
     if start is None:
         return
-    last = max(int(row["epoch"]) for row in history)
+    last = max(row.epoch for row in history)
     figure.add_vrect(
         x0=start - 0.5,
         x1=last + 0.5,

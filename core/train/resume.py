@@ -33,7 +33,8 @@ def restore_checkpoint(
     weights = folder / "last.weights.h5"
     if last == 0 or not weights.is_file():
         return 0, False
-    state.history = [r for r in store.load(run_id).history if r["epoch"] <= last]
+    # RunState keeps the rows as history.json stores them: the callback appends and writes them.
+    state.history = [r.to_dict() for r in store.load(run_id).history if r.epoch <= last]
     fine_tune = info.checkpoint == "fine_tune"
     unfrozen = False
     if fine_tune and train.fine_tune is not None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -21,6 +20,7 @@ from core.data.scan import scan_dataset
 from core.evaluate.charts import confusion_figure, pr_figure, roc_figure, top_k_figure
 from core.evaluate.compare import overlay_figure
 from core.evaluate.metrics import Curve
+from core.store.run_history import EpochRow
 from core.text import plain_label, plain_labels
 from tests.helpers.hostile import spec_strings
 from tests.helpers.runs import write_dataset
@@ -98,11 +98,11 @@ def test_confusion_matrix_labels_every_class_on_a_narrow_screen() -> None:
 class Record:
     run_id: str
     config: RunConfig
-    history: list[dict[str, Any]] = field(default_factory=list)
+    history: list[EpochRow] = field(default_factory=list)
 
 
 def test_overlay_figure_shows_run_names_as_text() -> None:
     config = RunConfig.from_dict({"name": ANCHOR, "data": {"path": "data"}})
-    figure = overlay_figure([Record("run-1", config, [{"epoch": 1, "val_accuracy": 0.5}])])
+    figure = overlay_figure([Record("run-1", config, [EpochRow(epoch=1, val_accuracy=0.5)])])
     assert_no_tags(figure)
     assert figure.data[0].name == plain_label(ANCHOR)

@@ -103,8 +103,9 @@ def test_one_epoch_run_finishes_and_reattaches_after_reload(new_app: Callable) -
     assert {"Val accuracy", "Test accuracy"} <= set(labels)
     metrics = store_of(app).load(run_id).metrics
     shown = {metric.label: metric.value for metric in app.metric}
-    assert shown["Test accuracy"] == f"{metrics['test_accuracy']:.1%}"  # as every page writes it
-    assert shown["Val accuracy"] == f"{metrics['val_accuracy']:.1%}"
+    assert metrics.test_accuracy is not None and metrics.val_accuracy is not None
+    assert shown["Test accuracy"] == f"{metrics.test_accuracy:.1%}"  # as every page writes it
+    assert shown["Val accuracy"] == f"{metrics.val_accuracy:.1%}"
     assert any(text.startswith("Scores of the model") for text in texts(app, "caption"))
     token = app.query_params["ws"]
 
@@ -227,7 +228,7 @@ def test_fine_tune_from_a_named_layer_runs_both_phases(new_app: Callable) -> Non
     record = store_of(app).load(run_id)
     assert record.config.train.fine_tune is not None
     assert record.config.train.fine_tune.unfreeze_from == "block_16_expand"
-    assert [row["phase"] for row in record.history] == ["head", "fine_tune"]
+    assert [row.phase for row in record.history] == ["head", "fine_tune"]
     app.run()
     assert "Training finished." in texts(app, "success")
 

@@ -179,8 +179,8 @@ def show_gradcam(job: JobStatus) -> None:
 
 def show_stored_evaluation(run_dir: Path) -> None:
     """A read-only link's view: the scores the owner's evaluation stored (nothing computed)."""
-    stored = session.get_run_store().load(run_dir.name).metrics.get("evaluation")
-    if not isinstance(stored, dict):
+    stored = session.get_run_store().load(run_dir.name).metrics.evaluation
+    if stored is None:
         st.info(
             "This run has not been evaluated yet. Evaluating stores its results in the run, so "
             "only the workspace's owner can start it (making a read-only link does); the "
@@ -188,16 +188,17 @@ def show_stored_evaluation(run_dir: Path) -> None:
             icon=":material/info:",
         )
         return
-    split = str(stored.get("split", "test"))
+    split = stored.split or "test"
     if split != "test":
         st.warning("This run has no test split: these numbers are on the VALIDATION split.")
-    for note in stored.get("notes") or []:
+    for note in stored.notes or ():
         st.warning(common.escape_markdown(note), icon=":material/warning:")
     left, middle, right = st.columns(3)
-    accuracy, macro_f1 = stored.get("accuracy"), stored.get("macro_f1")
-    left.metric("Accuracy", percent(accuracy) if isinstance(accuracy, float) else "—")
-    middle.metric("Macro F1", f"{macro_f1:.3f}" if isinstance(macro_f1, float) else "—")
-    right.metric(f"Images ({common.escape_markdown(split)})", stored.get("images", "—"))
+    accuracy, macro_f1 = stored.accuracy, stored.macro_f1
+    left.metric("Accuracy", percent(accuracy) if accuracy is not None else "—")
+    middle.metric("Macro F1", f"{macro_f1:.3f}" if macro_f1 is not None else "—")
+    images = stored.images if stored.images is not None else "—"
+    right.metric(f"Images ({common.escape_markdown(split)})", images)
     st.caption(
         "The details of this evaluation are no longer stored (the run was evaluated again, or "
         "the disk was tidied); they appear here once the owner's link opens this page."

@@ -17,7 +17,7 @@ from core.evaluate.compare import config_diff, overlay_figure, runs_table
 from core.jobs.deletion import delete_run as delete_run_and_jobs
 from core.jobs.sweeps import submit_sweep
 from core.store.access import WorkspaceAccess, require_owner
-from core.store.runs import RunRecord, test_accuracy
+from core.store.runs import RunRecord
 from ui import choices, common, jobs, session, shared_run
 from ui.data import loading
 from ui.model import widgets as model_widgets
@@ -41,10 +41,10 @@ def load_records() -> tuple[list[RunRecord], list[str]]:
 
 def label_of(record: RunRecord) -> str:
     """The run's name (or backbone and date), score and status, for pickers (plain text)."""
-    best = (record.metrics.get("best") or {}).get("val_accuracy")
+    metrics = record.metrics
     label = run_label(
         record.config.name, record.run_id, record.config.model.backbone,
-        test_accuracy(record.metrics), best,
+        metrics.held_out_accuracy, metrics.best_val_accuracy,
     )  # fmt: skip
     return label if record.status == "finished" else f"{label} ({record.status})"
 

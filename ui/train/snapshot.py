@@ -13,6 +13,7 @@ from typing import Any
 from core.config.settings import Settings
 from core.jobs.runner import JobRunner, get_runner
 from core.jobs.snapshot import RunSnapshot
+from core.store.run_history import EpochRow
 from core.store.runs import RunStore
 
 MAX_LOG_LINES = 200
@@ -45,11 +46,19 @@ def result_values(snapshot: RunSnapshot) -> dict[str, float | None]:
     ``metrics.json`` holds the final weights' scores on the validation and test splits; a run
     stopped before its final evaluation only has the history's validation scores.
     """
-    last = snapshot.history[-1] if snapshot.history else {}
+    metrics = snapshot.metrics
+    last = snapshot.history[-1] if snapshot.history else EpochRow()
+    found = {
+        "val_accuracy": (metrics.val_accuracy, last.val_accuracy),
+        "val_loss": (metrics.val_loss, last.val_loss),
+        "test_accuracy": (metrics.test_accuracy, None),  # the history has no test scores
+        "test_loss": (metrics.test_loss, None),
+    }
     values: dict[str, float | None] = {}
     for key, _ in RESULT_METRICS:
-        value = snapshot.metrics.get(key, last.get(key))
-        values[key] = float(value) if isinstance(value, int | float) else None
+        stored, epoch = found[key]
+        value = stored if stored is not None else epoch
+        values[key] = float(value) if value is not None else None
     return values
 
 
@@ -59,8 +68,8 @@ def scores_source(snapshot: RunSnapshot, restore_best: bool) -> str:
     Training keeps the weights of the best epoch (lowest validation loss) when the recipe
     restores them or the run was stopped; the held-out scores are of that model.
     """
-    best = snapshot.metrics.get("best") or {}
-    epoch = best.get("epoch") if isinstance(best, dict) else None
+    best = snapshot.metrics.best
+    epoch = best.epoch if best is not None else None
     if (restore_best or snapshot.status == "stopped") and isinstance(epoch, int):
         return (
             f"Scores of the model kept: the one from its best epoch, epoch {epoch} of "
@@ -79,7 +88,7 @@ def format_eta(seconds: float | None) -> str:
 
 def epoch_points(snapshot: RunSnapshot) -> int:
     """Returns how many epochs have a point on the chart (rows with a training loss)."""
-    return sum(1 for row in snapshot.history if row.get("loss") is not None)
+    return sum(1 for row in snapshot.history if row.loss is not None)
 
 
 def log_lines(snapshot: RunSnapshot) -> list[str]:

@@ -158,7 +158,7 @@ def test_resume_from_the_command_line_continues_after_the_checkpoint(
     assert store.load(run_id).status == "stopped"
     before = store.load(run_id).history
     done = int(store.read_status(run_id)["last_epoch"])
-    assert 1 <= done < 4 and [row["epoch"] for row in before] == list(range(1, done + 1))
+    assert 1 <= done < 4 and [row.epoch for row in before] == list(range(1, done + 1))
 
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "STUDIO_CACHE_DIR": str(tmp_path / "c"),
            "STUDIO_MEMORY_BUDGET_MB": "1000000"}  # fmt: skip
@@ -180,5 +180,5 @@ def test_resume_from_the_command_line_continues_after_the_checkpoint(
     assert trained == list(range(done + 1, 5))
     # ... and the history keeps the earlier epochs exactly as they were measured.
     after = store.load(run_id)
-    assert after.status == "finished" and [row["epoch"] for row in after.history] == [1, 2, 3, 4]
+    assert after.status == "finished" and [row.epoch for row in after.history] == [1, 2, 3, 4]
     assert after.history[:done] == before

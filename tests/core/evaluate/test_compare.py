@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from core.config.run import RunConfig
 from core.evaluate.compare import config_diff, flatten_config, overlay_figure, runs_table
+from core.store.run_history import EpochRow
+from core.store.run_metrics import RunMetrics
 
 
 @dataclass
@@ -14,8 +15,8 @@ class FakeRecord:
     run_id: str
     config: RunConfig
     status: str = "finished"
-    history: list[dict[str, Any]] = field(default_factory=list)
-    metrics: dict[str, Any] = field(default_factory=dict)
+    history: list[EpochRow] = field(default_factory=list)
+    metrics: RunMetrics = field(default_factory=RunMetrics)
 
 
 def _config(lr: float, pooling: str = "avg") -> RunConfig:
@@ -36,12 +37,14 @@ def _config(lr: float, pooling: str = "avg") -> RunConfig:
 RUN_A = FakeRecord(
     "20261126-083200-000001-ab12",
     _config(0.001),
-    history=[{"epoch": 1, "val_accuracy": 0.5}, {"epoch": 2, "val_accuracy": 0.8}],
-    metrics={
-        "best": {"val_accuracy": 0.8},
-        "test_accuracy": 0.75,
-        "phase_seconds": {"head": 10.0, "fine_tune": 2.5},
-    },
+    history=[EpochRow(epoch=1, val_accuracy=0.5), EpochRow(epoch=2, val_accuracy=0.8)],
+    metrics=RunMetrics.from_dict(
+        {
+            "best": {"val_accuracy": 0.8},
+            "test_accuracy": 0.75,
+            "phase_seconds": {"head": 10.0, "fine_tune": 2.5},
+        }
+    ),
 )
 RUN_B = FakeRecord("20261126-090000-000001-cd34", _config(0.01, "max"), status="failed")
 

@@ -46,7 +46,7 @@ def test_cap_one_queues_in_order_and_every_run_finishes_in_its_own_process(
     for run_id in run_ids[:3]:
         snapshot = runner.snapshot(store, run_id)
         assert snapshot.status == "finished" and snapshot.progress == 1.0, snapshot.error
-        assert [row["epoch"] for row in snapshot.history] == [1]
+        assert [row.epoch for row in snapshot.history] == [1]
         assert snapshot.batch_history and snapshot.queue_position is None
         assert "Started in its own worker process." in snapshot.events[0]
         assert store.load(run_id).has_model
@@ -113,7 +113,7 @@ def test_killed_worker_reads_interrupted_and_racing_resumes_start_one_job(
     snapshot = runner.wait_for_run(store, run_id, TIMEOUT_S)
     assert snapshot.status == "finished", snapshot.error
     record = store.load(run_id)
-    assert [row["epoch"] for row in record.history] == list(range(1, 13))
+    assert [row.epoch for row in record.history] == list(range(1, 13))
     assert record.history[:done] == before  # the epochs before the kill were not retrained
     assert f"Resuming after epoch {done}" in record.paths["log"].read_text()
     assert any("Resuming in a new worker process." in line for line in snapshot.events)

@@ -13,6 +13,7 @@ import pytest
 
 from core.config.run import RunConfig
 from core.errors import StudioError
+from core.store.run_history import EpochRow
 from core.store.run_status import HOST, mark_live
 from core.store.runs import RunNotFoundError, RunStore, new_run_id, validate_run_id
 from tests.helpers.runs import named_config
@@ -56,7 +57,8 @@ def test_create_load_list_delete(tmp_path: Path) -> None:
     store.append_log(run_id, "hello\nworld")
     record = store.load(run_id)
     assert record.config.name == "first" and record.status == "finished"
-    assert record.history == [{"epoch": 1, "loss": 0.5}] and not record.has_model
+    assert record.history == [EpochRow(epoch=1, loss=0.5)] and not record.has_model
+    assert record.metrics.best is not None and record.metrics.best.val_accuracy == 0.9
     assert record.paths["log"].read_text().count("\n") == 2
     summaries = store.list_runs()
     assert [s.run_id for s in summaries] == [other, run_id]  # newest first

@@ -6,9 +6,11 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from core.store.run_history import EpochRow
 from core.train.charts import training_figures
 
-HISTORY = [
+# As history.json stores them (read through ``EpochRow`` like the Train page does).
+ROWS = [
     {
         "epoch": 1,
         "phase": "head",
@@ -27,6 +29,7 @@ HISTORY = [
     },
     {"epoch": 3, "phase": "fine_tune", "loss": 0.4, "accuracy": 0.8, "val_loss": float("nan")},
 ]
+HISTORY = [EpochRow.from_dict(row) for row in ROWS]
 BATCHES = [{"step": 1, "epoch": 1, "fraction": 0.5, "loss": 1.0}]
 PLACEHOLDER = "new text"  # what Plotly shows for an annotation or shape label without text
 

@@ -76,7 +76,8 @@ def test_same_seed_same_metrics_and_second_run_reuses_the_cache(
     assert first["features_from_cache"] is False and second["features_from_cache"] is True
     assert first["final"] == second["final"] and first["val_accuracy"] == second["val_accuracy"]
     history = store.load(run_id).history
-    assert history[-1]["loss"] < history[0]["loss"]  # the head really learns
+    assert history[-1].loss is not None and history[0].loss is not None
+    assert history[-1].loss < history[0].loss  # the head really learns
     _, _, other_seed = train(tmp_path, tiny_config(tiny_dataset, epochs=3, seed=7))
     assert other_seed["final"] != first["final"]
 
@@ -104,7 +105,7 @@ def test_stop_mid_epoch_keeps_a_model_and_marks_stopped(
     store, run_id, metrics = train(tmp_path, config, events)
     record = store.load(run_id)
     assert metrics["stopped"] is True and record.status == "stopped"
-    assert [row["epoch"] for row in record.history] == [1, 2]
+    assert [row.epoch for row in record.history] == [1, 2]
     # Stop is pressed after batch 6 (epoch 2, step 2) while batch 7 runs: that batch finishes,
     # then the epoch ends early (step 3 of 4).
     last = events.rows[-1]
@@ -139,13 +140,19 @@ def test_fine_tune_phase_continues_the_history_at_lower_rate(
     config = tiny_config(tiny_dataset, fine_tune=FineTuneConfig(last_n=3, epochs=1, lr_factor=0.1))
     store, run_id, metrics = train(tmp_path, config)
     history = store.load(run_id).history
-    assert [(row["epoch"], row["phase"]) for row in history] == [
+    assert [(row.epoch, row.phase) for row in history] == [
         (1, "head"),
         (2, "head"),
         (3, "fine_tune"),
     ]
-    assert history[2]["lr"] == pytest.approx(history[0]["lr"] * 0.1)
+    assert history[0].lr is not None and history[2].lr == pytest.approx(history[0].lr * 0.1)
     assert set(metrics["phase_seconds"]) >= {"extract", "head", "fine_tune"}
+    # The files as training wrote them read typed, every key known, and write back unchanged.
+    record, folder = store.load(run_id), store.path(run_id)
+    assert record.metrics.to_dict() == json.loads((folder / "metrics.json").read_text())
+    rows = json.loads((folder / "history.json").read_text())
+    assert [row.to_dict() for row in record.history] == rows
+    assert not record.metrics.extra and not any(row.extra for row in record.history)
 
 
 def test_augmentation_caches_views_or_falls_back_to_end_to_end(

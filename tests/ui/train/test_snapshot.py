@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from core.jobs.snapshot import RunSnapshot
+from core.store.run_history import EpochRow
+from core.store.run_metrics import RunMetrics
 from ui.train.snapshot import epoch_points, format_eta, log_lines, result_values
 
 
@@ -18,7 +20,9 @@ def test_format_eta(seconds: float | None, text: str) -> None:
 
 def test_epoch_points_counts_rows_with_a_loss() -> None:
     snapshot = RunSnapshot(
-        run_id="r", status="training", history=[{"loss": 1.0}, {"loss": None}, {}]
+        run_id="r",
+        status="training",
+        history=[EpochRow(loss=1.0), EpochRow.from_dict({"loss": None}), EpochRow()],
     )
     assert epoch_points(snapshot) == 1
     assert snapshot.active and not RunSnapshot(run_id="r", status="finished").active
@@ -28,8 +32,8 @@ def test_result_values_prefer_the_final_metrics_and_include_the_test_split() -> 
     snapshot = RunSnapshot(
         run_id="r",
         status="finished",
-        history=[{"val_accuracy": 0.5, "val_loss": 0.9}],
-        metrics={"val_accuracy": 0.75, "test_accuracy": 0.625, "test_loss": 0.8},
+        history=[EpochRow(val_accuracy=0.5, val_loss=0.9)],
+        metrics=RunMetrics(val_accuracy=0.75, test_accuracy=0.625, test_loss=0.8),
     )
     assert result_values(snapshot) == {
         "val_accuracy": 0.75,  # the final weights' score, not the last epoch's row
