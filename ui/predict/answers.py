@@ -15,6 +15,7 @@ import streamlit as st
 
 from core.data.images import load_image
 from core.evaluate.charts import top_k_figure
+from core.jobs.kinds.predict_batch import BatchResult
 from core.jobs.snapshot import JobStatus
 from core.predict.lite import LitePredictor
 from ui import common, jobs, session
@@ -136,16 +137,16 @@ def show_batch(choice: ModelChoice, k: int, threshold: float) -> None:
 
 def show_batch_result(job: JobStatus) -> None:
     """The first rows of a finished batch as a table, and every row as a CSV download."""
-    result = job.result or {}
-    rows = list(result.get("rows") or [])
+    result = BatchResult.from_dict(job.result)
+    rows = list(result.rows)
     st.dataframe(rows, hide_index=True, key="predict_batch_table")
-    images, errors = int(result.get("images", len(rows))), int(result.get("errors", 0))
+    images, errors = result.images, result.errors
     note = f"{images:,} images classified" + (f", {errors} could not be read" if errors else "")
     if images > len(rows):
         note += f"; the table shows the first {len(rows)}, the CSV has them all"
     st.caption(note + ".")
-    csv_path = job.folder / str(result.get("csv", ""))
-    if csv_path.is_file():
+    csv_path = job.folder / result.csv
+    if result.csv and csv_path.is_file():
         st.download_button(
             "Download predictions (CSV)",
             csv_path.read_bytes,  # read when clicked

@@ -29,6 +29,7 @@ import hashlib
 import json
 import shutil
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -150,10 +151,43 @@ def run(context: JobContext) -> dict[str, Any]:
         shutil.rmtree(extracted, ignore_errors=True)
         upload.unlink(missing_ok=True)
     context.report(1.0, f"Classified {len(files)} images ({errors} could not be read).")
-    return {
-        "images": len(files),
-        "errors": errors,
-        "csv": CSV_FILE,
-        "rows": preview,
-        "model": predictor.source,
-    }
+    result = BatchResult(len(files), errors, CSV_FILE, tuple(preview), predictor.source)
+    return result.to_dict()
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """A finished batch prediction as its ``result.json`` holds it (see the module docstring).
+
+    Attributes:
+        images: images classified; errors: those that could not be decoded.
+        csv: the CSV's file name in the job folder ("" when the result names none).
+        rows: the first ``PREVIEW_ROWS`` rows of the CSV, as table rows.
+        model: where the model came from (its source name).
+    """
+
+    images: int
+    errors: int = 0
+    csv: str = ""
+    rows: tuple[dict[str, Any], ...] = ()
+    model: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: Any) -> BatchResult:
+        """Reads ``result.json``; a missing or malformed value reads as its default."""
+        data = data if isinstance(data, dict) else {}
+        rows = data.get("rows")
+        rows = tuple(r for r in rows if isinstance(r, dict)) if isinstance(rows, list) else ()
+        images, errors = data.get("images"), data.get("errors")
+        return cls(
+            images=images if isinstance(images, int) else len(rows),
+            errors=errors if isinstance(errors, int) else 0,
+            csv=data.get("csv") if isinstance(data.get("csv"), str) else "",
+            rows=rows,
+            model=data.get("model") if isinstance(data.get("model"), str) else None,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as ``result.json`` content."""
+        return {"images": self.images, "errors": self.errors, "csv": self.csv,
+                "rows": list(self.rows), "model": self.model}  # fmt: skip

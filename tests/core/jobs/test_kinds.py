@@ -16,6 +16,7 @@ import pytest
 from core.errors import DataError
 from core.jobs.kinds.evaluate import load_evaluation
 from core.jobs.kinds.export import report_from_result
+from core.jobs.kinds.predict_batch import BatchResult
 from core.jobs.runner import JobRunner
 from core.store.runs import RunStore
 from core.store.workspace import export_dir
@@ -120,9 +121,11 @@ def test_export_evaluate_and_batch_prediction_run_in_workers(tmp_path: Path) -> 
     batch = runner.wait_for_job(store, batch_id, run_id, TIMEOUT_S)
     assert batch.state == "finished", batch.error
     assert batch.result is not None
-    assert (batch.result["images"], batch.result["errors"]) == (6, 1)
-    assert batch.result["model"] == run_id
-    csv_lines = (batch.folder / batch.result["csv"]).read_text().splitlines()
+    predicted = BatchResult.from_dict(batch.result)
+    assert predicted.to_dict() == batch.result  # every key the kind writes is read typed
+    assert (predicted.images, predicted.errors, predicted.model) == (6, 1, run_id)
+    assert [row["file"] for row in predicted.rows] and len(predicted.rows) == 6
+    csv_lines = (batch.folder / predicted.csv).read_text().splitlines()
     assert len(csv_lines) == 7 and csv_lines[0] == "file,predicted,confidence,top_k,error"
     assert not (batch.folder / "upload.zip").exists() and not (batch.folder / "extracted").exists()
 
