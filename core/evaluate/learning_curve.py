@@ -12,7 +12,7 @@ No backbone pass for a run that cached its features.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -53,6 +53,25 @@ class LearningCurve:
             "extracted_images": self.extracted_images,
             "points": [asdict(point) for point in self.points],
         }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> LearningCurve:
+        """Reads ``to_dict``'s content (the ``analyse`` job's result); a missing or malformed
+        value reads as its default, a malformed point is left out."""
+        data = data if isinstance(data, dict) else {}
+        names = {f.name for f in fields(CurvePoint)}
+        points = [
+            CurvePoint(**{name: point[name] for name in names})
+            for point in data.get("points") or []
+            if isinstance(point, dict) and names <= set(point)
+        ]
+        extracted = data.get("extracted_images")
+        return cls(
+            points=points,
+            scored_on=str(data.get("scored_on") or "val"),
+            verdict=str(data.get("verdict") or ""),
+            extracted_images=extracted if isinstance(extracted, int) else 0,
+        )
 
 
 def stratified_share(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:

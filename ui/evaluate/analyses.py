@@ -18,6 +18,7 @@ import streamlit as st
 from core.errors import StudioError
 from core.evaluate.calibration import calibration_verdict
 from core.evaluate.charts import learning_curve_figure, reliability_figure
+from core.evaluate.learning_curve import LearningCurve
 from core.jobs.request import JobRequest, read_json
 from core.jobs.snapshot import JobStatus
 from ui import common, jobs, session
@@ -78,10 +79,10 @@ def show_learning_curve(run_dir: Path) -> None:
     job = panel(run_dir.name, "learning_curve", "Draw the learning curve", "eval_curve")
     if job is None or job.result is None:
         return
-    result = job.result
-    figure = learning_curve_figure(result["points"], str(result.get("scored_on", "val")))
+    curve = LearningCurve.from_dict(job.result)
+    figure = learning_curve_figure(curve.to_dict()["points"], curve.scored_on)
     st.plotly_chart(figure, key="eval_curve_chart")
-    st.info(common.escape_markdown(result["verdict"]), icon=":material/insights:")
+    st.info(common.escape_markdown(curve.verdict), icon=":material/insights:")
 
 
 def show_calibration(run_dir: Path) -> None:

@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 
 from core.evaluate.charts import learning_curve_figure
-from core.evaluate.learning_curve import learning_curve, run_learning_curve, stratified_share
+from core.evaluate.learning_curve import (
+    LearningCurve,
+    learning_curve,
+    run_learning_curve,
+    stratified_share,
+)
 from tests.helpers.analysis import colour_dataset, train_tiny_run
 
 
@@ -29,6 +34,13 @@ def test_accuracy_grows_with_more_training_images_on_a_hard_toy() -> None:
     assert curve.verdict
     figure = learning_curve_figure(curve.to_dict()["points"])
     assert list(figure.data[0].x) == [50, 100, 150, 200]
+    # The analyse job's result (to_dict plus the analysis name) reads back as the same curve.
+    assert LearningCurve.from_dict({"analysis": "learning_curve", **curve.to_dict()}) == curve
+
+
+def test_a_damaged_result_reads_with_defaults_and_without_its_malformed_points() -> None:
+    curve = LearningCurve.from_dict({"points": [{"images": 3}, "junk"], "extracted_images": "x"})
+    assert curve == LearningCurve(points=[], scored_on="val", verdict="", extracted_images=0)
 
 
 def test_stratified_share_keeps_every_class() -> None:
