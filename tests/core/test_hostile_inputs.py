@@ -133,7 +133,12 @@ def test_read_only_link_views_and_downloads_but_cannot_delete_or_rerun(tmp_path:
         access.store.delete(run_id)
 
 
-@pytest.mark.parametrize("view", ["short", "../../etc/passwd" + "a" * 10, "é" * 30, new_token()])
+# A well-formed token that no workspace has (fixed: pytest-xdist's workers must collect the
+# same test ids).
+UNKNOWN_TOKEN = "Zq3xT9vLm2Kp8RwY4nB6cD1fH5jS7uVa"
+
+
+@pytest.mark.parametrize("view", ["short", "../../etc/passwd" + "a" * 10, "é" * 30, UNKNOWN_TOKEN])
 def test_malformed_or_unknown_read_only_tokens_are_refused(tmp_path: Path, view: str):
     with pytest.raises(WorkspaceError, match=r"read-only link is (not valid|unknown)"):
         resolve_workspace(studio_settings(tmp_path), view=view)
