@@ -16,6 +16,7 @@ import streamlit as st
 
 from core.evaluate.charts import confusion_figure
 from core.evaluate.metrics import EvalResult
+from core.jobs.kinds.evaluate import EvaluateResult
 from core.jobs.snapshot import JobStatus
 from core.store.run_config import read_run_config
 from core.text import percent
@@ -95,7 +96,7 @@ def show_confusion(result: EvalResult) -> None:
 
 def show_examples(job: JobStatus) -> None:
     """A few right and wrong answers, each with its Grad-CAM overlay (where the model looked)."""
-    rows = list((job.result or {}).get("gradcam") or [])
+    rows = list(EvaluateResult.from_dict(job.result).gradcam or ())
     right = [row for row in rows if row["true"] == row["predicted"]][:EXAMPLES]
     wrong = [row for row in rows if row["true"] != row["predicted"]][:EXAMPLES]
     if not rows:

@@ -47,6 +47,13 @@ def texts(value: Any) -> tuple[str, ...] | None:
     return None
 
 
+def objects(value: Any) -> tuple[JsonObject, ...] | None:
+    """A list of JSON objects (e.g. table rows) as a tuple; else None."""
+    if isinstance(value, list) and all(isinstance(item, dict) for item in value):
+        return tuple(value)
+    return None
+
+
 def number_map(value: Any) -> dict[str, float] | None:
     """An object of numbers (e.g. seconds per phase); else None."""
     if isinstance(value, dict) and all(number(item) is not None for item in value.values()):

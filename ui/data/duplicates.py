@@ -27,7 +27,7 @@ from core.data.near_duplicates import (
     write_deduplicated_version,
 )
 from core.jobs.find import find_job
-from core.jobs.kinds.dataset_duplicates import pairs_from_result
+from core.jobs.kinds.dataset_duplicates import DuplicatesResult
 from core.jobs.snapshot import JobStatus
 from core.store.disk import check_disk_room
 from core.store.uploads import remove_upload
@@ -75,22 +75,22 @@ def section(state: LoadedDataset) -> None:
         icon=":material/content_copy:", again_when_finished=True,
     )  # fmt: skip
     if job is not None and job.result is not None:
-        show_result(state, job.result, job.job_id)
+        show_result(state, DuplicatesResult.from_dict(job.result), job.job_id)
 
 
-def show_result(state: LoadedDataset, result: dict[str, Any], job_id: str) -> None:
+def show_result(state: LoadedDataset, result: DuplicatesResult, job_id: str) -> None:
     """The counts, the closest pairs side by side, every pair as a table, and the dedupe.
 
     Each pair shown has a "same picture" tick (on by default): a pair the visitor unticks
     (two different pictures that happen to hash alike) is left out of the dedupe.
     """
     try:
-        pairs = pairs_from_result(result)
+        pairs = result.duplicate_pairs()
     except ValueError as error:
         common.show_error(error)
         return
     leaks = sum(pair.leak for pair in pairs)
-    images = int(result.get("images") or 0)
+    images = result.images or 0
     if not pairs:
         st.success(f"No near-duplicates among the {images} images.", icon=":material/check:")
         return

@@ -19,6 +19,7 @@ from core.errors import StudioError
 from core.evaluate.calibration import calibration_verdict
 from core.evaluate.charts import learning_curve_figure, reliability_figure
 from core.evaluate.learning_curve import LearningCurve
+from core.jobs.kinds.analyse import CalibrationJobResult
 from core.jobs.request import JobRequest, read_json
 from core.jobs.snapshot import JobStatus
 from ui import common, jobs, session
@@ -97,22 +98,25 @@ def show_calibration(run_dir: Path) -> None:
     job = panel(run_dir.name, "calibrate", "Measure calibration", "eval_calibrate")
     if job is None or job.result is None:
         return
-    result = job.result
+    result = CalibrationJobResult.from_dict(job.result)
+    if result.splits is None or result.temperature is None:
+        st.error("This calibration has no readable result; measure again.")
+        return
     st.dataframe(
         [
-            {"split": name, "images": split["images"], "ECE before": split["ece_before"],
+            {"split": name, "images": split.get("images"), "ECE before": split["ece_before"],
              "ECE after": split["ece_after"]}
-            for name, split in result["splits"].items()
+            for name, split in result.splits.items()
         ],
         hide_index=True,
         key="eval_calibration_table",
     )  # fmt: skip
-    temperature = float(result["temperature"])
-    helped, verdict = calibration_verdict(result["splits"])
-    if result.get("stored"):
+    temperature = float(result.temperature)
+    helped, verdict = calibration_verdict(result.splits)
+    if result.stored:
         st.success(f"Temperature {temperature:.2f} is stored in this run. {verdict}")
         return
-    _show_reliability(job.folder / str(result.get("probabilities_file", "")), temperature)
+    _show_reliability(job.folder / (result.probabilities_file or ""), temperature)
     if not helped:  # nothing worth storing: the verdict, and no Store button
         st.warning(verdict, icon=":material/thumb_down:")
         return

@@ -19,6 +19,7 @@ import streamlit as st
 
 from core.atomic import write_json_atomic
 from core.evaluate.label_issues import one_click_editable, write_corrected_version
+from core.jobs.kinds.analyse import LabelIssuesResult
 from core.jobs.request import read_json
 from core.jobs.snapshot import JobStatus
 from core.store.access import require_owner
@@ -43,14 +44,14 @@ def show_label_issues(run_dir: Path) -> None:
     job = analyses.panel(run_dir.name, "label_issues", "Find likely label errors", "eval_issues")
     if job is None or job.result is None:
         return
-    result = job.result
-    issues = list(result.get("issues") or [])[:GALLERY_SIZE]
-    count = int(result.get("issue_count", len(issues)))
+    result = LabelIssuesResult.from_dict(job.result)
+    issues = list(result.issues or [])[:GALLERY_SIZE]
+    count = result.issue_count if result.issue_count is not None else len(issues)
     if not issues:
-        st.success(f"No likely label errors among {result.get('images', 0)} images.")
+        st.success(f"No likely label errors among {result.images or 0} images.")
         return
-    st.write(f"{count} likely label error(s) among {result.get('images', 0)} images.")
-    st.caption(chance_text(count, int(result.get("chance_flags", 0))))
+    st.write(f"{count} likely label error(s) among {result.images or 0} images.")
+    st.caption(chance_text(count, int(result.chance_flags or 0)))
     if count > len(issues):
         st.caption(f"Showing the {len(issues)} most likely.")
     editable = session.is_owner()  # a read-only link sees the flags, and nothing to change them
@@ -61,9 +62,7 @@ def show_label_issues(run_dir: Path) -> None:
         help="Relabelling test images after looking at the mistakes fits the test to the "
         "model: its score stops being honest. Leave it off unless a test label is plainly wrong.",
     )
-    relabel, remove = _gallery(
-        job, issues, str(result.get("root", "")), editable, include_test=include_test
-    )
+    relabel, remove = _gallery(job, issues, result.root or "", editable, include_test=include_test)
     if editable:
         _save(run_dir, job, relabel, remove)
         _retrain(run_dir, job)

@@ -19,7 +19,7 @@ import streamlit as st
 from core.errors import StudioError
 from core.evaluate.charts import confusion_figure, pr_figure, roc_figure
 from core.evaluate.metrics import EvalResult
-from core.jobs.kinds.evaluate import load_evaluation
+from core.jobs.kinds.evaluate import EvaluateResult, load_evaluation
 from core.jobs.request import REQUEST_FILE
 from core.jobs.snapshot import JobStatus
 from core.text import percent
@@ -151,10 +151,10 @@ def gradcam_label(row: dict[str, Any]) -> str:
 def show_gradcam(job: JobStatus) -> None:
     """Grad-CAM overlays the evaluation computed: the most confident mistakes, then correct."""
     st.subheader("Where does the model look? (Grad-CAM)")
-    result = job.result or {}
-    for warning in result.get("warnings") or []:
+    result = EvaluateResult.from_dict(job.result)
+    for warning in result.warnings or ():
         st.info(common.escape_markdown(warning), icon=":material/info:")
-    rows = list(result.get("gradcam") or [])
+    rows = list(result.gradcam or ())
     if not rows:
         return
     st.caption(

@@ -17,6 +17,7 @@ import streamlit as st
 from core.data.loaded import LoadedDataset
 from core.evaluate.charts import cut_advice_figure
 from core.jobs.find import find_job
+from core.jobs.kinds.advise_cut import CutAdviceResult
 from ui import choices, common, jobs, session
 
 KIND = "advise_cut"
@@ -60,19 +61,19 @@ def section(backbone: str, size: int, weights: str, cut: str) -> None:
         icon=":material/bar_chart:",
     )  # fmt: skip
     if job is not None and job.result is not None:
-        show_advice(job.result, backbone, size, cut)
+        show_advice(CutAdviceResult.from_dict(job.result), backbone, size, cut)
 
 
-def show_advice(result: dict[str, Any], backbone: str, size: int, cut: str) -> None:
+def show_advice(result: CutAdviceResult, backbone: str, size: int, cut: str) -> None:
     """The chart (with the time it took), the advice sentence and "Use this cut"."""
-    rows = list(result.get("rows") or [])
-    chosen = str(result.get("chosen") or "")
+    rows = list(result.rows or [])
+    chosen = result.chosen or ""
     if not rows or not chosen:
         st.error("This comparison has no readable result; compare again.")
         return
-    seconds = float(result.get("seconds") or 0.0)
+    seconds = float(result.seconds or 0.0)
     st.plotly_chart(cut_advice_figure(rows, seconds), key="model_advice_chart", width="stretch")
-    st.caption(common.escape_markdown(str(result.get("advice") or "")))
+    st.caption(common.escape_markdown(result.advice or ""))
     st.caption(_timing(result))
     if cut == chosen:
         st.caption(
@@ -89,12 +90,12 @@ def show_advice(result: dict[str, Any], backbone: str, size: int, cut: str) -> N
     )
 
 
-def _timing(result: dict[str, Any]) -> str:
-    seconds = float(result.get("seconds") or 0.0)
-    images = int(result.get("images") or 0)
-    extracted = int(result.get("extracted_images") or 0)
+def _timing(result: CutAdviceResult) -> str:
+    seconds = float(result.seconds or 0.0)
+    images = result.images or 0
+    extracted = result.extracted_images or 0
     how = (
-        f"{extracted} images through the backbone in {float(result.get('pass_seconds') or 0):.1f} s"
+        f"{extracted} images through the backbone in {float(result.pass_seconds or 0):.1f} s"
         if extracted
         else "every feature came from the cache"
     )

@@ -15,12 +15,16 @@ Parameter ``analysis`` names one of ``ANALYSES``:
   uncalibrated validation probabilities and labels go to ``CALIBRATION_FILE`` in the job
   folder, for the reliability chart.
 
+The Evaluate page reads the results back typed: ``LabelIssuesResult``, ``LearningCurve`` and
+``CalibrationJobResult``.
+
 Every analysis reads the run's cached features when training cached them (no backbone pass).
 One analysis of a run runs at a time (the kind is "one per run").
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +41,18 @@ from core.evaluate.label_issues import find_run_label_issues
 from core.evaluate.learning_curve import run_learning_curve
 from core.jobs.context import JobContext
 from core.predict.predictor import Predictor
+from core.store.json_record import (
+    JsonObject,
+    Reader,
+    flag,
+    integer,
+    number,
+    objects,
+    record_to_dict,
+    split_known,
+    text,
+    texts,
+)
 
 ANALYSES = ("label_issues", "learning_curve", "calibrate")
 MAX_ISSUES = 200  # more would not be reviewed by hand; the count says how many there were
@@ -107,3 +123,98 @@ def _calibrate(context: JobContext) -> dict[str, Any]:
         "verdict": verdict,
         "probabilities_file": CALIBRATION_FILE,
     }
+
+
+@dataclass(frozen=True)
+class LabelIssuesResult:
+    """A finished ``label_issues`` analysis's ``result.json``, typed (see the module docstring).
+
+    Attributes:
+        issues: the likely label errors as stored, most likely wrong first (at most
+            ``MAX_ISSUES``); issue_count: how many there were in all.
+        images: images checked; chance_flags: flags expected by chance alone.
+        root: the dataset folder the issue paths are relative to (a server path: never shown).
+        extra: any other key (``analysis``, ``splits``, ``folds``, ...), kept as stored.
+    """
+
+    analysis: str | None = None
+    images: int | None = None
+    splits: tuple[str, ...] | None = None
+    folds: int | None = None
+    extracted_images: int | None = None
+    chance_flags: int | None = None
+    issues: tuple[JsonObject, ...] | None = None
+    issue_count: int | None = None
+    root: str | None = None
+    extra: JsonObject = field(default_factory=dict)
+    keys: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> LabelIssuesResult:
+        """Reads ``result.json``; a missing or malformed value reads as None."""
+        return cls(**split_known(data if isinstance(data, dict) else {}, _ISSUE_READERS))
+
+    def to_dict(self) -> JsonObject:
+        """The record as ``result.json`` content (one read from a file gives it back unchanged)."""
+        return record_to_dict(self)
+
+
+@dataclass(frozen=True)
+class CalibrationJobResult:
+    """A finished ``calibrate`` analysis's ``result.json``, typed (see the module docstring).
+
+    Attributes:
+        temperature: the fitted temperature.
+        splits: split name -> ``{"images", "ece_before", "ece_after", ...}`` as stored.
+        stored: whether the temperature was written into the run.
+        helped, verdict: ``calibration_verdict``'s answer.
+        probabilities_file: the job folder's file of validation probabilities (not stored).
+        extra: any other key, kept as stored.
+    """
+
+    analysis: str | None = None
+    temperature: float | None = None
+    splits: dict[str, JsonObject] | None = None
+    stored: bool | None = None
+    helped: bool | None = None
+    verdict: str | None = None
+    probabilities_file: str | None = None
+    extra: JsonObject = field(default_factory=dict)
+    keys: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> CalibrationJobResult:
+        """Reads ``result.json``; a missing or malformed value reads as None."""
+        return cls(**split_known(data if isinstance(data, dict) else {}, _CALIBRATION_READERS))
+
+    def to_dict(self) -> JsonObject:
+        """The record as ``result.json`` content (one read from a file gives it back unchanged)."""
+        return record_to_dict(self)
+
+
+def _split_scores(value: Any) -> dict[str, JsonObject] | None:
+    """Split name -> scores, each with numeric ECE before and after; else None."""
+    if not isinstance(value, dict):
+        return None
+    for split in value.values():
+        if not isinstance(split, dict) or any(
+            number(split.get(key)) is None for key in ("ece_before", "ece_after")
+        ):
+            return None
+    return dict(value)
+
+
+_ISSUE_READERS: dict[str, Reader] = {
+    **dict.fromkeys(("analysis", "root"), text),
+    **dict.fromkeys(
+        ("images", "folds", "extracted_images", "issue_count", "chance_flags"), integer
+    ),
+    "splits": texts,
+    "issues": objects,
+}
+_CALIBRATION_READERS: dict[str, Reader] = {
+    **dict.fromkeys(("analysis", "verdict", "probabilities_file"), text),
+    **dict.fromkeys(("stored", "helped"), flag),
+    "temperature": number,
+    "splits": _split_scores,
+}

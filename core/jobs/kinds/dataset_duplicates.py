@@ -4,16 +4,18 @@ It works on the dataset chosen on the Data page (no run): ``params["data"]`` is 
 ``DataConfig.to_dict()``, so the worker scans and splits the folder exactly as the page did
 (the split is deterministic in the config). Perceptual and file hashes of every image
 (``core.data.near_duplicates``); pairs across splits are leaks. Result:
-``DuplicateReport.to_dict()`` (``images``, ``pairs``, ``leaks``, ``counts``, ``flagged``).
+``DuplicateReport.to_dict()`` (``images``, ``pairs``, ``leaks``, ``counts``, ``flagged``), read
+back as a ``DuplicatesResult``.
 No TensorFlow; a job all the same, because decoding 10,000 images takes a while.
 
 A page finds its job again after a reload with ``core.jobs.runner.find_job`` (the newest job
 of the kind with the same parameters), and turns a finished result back into pairs with
-``pairs_from_result`` to write the deduplicated version.
+``DuplicatesResult.duplicate_pairs`` to write the deduplicated version.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,6 +25,16 @@ from core.data.scan import scan_dataset
 from core.data.splits import split_dataset
 from core.errors import StudioError, plain_errors
 from core.jobs.context import JobContext
+from core.store.json_record import (
+    JsonObject,
+    Reader,
+    flag,
+    integer,
+    number_map,
+    objects,
+    record_to_dict,
+    split_known,
+)
 
 HASH_CHUNK = 64  # images per progress report while hashing
 
@@ -56,11 +68,60 @@ def pairs_from_result(result: dict[str, Any]) -> list[DuplicatePair]:
     Raises:
         StudioError: the result is not one of a duplicates job.
     """
-    fields = DuplicatePair.__dataclass_fields__
-    try:
-        return [
-            DuplicatePair(**{name: row[name] for name in fields})
-            for row in result.get("flagged") or []
-        ]
-    except (KeyError, TypeError) as error:
-        raise StudioError("This duplicates check has no readable result; check again.") from error
+    return DuplicatesResult.from_dict(result).duplicate_pairs()
+
+
+@dataclass(frozen=True)
+class DuplicatesResult:
+    """A finished ``dataset_duplicates`` job's ``result.json`` (``DuplicateReport.to_dict()``).
+
+    Attributes:
+        images: images compared; features_used: whether backbone features were compared too.
+        pairs: flagged pairs; leaks: those across splits; counts: pairs per kind of pair.
+        flagged: every pair as stored (``DuplicatePair.to_dict()``).
+        extra: any other key (or a value of another type), kept as stored.
+    """
+
+    images: int | None = None
+    features_used: bool | None = None
+    pairs: int | None = None
+    leaks: int | None = None
+    counts: dict[str, float] | None = None
+    flagged: tuple[JsonObject, ...] | None = None
+    extra: JsonObject = field(default_factory=dict)
+    keys: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> DuplicatesResult:
+        """Reads ``result.json``; a missing or malformed value reads as None."""
+        return cls(**split_known(data if isinstance(data, dict) else {}, _READERS))
+
+    def to_dict(self) -> JsonObject:
+        """The record as ``result.json`` content (one read from a file gives it back unchanged)."""
+        return record_to_dict(self)
+
+    def duplicate_pairs(self) -> list[DuplicatePair]:
+        """The flagged pairs, to show and to write the deduplicated version.
+
+        Raises:
+            StudioError: a flagged row is not a pair (not a duplicates job's result).
+        """
+        names = DuplicatePair.__dataclass_fields__
+        if "flagged" in self.extra:  # stored, but not a list of objects
+            raise StudioError("This duplicates check has no readable result; check again.")
+        try:
+            return [
+                DuplicatePair(**{name: row[name] for name in names}) for row in self.flagged or ()
+            ]
+        except KeyError as error:
+            raise StudioError(
+                "This duplicates check has no readable result; check again."
+            ) from error
+
+
+_READERS: dict[str, Reader] = {
+    **dict.fromkeys(("images", "pairs", "leaks"), integer),
+    "features_used": flag,
+    "counts": number_map,
+    "flagged": objects,
+}

@@ -14,12 +14,13 @@ Evaluate and Presentation pages can show both). Files in the job folder:
 The result (``result.json``): ``summary`` (split, images, accuracy, macro_f1),
 ``mistake_count``, ``mistakes`` (the ``MAX_MISTAKES`` most confident: path, true, predicted,
 confidence), ``gradcam`` (per image: path, true, predicted, class_index, confidence, layer,
-and the three file names relative to the job folder), ``warnings``.
+and the three file names relative to the job folder), ``warnings``: an ``EvaluateResult``.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,16 @@ from core.evaluate.gradcam import grad_cam, overlay
 from core.evaluate.metrics import Curve, EvalMetrics, EvalResult, evaluate_run
 from core.jobs.context import JobContext
 from core.predict.predictor import Predictor
+from core.store.json_record import (
+    JsonObject,
+    Reader,
+    integer,
+    objects,
+    record_to_dict,
+    split_known,
+    text,
+    texts,
+)
 
 EVALUATION_FILE = "evaluation.json"
 GRADCAM_FOLDER = "gradcam"
@@ -52,14 +63,60 @@ def run(context: JobContext) -> dict[str, Any]:
     context.report(0.7, "Computing Grad-CAM heatmaps.")
     heatmaps, warnings = _gradcam_images(context, predictor, result, mistakes, count)
     context.report(1.0, f"Evaluated {len(result.paths)} {result.split} images.")
-    return {
-        "summary": result.summary(),
-        "mistake_count": len(mistakes),
-        "mistakes": mistakes[:MAX_MISTAKES],
-        "gradcam": heatmaps,
-        "warnings": warnings,
-        "evaluation_file": EVALUATION_FILE,
-    }
+    return EvaluateResult(
+        summary=result.summary(),
+        mistake_count=len(mistakes),
+        mistakes=tuple(mistakes[:MAX_MISTAKES]),
+        gradcam=tuple(heatmaps),
+        warnings=tuple(warnings),
+        evaluation_file=EVALUATION_FILE,
+    ).to_dict()
+
+
+@dataclass(frozen=True)
+class EvaluateResult:
+    """A finished ``evaluate`` job's ``result.json``, typed (see the module docstring).
+
+    Attributes:
+        summary: split, images, accuracy, macro_f1.
+        mistake_count: mistakes in all; mistakes: the ``MAX_MISTAKES`` most confident.
+        gradcam: one row per Grad-CAM image (path, true, predicted, ... and its files).
+        warnings: plain sentences for the page (e.g. Grad-CAM not available).
+        evaluation_file: the job folder's ``EvalResult`` file.
+        extra: any other key, kept as stored.
+    """
+
+    summary: JsonObject | None = None
+    mistake_count: int | None = None
+    mistakes: tuple[JsonObject, ...] | None = None
+    gradcam: tuple[JsonObject, ...] | None = None
+    warnings: tuple[str, ...] | None = None
+    evaluation_file: str | None = None
+    extra: JsonObject = field(default_factory=dict)
+    keys: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> EvaluateResult:
+        """Reads ``result.json``; a missing or malformed value reads as None."""
+        return cls(**split_known(data if isinstance(data, dict) else {}, _READERS))
+
+    def to_dict(self) -> JsonObject:
+        """The record as ``result.json`` content (one read from a file gives it back unchanged)."""
+        return record_to_dict(self)
+
+
+def _object(value: Any) -> JsonObject | None:
+    """A JSON object; else None."""
+    return dict(value) if isinstance(value, dict) else None
+
+
+_READERS: dict[str, Reader] = {
+    "summary": _object,
+    "mistake_count": integer,
+    **dict.fromkeys(("mistakes", "gradcam"), objects),
+    "warnings": texts,
+    "evaluation_file": text,
+}
 
 
 def save_evaluation(folder: Path, result: EvalResult) -> None:

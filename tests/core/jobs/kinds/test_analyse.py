@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import StudioError
-from core.jobs.kinds.analyse import CALIBRATION_FILE
+from core.jobs.kinds.analyse import CALIBRATION_FILE, CalibrationJobResult, LabelIssuesResult
 from core.jobs.runner import JobRunner
 from core.store.runs import RunStore
 from core.train.trainer import run_training
@@ -48,6 +48,7 @@ def test_each_analysis_runs_in_a_worker_and_stores_its_result(
     assert issues["issue_count"] == len(found)
     assert all(issue["suggested_label"] == "red" for issue in issues["issues"][:2])
     assert Path(issues["root"], found[0]).is_file()  # the page shows the image from there
+    assert LabelIssuesResult.from_dict(issues).to_dict() == issues  # the page's typed read
 
     curve = _analyse(runner, store, run_id, analysis="learning_curve")
     assert [point["fraction"] for point in curve["points"]] == [0.25, 0.5, 0.75, 1.0]
@@ -56,6 +57,7 @@ def test_each_analysis_runs_in_a_worker_and_stores_its_result(
     labels_file = store.path(run_id) / "labels.json"
     calibration = _analyse(runner, store, run_id, analysis="calibrate")
     assert calibration["stored"] is False and calibration["temperature"] > 0
+    assert CalibrationJobResult.from_dict(calibration).to_dict() == calibration
     assert "temperature" not in json.loads(labels_file.read_text())  # measured only
     job = runner.latest_job(store, run_id, "analyse")
     assert job is not None

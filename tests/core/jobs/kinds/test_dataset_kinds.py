@@ -10,7 +10,8 @@ from PIL import Image
 
 from core.config.data import DataConfig
 from core.jobs.find import find_job
-from core.jobs.kinds.dataset_duplicates import pairs_from_result
+from core.jobs.kinds.advise_cut import CutAdviceResult
+from core.jobs.kinds.dataset_duplicates import DuplicatesResult, pairs_from_result
 from tests.core.jobs.support import TIMEOUT_S, make_runner
 from tests.helpers.analysis import colour_dataset
 
@@ -45,6 +46,7 @@ def test_duplicates_job_flags_a_planted_leak_and_is_found_by_its_params(tmp_path
     assert status.state == "finished", status.error
     assert status.result is not None
     assert status.result["images"] == 13 and status.result["leaks"] == 1
+    assert DuplicatesResult.from_dict(status.result).to_dict() == status.result
     pairs = pairs_from_result(status.result)
     assert len(pairs) == 1 and pairs[0].leak and pairs[0].exact
     assert {pairs[0].first, pairs[0].second} == {"train/ants/ants0.png", "val/ants/copy.png"}
@@ -69,6 +71,7 @@ def test_advise_cut_job_scores_each_recommended_cut(tmp_path: Path) -> None:
     assert len(cuts) >= 2 and cuts[-1] == "out_relu" and result["chosen"] in cuts
     assert sum(row["chosen"] for row in result["rows"]) == 1
     assert result["images"] == 12 and result["seconds"] > 0 and result["advice"]
+    assert CutAdviceResult.from_dict(result).to_dict() == result  # every key read typed
 
 
 def test_advise_cut_without_validation_images_fails_with_a_sentence(tmp_path: Path) -> None:
