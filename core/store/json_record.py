@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar, Self
 
 # A JSON object as ``json.loads`` gives it: the stored form a record reads and writes back.
 JsonObject = dict[str, Any]
@@ -107,3 +107,23 @@ def record_to_dict(record: Any) -> JsonObject:
         ]
         keys = (*names, *(key for key in extra if key not in names))
     return {key: extra[key] if key in extra else _plain(getattr(record, key)) for key in keys}
+
+
+class JsonFileRecord:
+    """``from_dict``/``to_dict`` of a record that stands for a whole JSON file.
+
+    A subclass is a frozen dataclass with ``extra`` and ``keys`` fields (see the module
+    docstring) and names its readers in ``READERS``. Anything but a JSON object reads as an
+    empty one, so a missing or damaged file gives a record of Nones.
+    """
+
+    READERS: ClassVar[Mapping[str, Reader]] = {}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Self:
+        """Reads the stored object; a missing or malformed value reads as None."""
+        return cls(**split_known(data if isinstance(data, dict) else {}, cls.READERS))
+
+    def to_dict(self) -> JsonObject:
+        """The record as the file's content (one read from a file gives it back unchanged)."""
+        return record_to_dict(self)

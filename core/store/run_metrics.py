@@ -11,11 +11,13 @@ in ``extra``, so ``to_dict`` gives back exactly the file it read.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from core.store.json_record import (
+    JsonFileRecord,
     JsonObject,
     Reader,
     flag,
@@ -139,8 +141,20 @@ def _matrix(value: Any) -> tuple[tuple[int, ...], ...] | None:
     return tuple(tuple(row) for row in value)
 
 
+_RUN_READERS: dict[str, Reader] = {
+    "stopped": flag, "epochs_run": integer, "final": EpochScores.from_dict,
+    "best": EpochScores.from_dict, "val_accuracy": number, "val_loss": number,
+    "val_count": integer, "test_accuracy": number, "test_loss": number, "test_count": integer,
+    "per_class": _per_class, "confusion_matrix": _matrix, "classes": texts,
+    "batch_size": integer, "cached_features": flag, "features_from_cache": flag,
+    "phase_seconds": number_map, "images_per_second": number_map, "scored_by": text,
+    "recipe": text, "mlflow_run_id": text, "evaluation": EvaluationSummary.from_dict,
+    "export": ExportSummary.from_dict,
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
-class RunMetrics:
+class RunMetrics(JsonFileRecord):
     """The content of a run's ``metrics.json`` (every field None when the file lacks it).
 
     Attributes:
@@ -185,15 +199,7 @@ class RunMetrics:
     export: ExportSummary | None = None
     extra: JsonObject = field(default_factory=dict)
     keys: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
-
-    @classmethod
-    def from_dict(cls, data: Any) -> RunMetrics:
-        """Reads ``metrics.json``'s content; anything but an object reads as an empty record."""
-        return cls(**split_known(data if isinstance(data, dict) else {}, _RUN_READERS))
-
-    def to_dict(self) -> JsonObject:
-        """The record as ``metrics.json`` content (a record read from a file gives it back)."""
-        return record_to_dict(self)
+    READERS: ClassVar[Mapping[str, Reader]] = _RUN_READERS
 
     @property
     def held_out_accuracy(self) -> float | None:
@@ -216,18 +222,6 @@ class RunMetrics:
         if not isinstance(stored, dict):
             return {}
         return {str(k): v for k, v in stored.items() if number(v) is not None}
-
-
-_RUN_READERS: dict[str, Reader] = {
-    "stopped": flag, "epochs_run": integer, "final": EpochScores.from_dict,
-    "best": EpochScores.from_dict, "val_accuracy": number, "val_loss": number,
-    "val_count": integer, "test_accuracy": number, "test_loss": number, "test_count": integer,
-    "per_class": _per_class, "confusion_matrix": _matrix, "classes": texts,
-    "batch_size": integer, "cached_features": flag, "features_from_cache": flag,
-    "phase_seconds": number_map, "images_per_second": number_map, "scored_by": text,
-    "recipe": text, "mlflow_run_id": text, "evaluation": EvaluationSummary.from_dict,
-    "export": ExportSummary.from_dict,
-}  # fmt: skip
 
 
 def read_run_metrics(path: Path) -> RunMetrics:

@@ -10,20 +10,20 @@ as a ``CutAdviceResult``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from core.errors import plain_errors
 from core.evaluate.cut_advisor import advise_cut
 from core.jobs.context import JobContext
 from core.store.json_record import (
+    JsonFileRecord,
     JsonObject,
     Reader,
     integer,
     number,
     objects,
-    record_to_dict,
-    split_known,
     text,
 )
 
@@ -45,8 +45,16 @@ def run(context: JobContext) -> dict[str, Any]:
     return advice.to_dict()
 
 
+_READERS: dict[str, Reader] = {
+    "rows": objects,
+    **dict.fromkeys(("chosen", "default", "advice", "backbone"), text),
+    **dict.fromkeys(("seconds", "pass_seconds", "probe_seconds"), number),
+    **dict.fromkeys(("images", "extracted_images", "input_size"), integer),
+}
+
+
 @dataclass(frozen=True)
-class CutAdviceResult:
+class CutAdviceResult(JsonFileRecord):
     """A finished ``advise_cut`` job's ``result.json`` (``CutAdvice.to_dict()``), typed.
 
     Attributes:
@@ -72,20 +80,4 @@ class CutAdviceResult:
     input_size: int | None = None
     extra: JsonObject = field(default_factory=dict)
     keys: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CutAdviceResult:
-        """Reads ``result.json``; a missing or malformed value reads as None."""
-        return cls(**split_known(data if isinstance(data, dict) else {}, _READERS))
-
-    def to_dict(self) -> JsonObject:
-        """The record as ``result.json`` content (one read from a file gives it back unchanged)."""
-        return record_to_dict(self)
-
-
-_READERS: dict[str, Reader] = {
-    "rows": objects,
-    **dict.fromkeys(("chosen", "default", "advice", "backbone"), text),
-    **dict.fromkeys(("seconds", "pass_seconds", "probe_seconds"), number),
-    **dict.fromkeys(("images", "extracted_images", "input_size"), integer),
-}
+    READERS: ClassVar[Mapping[str, Reader]] = _READERS

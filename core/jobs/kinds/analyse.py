@@ -24,9 +24,10 @@ One analysis of a run runs at a time (the kind is "one per run").
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from core.atomic import write_json_atomic
 from core.config.settings import Settings
@@ -42,14 +43,13 @@ from core.evaluate.learning_curve import run_learning_curve
 from core.jobs.context import JobContext
 from core.predict.predictor import Predictor
 from core.store.json_record import (
+    JsonFileRecord,
     JsonObject,
     Reader,
     flag,
     integer,
     number,
     objects,
-    record_to_dict,
-    split_known,
     text,
     texts,
 )
@@ -125,8 +125,38 @@ def _calibrate(context: JobContext) -> dict[str, Any]:
     }
 
 
+def _split_scores(value: Any) -> dict[str, JsonObject] | None:
+    """Split name -> scores, each with numeric ECE before and after; else None."""
+    if not isinstance(value, dict):
+        return None
+    for split in value.values():
+        if not isinstance(split, dict) or any(
+            number(split.get(key)) is None for key in ("ece_before", "ece_after")
+        ):
+            return None
+    return dict(value)
+
+
+_ISSUE_READERS: dict[str, Reader] = {
+    **dict.fromkeys(("analysis", "root"), text),
+    **dict.fromkeys(
+        ("images", "folds", "extracted_images", "issue_count", "chance_flags"), integer
+    ),
+    "splits": texts,
+    "issues": objects,
+}
+
+
+_CALIBRATION_READERS: dict[str, Reader] = {
+    **dict.fromkeys(("analysis", "verdict", "probabilities_file"), text),
+    **dict.fromkeys(("stored", "helped"), flag),
+    "temperature": number,
+    "splits": _split_scores,
+}
+
+
 @dataclass(frozen=True)
-class LabelIssuesResult:
+class LabelIssuesResult(JsonFileRecord):
     """A finished ``label_issues`` analysis's ``result.json``, typed (see the module docstring).
 
     Attributes:
@@ -148,19 +178,11 @@ class LabelIssuesResult:
     root: str | None = None
     extra: JsonObject = field(default_factory=dict)
     keys: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
-
-    @classmethod
-    def from_dict(cls, data: Any) -> LabelIssuesResult:
-        """Reads ``result.json``; a missing or malformed value reads as None."""
-        return cls(**split_known(data if isinstance(data, dict) else {}, _ISSUE_READERS))
-
-    def to_dict(self) -> JsonObject:
-        """The record as ``result.json`` content (one read from a file gives it back unchanged)."""
-        return record_to_dict(self)
+    READERS: ClassVar[Mapping[str, Reader]] = _ISSUE_READERS
 
 
 @dataclass(frozen=True)
-class CalibrationJobResult:
+class CalibrationJobResult(JsonFileRecord):
     """A finished ``calibrate`` analysis's ``result.json``, typed (see the module docstring).
 
     Attributes:
@@ -181,40 +203,4 @@ class CalibrationJobResult:
     probabilities_file: str | None = None
     extra: JsonObject = field(default_factory=dict)
     keys: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
-
-    @classmethod
-    def from_dict(cls, data: Any) -> CalibrationJobResult:
-        """Reads ``result.json``; a missing or malformed value reads as None."""
-        return cls(**split_known(data if isinstance(data, dict) else {}, _CALIBRATION_READERS))
-
-    def to_dict(self) -> JsonObject:
-        """The record as ``result.json`` content (one read from a file gives it back unchanged)."""
-        return record_to_dict(self)
-
-
-def _split_scores(value: Any) -> dict[str, JsonObject] | None:
-    """Split name -> scores, each with numeric ECE before and after; else None."""
-    if not isinstance(value, dict):
-        return None
-    for split in value.values():
-        if not isinstance(split, dict) or any(
-            number(split.get(key)) is None for key in ("ece_before", "ece_after")
-        ):
-            return None
-    return dict(value)
-
-
-_ISSUE_READERS: dict[str, Reader] = {
-    **dict.fromkeys(("analysis", "root"), text),
-    **dict.fromkeys(
-        ("images", "folds", "extracted_images", "issue_count", "chance_flags"), integer
-    ),
-    "splits": texts,
-    "issues": objects,
-}
-_CALIBRATION_READERS: dict[str, Reader] = {
-    **dict.fromkeys(("analysis", "verdict", "probabilities_file"), text),
-    **dict.fromkeys(("stored", "helped"), flag),
-    "temperature": number,
-    "splits": _split_scores,
-}
+    READERS: ClassVar[Mapping[str, Reader]] = _CALIBRATION_READERS

@@ -15,8 +15,9 @@ of the kind with the same parameters), and turns a finished result back into pai
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -26,14 +27,13 @@ from core.data.splits import split_dataset
 from core.errors import StudioError, plain_errors
 from core.jobs.context import JobContext
 from core.store.json_record import (
+    JsonFileRecord,
     JsonObject,
     Reader,
     flag,
     integer,
     number_map,
     objects,
-    record_to_dict,
-    split_known,
 )
 
 HASH_CHUNK = 64  # images per progress report while hashing
@@ -71,8 +71,16 @@ def pairs_from_result(result: dict[str, Any]) -> list[DuplicatePair]:
     return DuplicatesResult.from_dict(result).duplicate_pairs()
 
 
+_READERS: dict[str, Reader] = {
+    **dict.fromkeys(("images", "pairs", "leaks"), integer),
+    "features_used": flag,
+    "counts": number_map,
+    "flagged": objects,
+}
+
+
 @dataclass(frozen=True)
-class DuplicatesResult:
+class DuplicatesResult(JsonFileRecord):
     """A finished ``dataset_duplicates`` job's ``result.json`` (``DuplicateReport.to_dict()``).
 
     Attributes:
@@ -90,15 +98,7 @@ class DuplicatesResult:
     flagged: tuple[JsonObject, ...] | None = None
     extra: JsonObject = field(default_factory=dict)
     keys: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
-
-    @classmethod
-    def from_dict(cls, data: Any) -> DuplicatesResult:
-        """Reads ``result.json``; a missing or malformed value reads as None."""
-        return cls(**split_known(data if isinstance(data, dict) else {}, _READERS))
-
-    def to_dict(self) -> JsonObject:
-        """The record as ``result.json`` content (one read from a file gives it back unchanged)."""
-        return record_to_dict(self)
+    READERS: ClassVar[Mapping[str, Reader]] = _READERS
 
     def duplicate_pairs(self) -> list[DuplicatePair]:
         """The flagged pairs, to show and to write the deduplicated version.
@@ -117,11 +117,3 @@ class DuplicatesResult:
             raise StudioError(
                 "This duplicates check has no readable result; check again."
             ) from error
-
-
-_READERS: dict[str, Reader] = {
-    **dict.fromkeys(("images", "pairs", "leaks"), integer),
-    "features_used": flag,
-    "counts": number_map,
-    "flagged": objects,
-}

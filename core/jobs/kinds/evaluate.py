@@ -20,9 +20,10 @@ and the three file names relative to the job folder), ``warnings``: an ``Evaluat
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -33,12 +34,11 @@ from core.evaluate.metrics import Curve, EvalMetrics, EvalResult, evaluate_run
 from core.jobs.context import JobContext
 from core.predict.predictor import Predictor
 from core.store.json_record import (
+    JsonFileRecord,
     JsonObject,
     Reader,
     integer,
     objects,
-    record_to_dict,
-    split_known,
     text,
     texts,
 )
@@ -73,8 +73,22 @@ def run(context: JobContext) -> dict[str, Any]:
     ).to_dict()
 
 
+def _object(value: Any) -> JsonObject | None:
+    """A JSON object; else None."""
+    return dict(value) if isinstance(value, dict) else None
+
+
+_READERS: dict[str, Reader] = {
+    "summary": _object,
+    "mistake_count": integer,
+    **dict.fromkeys(("mistakes", "gradcam"), objects),
+    "warnings": texts,
+    "evaluation_file": text,
+}
+
+
 @dataclass(frozen=True)
-class EvaluateResult:
+class EvaluateResult(JsonFileRecord):
     """A finished ``evaluate`` job's ``result.json``, typed (see the module docstring).
 
     Attributes:
@@ -94,29 +108,7 @@ class EvaluateResult:
     evaluation_file: str | None = None
     extra: JsonObject = field(default_factory=dict)
     keys: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
-
-    @classmethod
-    def from_dict(cls, data: Any) -> EvaluateResult:
-        """Reads ``result.json``; a missing or malformed value reads as None."""
-        return cls(**split_known(data if isinstance(data, dict) else {}, _READERS))
-
-    def to_dict(self) -> JsonObject:
-        """The record as ``result.json`` content (one read from a file gives it back unchanged)."""
-        return record_to_dict(self)
-
-
-def _object(value: Any) -> JsonObject | None:
-    """A JSON object; else None."""
-    return dict(value) if isinstance(value, dict) else None
-
-
-_READERS: dict[str, Reader] = {
-    "summary": _object,
-    "mistake_count": integer,
-    **dict.fromkeys(("mistakes", "gradcam"), objects),
-    "warnings": texts,
-    "evaluation_file": text,
-}
+    READERS: ClassVar[Mapping[str, Reader]] = _READERS
 
 
 def save_evaluation(folder: Path, result: EvalResult) -> None:
