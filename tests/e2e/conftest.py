@@ -16,8 +16,16 @@ from tests.conftest import in_ci, unavailable, weights_dir
 from tests.helpers.e2e_server import CHROMIUM, CHROMIUM_ARGS, StudioServer
 
 
+@pytest.fixture(scope="session")
+def e2e_answers(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The model answers every e2e server shares (``tests.helpers.answers``)."""
+    return tmp_path_factory.mktemp("e2e-answers")
+
+
 @pytest.fixture(scope="module")
-def studio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioServer]:
+def studio_server(
+    tmp_path_factory: pytest.TempPathFactory, e2e_answers: Path
+) -> Iterator[StudioServer]:
     """A studio started headless on a free loopback port, killed after the module."""
     env = {"STUDIO_MAX_JOBS": "1"}
     weights = weights_dir()
@@ -25,7 +33,7 @@ def studio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StudioSe
         pytest.fail("the browser tests train on real ImageNet features in CI: weights not found")
     if weights is not None:  # lets the first test train on real ImageNet features
         env["STUDIO_WEIGHTS_DIR"] = str(weights)
-    server = StudioServer(tmp_path_factory.mktemp("studio"), env=env)
+    server = StudioServer(tmp_path_factory.mktemp("studio"), env=env, answers=e2e_answers)
     server.start()
     try:
         yield server

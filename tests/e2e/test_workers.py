@@ -60,10 +60,10 @@ def test_killed_worker_reads_interrupted_and_resume_finishes(
 
 
 def test_server_crash_keeps_the_worker_and_a_restart_reattaches(
-    new_tab: Callable[..., Any], tmp_path: Path
+    new_tab: Callable[..., Any], tmp_path: Path, e2e_answers: Path
 ) -> None:
     env = {"STUDIO_MAX_JOBS": "1"}
-    server = StudioServer(tmp_path / "studio", env=env)
+    server = StudioServer(tmp_path / "studio", env=env, answers=e2e_answers)
     server.start()
     tab = new_tab()
     try:
@@ -81,7 +81,7 @@ def test_server_crash_keeps_the_worker_and_a_restart_reattaches(
     finally:
         server.stop()
     assert worker.is_running()
-    restarted = StudioServer(tmp_path / "studio", env=env)
+    restarted = StudioServer(tmp_path / "studio", env=env, answers=e2e_answers)
     restarted.start()
     try:
         tab.goto(f"{restarted.url}/train?ws={workspace.group(1)}&run={run_id}")

@@ -15,15 +15,23 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.jobs.runner import get_runner
+from tests.helpers.answers import share_answers
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 
+@pytest.fixture(scope="session")
+def shared_answers(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One answers folder (``core.store.answers``) for every page test of this test process."""
+    return tmp_path_factory.mktemp("answers")
+
+
 @pytest.fixture
-def studio_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def studio_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared_answers: Path) -> Path:
     """Points every STUDIO_* folder at ``tmp_path`` and makes models use random weights."""
     for name in ("RUNS", "DATA", "CACHE"):
         monkeypatch.setenv(f"STUDIO_{name}_DIR", str(tmp_path / name.lower()))
+    share_answers(tmp_path / "cache", shared_answers)
     monkeypatch.setenv("STUDIO_DEFAULT_WEIGHTS", "none")
     # The memory guard subtracts this process's RSS from the budget. In one pytest process that
     # RSS includes every model earlier tests built (all 40 backbones), which a real server never

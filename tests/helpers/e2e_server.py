@@ -20,6 +20,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from core.store.answers import ANSWERS_FOLDER
+from tests.helpers.answers import share_answers
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -42,14 +45,21 @@ class StudioServer:
     """``with StudioServer(tmp_dir) as server: ... server.url ...``."""
 
     def __init__(
-        self, work_dir: Path, env: dict[str, str] | None = None, app_dir: Path | None = None
+        self,
+        work_dir: Path,
+        env: dict[str, str] | None = None,
+        app_dir: Path | None = None,
+        answers: Path | None = None,
     ) -> None:
         """Prepares a server whose files live under ``work_dir`` (reused by a restart).
 
         ``app_dir`` is the checkout whose ``app.py`` is served (default: this repository), so a
-        bench can measure another version of the studio with the same steps.
+        bench can measure another version of the studio with the same steps. ``answers`` is a
+        folder of model answers shared with other servers (``tests.helpers.apptest``'s
+        ``share_answers``); None keeps them private, as a bench measuring first visits needs.
         """
         self.work_dir = Path(work_dir)
+        self.answers = answers
         self.app_dir = Path(app_dir) if app_dir is not None else REPO_ROOT
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -73,6 +83,9 @@ class StudioServer:
 
     def start(self, timeout: float = 60.0) -> None:
         """Starts ``streamlit run app.py`` and waits until its health endpoint answers."""
+        answers_link = self.work_dir / "cache" / ANSWERS_FOLDER
+        if self.answers is not None and not answers_link.is_symlink():  # a restart keeps it
+            share_answers(self.work_dir / "cache", self.answers)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         command = [
             sys.executable, "-m", "streamlit", "run", "app.py",

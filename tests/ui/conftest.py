@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tests.helpers.apptest import new_app, studio_env
+from tests.helpers.apptest import new_app, shared_answers, studio_env
 
-__all__ = ["new_app", "studio_env"]  # pytest finds fixtures by name in a conftest
+__all__ = ["new_app", "shared_answers", "studio_env"]  # pytest finds fixtures by name in a conftest
