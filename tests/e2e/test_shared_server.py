@@ -36,7 +36,7 @@ def test_three_sessions_queue_finish_and_stay_isolated(
     new_tab: Callable[..., Any], studio_server: StudioServer
 ) -> None:
     tabs = [new_tab() for _ in range(3)]
-    epochs = [40, 1, 1]  # the first run lasts long enough for the others to wait
+    epochs = [12, 1, 1]  # the first run (extraction, then 12 epochs) outlasts the queueing
     for tab, count in zip(tabs, epochs, strict=True):
         ready_to_train(tab, studio_server.url, count)
     run_ids = [flow.press_start(tabs[0])]
