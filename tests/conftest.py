@@ -13,6 +13,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
+# A browser test waits for up to 3 jobs of 600 s each on a loaded machine (e.g. train, export,
+# batch predict): its own deadlines, not pytest-timeout's 900 s, must decide its failure.
+E2E_TIMEOUT_S = 2400
 
 
 def in_ci() -> bool:
@@ -45,7 +48,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
     A module's tests share one worker (its module fixtures: a Ray cluster, a trained run, are
     made once); the browser tests share one worker too, so at most one Streamlit server,
-    browser and its jobs run at once, next to the other worker's tests.
+    browser and its jobs run at once, next to the other worker's tests. Browser tests get a
+    per-test timeout (``E2E_TIMEOUT_S``) above the sum of their own waits.
     """
     for item in items:
         if "local_weights" in getattr(item, "fixturenames", ()):
@@ -53,6 +57,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         module = item.nodeid.split("::", 1)[0]
         group = "e2e" if module.startswith("tests/e2e/") else module
         item.add_marker(pytest.mark.xdist_group(group))
+        if group == "e2e":  # a browser test's own waits add up to more than the default 900 s
+            item.add_marker(pytest.mark.timeout(E2E_TIMEOUT_S))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -24,10 +24,13 @@ def e2e_answers(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def studio_server(
-    tmp_path_factory: pytest.TempPathFactory, e2e_answers: Path
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, e2e_answers: Path
 ) -> Iterator[StudioServer]:
-    """A studio started headless on a free loopback port, killed after the module."""
-    env = {"STUDIO_MAX_JOBS": "1"}
+    """A studio started headless on a free loopback port, killed after the module.
+
+    A test module may set ``SERVER_ENV`` (a dict) to add to the server's environment.
+    """
+    env = {"STUDIO_MAX_JOBS": "1", **getattr(request.module, "SERVER_ENV", {})}
     weights = weights_dir()
     if weights is None and in_ci():
         pytest.fail("the browser tests train on real ImageNet features in CI: weights not found")

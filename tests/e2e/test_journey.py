@@ -21,6 +21,9 @@ from tests.helpers import e2e_journey as journey
 from tests.helpers.e2e_server import StudioServer
 
 pytestmark = pytest.mark.e2e
+# No Predict here: no quick-prediction model after each training (its job would hold the one slot
+# the next training waits for; tests/core/jobs/kinds tests that default).
+SERVER_ENV = {"STUDIO_QUICK_PREDICT_AFTER_TRAINING": "0"}
 HYMENOPTERA = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "hymenoptera_data"
 SIZE = 96
 

@@ -20,6 +20,9 @@ from tests.helpers import e2e_flow as flow
 from tests.helpers.e2e_server import StudioServer
 
 pytestmark = pytest.mark.e2e
+# No Predict here: no quick-prediction model after each training (its job would hold the one slot
+# the next training waits for; tests/core/jobs/kinds tests that default).
+SERVER_ENV = {"STUDIO_QUICK_PREDICT_AFTER_TRAINING": "0"}
 EPOCHS = 8  # killed (or the server crashes) after the first: 7 left to see it mid-run
 
 
@@ -62,7 +65,7 @@ def test_killed_worker_reads_interrupted_and_resume_finishes(
 def test_server_crash_keeps_the_worker_and_a_restart_reattaches(
     new_tab: Callable[..., Any], tmp_path: Path, e2e_answers: Path
 ) -> None:
-    env = {"STUDIO_MAX_JOBS": "1"}
+    env = {"STUDIO_MAX_JOBS": "1", **SERVER_ENV}
     server = StudioServer(tmp_path / "studio", env=env, answers=e2e_answers)
     server.start()
     tab = new_tab()
