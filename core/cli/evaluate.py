@@ -26,6 +26,7 @@ from core.evaluate.charts import confusion_figure, pr_figure, roc_figure
 from core.evaluate.metrics import evaluate_run
 from core.export.exporter import EXPORT_FORMATS, available_formats, export_run, missing_requirement
 from core.predict.batch import image_files, prediction_rows
+from core.predict.ood import KNOWS_ONLY, UNKNOWN
 from core.predict.predictor import Predictor
 from core.store.runs import validate_run_id
 from core.store.workspace import workspace_dir
@@ -158,6 +159,9 @@ def predict_command(args: argparse.Namespace) -> int:
             print(f"{row['file']}: {answer}")
     failed = sum(1 for row in rows if row["error"])
     print(f"{len(rows) - failed} images classified, {failed} unreadable.", file=sys.stderr)
+    unknown = sum(1 for row in rows if row["predicted"] == UNKNOWN)
+    if unknown:
+        print(f"{unknown} look like none of the classes. {KNOWS_ONLY}", file=sys.stderr)
     return 0
 
 

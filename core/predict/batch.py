@@ -1,7 +1,8 @@
 """Batch prediction: many named images (files, folders, a zip) to one table row each.
 
-Images that cannot be decoded get a row with the reason instead of stopping the batch; a top
-probability under the threshold is answered "not sure".
+Images that cannot be decoded get a row with the reason instead of stopping the batch; an image
+that looks like none of the classes (``Predictor.is_unknown``, runs with an ``ood.json``) is
+answered "none of the classes", and a top probability under the threshold "not sure".
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 from core.data.images import load_image_array
 from core.data.zipsafe import extract_zip
 from core.errors import DataError
+from core.predict.ood import UNKNOWN
 from core.predict.predictor import Predictor
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -39,7 +41,8 @@ def prediction_rows(
             threshold in ``labels.json`` may raise it: ``Predictor.threshold_for``).
 
     Returns:
-        Rows with file, predicted, confidence, top_k (text) and error (empty when fine).
+        Rows with file, predicted (a class, ``UNKNOWN`` or ``NOT_SURE``), confidence, top_k
+        (text) and error (empty when fine).
     """
     arrays, ok_rows, rows = [], [], []
     for name, source in sources:
@@ -53,10 +56,12 @@ def prediction_rows(
         rows.append(row)
     if arrays:
         probabilities = predictor.predict_arrays(np.stack(arrays))
-        for row, top in zip(ok_rows, predictor.top_k(probabilities, k), strict=True):
+        unknown = predictor.is_unknown(probabilities)
+        tops = predictor.top_k(probabilities, k)
+        for row, top, strange in zip(ok_rows, tops, unknown, strict=True):
             best_name, best_p = top[0]
             sure = best_p >= predictor.threshold_for(best_name, threshold)
-            row["predicted"] = best_name if sure else NOT_SURE
+            row["predicted"] = UNKNOWN if strange else best_name if sure else NOT_SURE
             row["confidence"] = round(best_p, 6)
             row["top_k"] = "; ".join(f"{name} {p:.3f}" for name, p in top)
     return rows

@@ -30,7 +30,9 @@ from core.data.images import load_image_array
 from core.errors import ModelFileError
 from core.model.forward import forward_in_batches
 from core.predict.model_file import read_labels
+from core.predict.ood import unknown_flags
 from core.predict.probabilities import checked_temperature, probabilities_from_raw, top_k_labels
+from core.store.ood_record import read_ood_record
 
 LITE_FOLDER = "lite"
 LITE_MODEL = "model.tflite"
@@ -105,8 +107,8 @@ class LitePredictor:
         source: the name shown for the model (default: the folder's name).
 
     Attributes:
-        classes, input_size, resize_mode, output_kind, temperature, class_thresholds, source:
-            as on ``Predictor``.
+        classes, input_size, resize_mode, output_kind, temperature, class_thresholds, ood,
+            source: as on ``Predictor``.
         parity: the largest probability difference to the Keras model, measured when the file
             was made.
         size_mb: the model file's size (what the web process's model cache counts).
@@ -130,6 +132,7 @@ class LitePredictor:
         self.temperature = checked_temperature(labels.get("temperature", 1.0))
         thresholds = labels.get("class_thresholds")
         self.class_thresholds = dict(thresholds) if isinstance(thresholds, dict) else {}
+        self.ood = read_ood_record(folder)  # a run's; a job folder (uploaded model) has none
         self.source = source or str(facts.get("source") or folder.name)
         self.size_mb = model_path.stat().st_size / 2**20
         self._units = int(facts["units"])
@@ -163,6 +166,10 @@ class LitePredictor:
             return np.zeros((0, self.num_classes), np.float32)
         raw = forward_in_batches(self._forward, list(sources), decode=self.load_images)
         return self.to_probabilities(raw)
+
+    def is_unknown(self, probabilities: np.ndarray) -> np.ndarray:
+        """Per row, True when it looks like none of the classes (as ``Predictor.is_unknown``)."""
+        return unknown_flags(probabilities, self.ood, self.temperature)
 
     def threshold_for(self, class_name: str, threshold: float) -> float:
         """The "not sure" threshold for ``class_name`` (as ``Predictor.threshold_for``)."""

@@ -29,7 +29,9 @@ from core.data.images import load_image_array
 from core.errors import ModelFileError
 from core.model.forward import FORWARD_BATCH, forward_in_batches, traced_forward
 from core.predict.model_file import image_input_size, load_keras_file, read_labels
+from core.predict.ood import unknown_flags
 from core.predict.probabilities import checked_temperature, probabilities_from_raw, top_k_labels
+from core.store.ood_record import OodThreshold, read_ood_record
 
 # Probabilities may be off by float rounding; beyond this the output is treated as logits.
 _PROBABILITY_TOLERANCE = 1e-3
@@ -50,6 +52,7 @@ class Predictor:
         temperature: divides the log-probabilities before they are normalised again
             (``apply_temperature``); 1.0 leaves them unchanged.
         class_thresholds: per class name, the least probability to answer that class.
+        ood: the run's unknown-image threshold (None: no unknown-image verdict).
     """
 
     def __init__(
@@ -60,6 +63,7 @@ class Predictor:
         source: str = "",
         temperature: float = 1.0,
         class_thresholds: dict[str, float] | None = None,
+        ood: OodThreshold | None = None,
     ) -> None:
         """Checks the model's shape, matches class names and warms the model up.
 
@@ -83,6 +87,7 @@ class Predictor:
         self.source = source
         self.temperature = checked_temperature(temperature)
         self.class_thresholds = dict(class_thresholds or {})
+        self.ood = ood
         self._units = units
         # A traced graph function: much faster than model.predict for one image, and the fixed
         # signature (any batch size) means it is traced once, not per batch size.
@@ -117,6 +122,10 @@ class Predictor:
     def threshold_for(self, class_name: str, threshold: float) -> float:
         """The "not sure" threshold for an answer of ``class_name``: the larger of the two."""
         return max(threshold, float(self.class_thresholds.get(class_name, 0.0)))
+
+    def is_unknown(self, probabilities: np.ndarray) -> np.ndarray:
+        """Per row of ``predict_*``'s probabilities, True when it looks like none of the classes."""
+        return unknown_flags(probabilities, self.ood, self.temperature)
 
     def predict_arrays(self, images: np.ndarray, batch_size: int = FORWARD_BATCH) -> np.ndarray:
         """Predicts class probabilities for already decoded images, in bounded batches.
@@ -192,6 +201,7 @@ class Predictor:
             source=run_dir.name,
             temperature=labels.get("temperature", 1.0),
             class_thresholds=thresholds if isinstance(thresholds, dict) else None,
+            ood=read_ood_record(run_dir),
         )
         if int(labels.get("input_size", predictor.input_size)) != predictor.input_size:
             raise ModelFileError(f"Run {run_dir.name}: labels.json does not match the model.")

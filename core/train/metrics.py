@@ -24,8 +24,13 @@ def summarize_history(history: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _predict(model: Any, data: Any, arrays: bool) -> tuple[np.ndarray, np.ndarray]:
+# A held-out split's (probabilities, targets).
+Predictions = tuple[np.ndarray, np.ndarray]
+
+
+def _predict(model: Any, data: Any, arrays: bool) -> Predictions:
     """Probabilities and targets of a held-out split (arrays or a dataset)."""
+
     # ``predict`` (not ``predict_on_batch``): under a mirrored strategy on 2 replicas
     # ``predict_on_batch`` returned twice as many rows as images (test_mirrored_strategy_...).
     def forward(batch: np.ndarray) -> Any:
@@ -67,14 +72,23 @@ def per_class_metrics(truth: np.ndarray, pred: np.ndarray, classes: list[str]) -
     return {"per_class": rows, "confusion_matrix": matrix.tolist()}
 
 
-def evaluate_final(model: Any, data: PhaseData, classes: list[str], outputs: int) -> dict[str, Any]:
+def held_out_predictions(model: Any, data: PhaseData) -> dict[str, Predictions]:
+    """Probabilities and targets of the validation and test splits the run has."""
+    splits = {"val": data.validation, "test": data.test}
+    return {
+        name: _predict(model, split, data.arrays)
+        for name, split in splits.items()
+        if split is not None
+    }
+
+
+def evaluate_final(
+    model: Any, predictions: dict[str, Predictions], classes: list[str], outputs: int
+) -> dict[str, Any]:
     """Loss and accuracy of the final weights on validation and test (per class on test)."""
     loss_fn = model.loss
     result: dict[str, Any] = {}
-    for name, split in (("val", data.validation), ("test", data.test)):
-        if split is None:
-            continue
-        probs, targets = _predict(model, split, data.arrays)
+    for name, (probs, targets) in predictions.items():
         pred, truth = _indices(probs, outputs), _indices(targets, outputs)
         result[f"{name}_accuracy"] = float((pred == truth).mean())
         result[f"{name}_loss"] = float(keras.ops.convert_to_numpy(loss_fn(targets, probs)))
@@ -91,6 +105,7 @@ def run_metrics(
     classes: list[str],
     outputs: int,
     batch_size: int,
+    predictions: dict[str, Predictions],
 ) -> dict[str, Any]:
     """Everything ``metrics.json`` holds about a run that trained at least one epoch.
 
@@ -101,9 +116,10 @@ def run_metrics(
         classes: class names in output order.
         outputs: output units of the full model.
         batch_size: the batch size the run used (after the memory guard).
+        predictions: ``held_out_predictions`` of ``model`` on ``data``.
     """
     metrics = summarize_history(state.history)
-    metrics.update(evaluate_final(model, data, classes, outputs))
+    metrics.update(evaluate_final(model, predictions, classes, outputs))
     metrics.update(
         classes=classes,
         batch_size=batch_size,

@@ -21,13 +21,14 @@ from core.data.splits import SplitData
 from core.data.stored_split import SPLIT_FILE
 from core.model.builder import build_model, set_trainable_from
 from core.store.feature_cache import FeatureCache, feature_cache_folder
+from core.store.ood_record import store_ood_threshold
 from core.store.runs import RunStore
 from core.train.callback import RunCallback
 from core.train.events import TrainingEvents
 from core.train.feature_folding import fold_features, fold_head_prefix
 from core.train.features import prepare_cached
 from core.train.fit import compile_for, fit_phase, make_strategy
-from core.train.metrics import run_metrics, save_model_atomic
+from core.train.metrics import held_out_predictions, run_metrics, save_model_atomic
 from core.train.phase_data import PhaseData, prepare_streamed
 from core.train.plan import cache_decision, memory_guard
 from core.train.resume import restore_checkpoint
@@ -276,17 +277,17 @@ class TrainingRun:
             self.say("Stopped by the user; keeping the best weights so far.")
         metrics: dict[str, Any] = {"stopped": stopped, "epochs_run": len(self.state.history)}
         if self.state.history and self.final_model is not None and self.final_data is not None:
+            predictions = held_out_predictions(self.final_model, self.final_data)
             metrics.update(
                 run_metrics(
-                    self.state,
-                    self.final_model,
-                    self.final_data,
-                    list(self.split.classes),
-                    self.outputs,
-                    self.batch_size,
+                    self.state, self.final_model, self.final_data, list(self.split.classes),
+                    self.outputs, self.batch_size, predictions,
                 )
-            )
+            )  # fmt: skip
             save_model_atomic(self.built.model, self.store.path(self.run_id) / "model.keras")
+            # The unknown-image threshold, from the validation probabilities (ood.json).
+            if not store_ood_threshold(self.store.path(self.run_id), predictions.get("val")):
+                self.say("Too few validation images to tell unknown images: no such verdict.")
         self.store.write_json(self.run_id, "history", self.state.history)
         if self.tracking is not None:  # final metrics and model.keras to MLflow, ids both ways
             metrics.update(self.tracking.finish(metrics, self.store.path(self.run_id), stopped))

@@ -1,8 +1,10 @@
 """The Predict page's answers: single images in the web process, a zip of images as a job.
 
 Single images are classified with the chosen model (from the bounded cache of
-``ui.model_cache``, on LiteRT); "not sure" uses ``LitePredictor.threshold_for`` (a class's own
-threshold counts when it is higher than the page's). A zip is a ``predict_batch`` job in a
+``ui.model_cache``, on LiteRT); an image that looks like none of the run's classes
+(``LitePredictor.is_unknown``) is said so plainly, with why the model cannot answer "none"; "not
+sure" uses ``LitePredictor.threshold_for`` (a class's own threshold counts when it is higher
+than the page's). A zip is a ``predict_batch`` job in a
 worker process (``ui.jobs``), capped at ``Settings.max_batch_images`` images; its CSV is
 downloaded from the job folder.
 """
@@ -18,6 +20,7 @@ from core.evaluate.charts import top_k_figure
 from core.jobs.kinds.predict_batch import BatchResult
 from core.jobs.snapshot import JobStatus
 from core.predict.lite import LitePredictor
+from core.predict.ood import KNOWS_ONLY, unknown_sentence
 from ui import common, jobs, session
 from ui.predict.models import ModelChoice
 
@@ -69,7 +72,11 @@ def show_single(predictor: LitePredictor, files: list[Any], k: int, threshold: f
             picture.image(shown, caption=name, width="stretch")  # captions render Markdown
             top = predictor.top_k(probabilities, k)[0]
             needed = predictor.threshold_for(top[0][0], threshold)  # a class may ask for more
-            show_verdict(chart, common.escape_markdown(top[0][0]), top[0][1], needed, threshold)
+            if predictor.is_unknown(probabilities)[0]:
+                chart.warning(common.escape_markdown(unknown_sentence(top[0][0], top[0][1])))
+                chart.caption(KNOWS_ONLY)
+            else:
+                show_verdict(chart, common.escape_markdown(top[0][0]), top[0][1], needed, threshold)
             chart.plotly_chart(top_k_figure(top, needed), key=f"predict_bar_{index}")
 
 
