@@ -10,6 +10,9 @@ import pytest
 from PIL import Image
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Tests never go online: the demo uses the drawn shapes unless a test serves its own photos
+# (tests/core/data/test_demo_photos.py, on 127.0.0.1). Worker and server processes inherit it.
+os.environ.setdefault("STUDIO_DEMO_PHOTOS_URL", "")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"

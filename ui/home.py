@@ -1,9 +1,10 @@
 """The Home page's parts: the one-click demo, the steps, the sample shortcut, the status.
 
-The demo (``start_demo``) trains the built-in sample with ``core.config.recipes.demo_config``
-through the job runner, exactly as the Train page's Start would (same owner, disk and
-validation checks), and opens the Train page on the live run, whose result card links to
-Evaluate and Predict.
+The demo (``start_demo``) trains real photos when the server can download and verify them
+(``core.data.demo_photos``, ``core.config.recipes.demo_photos_config``), else the built-in drawn
+shapes (``demo_config``), through the job runner, exactly as the Train page's Start would
+(same owner, disk and validation checks), and opens the Train page on the live run, whose
+result card links to Evaluate and Predict.
 
 The Home page must stay fast: nothing here imports TensorFlow or an engine module at import time
 (bench/app_startup.py measures it).
@@ -14,8 +15,10 @@ from __future__ import annotations
 import streamlit as st
 
 from core.config.backbones import get_backbone
-from core.config.recipes import DEMO_RECIPE, DEMO_RUN_NAME, demo_config
+from core.config.demo_photos import DemoPhotos
+from core.config.recipes import DEMO_RECIPE, demo_config, demo_photos_config
 from core.data.checks import check_validation_split
+from core.data.demo_photos import ensure_demo_data
 from core.data.names import public_dataset_name
 from core.data.sample import ensure_sample_dataset
 from core.errors import StudioError
@@ -52,8 +55,17 @@ DEMO_NEEDS_WEIGHTS = (
 
 
 def demo_recipe() -> str:
-    """The demo's recipe in one sentence, shown under the button (``core.config.recipes``)."""
-    return DEMO_RECIPE
+    """Which demo runs and its recipe, shown under the button (``core.config.recipes``)."""
+    try:
+        photos = DemoPhotos.from_env()
+    except ValueError:
+        photos = DemoPhotos(url="")  # the click says what is wrong with the settings
+    if not photos.enabled:
+        return DEMO_RECIPE
+    return (
+        f"Real photos when this server is online (downloaded once, checksum verified), else "
+        f"the drawn shapes. {photos.source} {DEMO_RECIPE}"
+    )
 
 
 def start_demo() -> None:
@@ -69,15 +81,18 @@ def start_demo() -> None:
             file = get_backbone("mobilenet_v2").weights_file
             st.warning(DEMO_NEEDS_WEIGHTS.format(file=file), icon=":material/cloud_off:")
             return
-        with st.status("Preparing the demo...", expanded=False) as status:
-            config = demo_config(str(ensure_sample_dataset(sample_folder())))
-            status.update(label="Scanning the sample...")
-            data = load_data_spec(config.data, source="Sample dataset (demo)")
+        with st.status("Preparing the demo (the first one downloads photos)...") as status:
+            demo = ensure_demo_data(sample_folder(), DemoPhotos.from_env())
+            status.write(demo.notice)
+            make_config = demo_photos_config if demo.photos else demo_config
+            config = make_config(str(demo.folder))
+            status.update(label="Scanning the demo images...")
+            data = load_data_spec(config.data, source=demo.notice)
             check_validation_split(data.report, data.split, config.data.val_ratio)
             # The session's choices become the demo's: Model and Train show what ran.
             choices.set_model_spec(config.model)
             choices.set_train_config(config.train)
-            choices.set_run_name(DEMO_RUN_NAME)
+            choices.set_run_name(str(config.name))
             status.update(label="Queuing the run...")
             run_id = get_runner(session.get_settings()).submit_training(store, config)
             status.update(label="Demo started", state="complete")
@@ -85,6 +100,7 @@ def start_demo() -> None:
         common.show_error(error, "starting the demo")
         return
     session.set_current_run(run_id)
+    st.toast(demo.notice)
     common.switch_page("train")
 
 

@@ -75,11 +75,16 @@ class DemoPhotos(ConfigMixin):
     def from_env(cls, environ: Mapping[str, str] | None = None) -> DemoPhotos:
         """Reads ``STUDIO_DEMO_PHOTOS_URL`` and ``STUDIO_DEMO_PHOTOS_SHA256`` (unset: defaults).
 
+        ``STUDIO_OFFLINE=1`` (a server without internet, ``core.model.weights``) turns the
+        download off as an empty URL does.
+
         Raises:
             ValueError: a value that cannot be used.
         """
         env = os.environ if environ is None else environ
         url = env.get("STUDIO_DEMO_PHOTOS_URL", HYMENOPTERA_URL).strip()
+        if env.get("STUDIO_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+            url = ""
         digest = env.get("STUDIO_DEMO_PHOTOS_SHA256", "").strip().lower()
         if url != HYMENOPTERA_URL and not digest and url:
             raise ValueError(

@@ -17,8 +17,6 @@ from core.config.demo_photos import HYMENOPTERA_CONTENT_SHA256, DemoPhotos
 from core.data.demo_photos import PHOTOS_FOLDER, archive_content_digest, ensure_demo_data
 from tests.conftest import write_image
 
-SHARED_HYMENOPTERA = Path("/work/shared/datasets/hymenoptera_data")
-
 
 def _mini_zip(path: Path) -> Path:
     """A zip like the tutorial's: ``mini/train/<class>/`` and ``mini/val/<class>/`` photos."""
@@ -86,18 +84,15 @@ def test_digest_matches_the_files_and_ignores_metadata(tmp_path: Path) -> None:
     assert archive_content_digest(archive) == _folder_digest(tmp_path / "out" / "mini", "mini")
 
 
-def test_pinned_digest_is_the_tutorial_archive_contents(tmp_path: Path) -> None:
-    if not SHARED_HYMENOPTERA.is_dir():
-        pytest.skip(
-            "the extracted tutorial archive (shared hymenoptera_data) is not on this machine"
-        )
+def test_pinned_digest_is_the_tutorial_archive_contents(hymenoptera: Path, tmp_path: Path) -> None:
+    """The constant is the digest of the tutorial's archive as published (the shared copy)."""
     archive = tmp_path / "hymenoptera_data.zip"
     with zipfile.ZipFile(archive, "w") as opened:  # stored: fast, the digest reads bytes only
-        for file in sorted(SHARED_HYMENOPTERA.rglob("*")):
+        for file in sorted(hymenoptera.rglob("*")):
             if file.is_file():
-                opened.write(
-                    file, f"hymenoptera_data/{file.relative_to(SHARED_HYMENOPTERA).as_posix()}"
-                )
+                member = file.relative_to(hymenoptera).as_posix()
+                opened.write(file, f"hymenoptera_data/{member}")
+    assert len(opened.namelist()) == 398
     assert archive_content_digest(archive) == HYMENOPTERA_CONTENT_SHA256
 
 
@@ -143,6 +138,7 @@ def test_dead_address_falls_back_with_a_notice(
 
 def test_settings_are_checked() -> None:
     assert not DemoPhotos.from_env({"STUDIO_DEMO_PHOTOS_URL": ""}).enabled
+    assert not DemoPhotos.from_env({"STUDIO_OFFLINE": "1"}).enabled
     assert DemoPhotos.from_env({}).content_sha256 == HYMENOPTERA_CONTENT_SHA256
     with pytest.raises(ValueError, match="without STUDIO_DEMO_PHOTOS_SHA256"):
         DemoPhotos.from_env({"STUDIO_DEMO_PHOTOS_URL": "https://example.org/x.zip"})
