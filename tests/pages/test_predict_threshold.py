@@ -66,3 +66,18 @@ def test_a_raised_class_threshold_says_not_sure_and_calibration_is_shown(
     # The class name is shown as typed: its "*" is escaped, never read as emphasis.
     shown = [str(element.value) for element in app.caption] + [str(w.value) for w in app.warning]
     assert any("cat\\*" in text for text in shown)
+
+
+def test_an_image_unlike_the_data_is_answered_none_of_the_classes(
+    new_app: Callable, tmp_path: Path
+) -> None:
+    """A run's ``ood.json`` whose threshold no answer reaches: the page says "none of them"."""
+    from core.store.ood_record import OOD_FILE
+
+    token, run_id = workspace_with_run(tmp_path)
+    record = {"score": "max_probability", "threshold": 1.01, "temperature": 1.0, "images": 9}
+    (_run_folder(token, run_id) / OOD_FILE).write_text(json.dumps(record))
+    app = _predict_one(new_app, token, run_id)
+    assert not texts(app, "success")
+    assert any("none of the classes the model knows" in w for w in texts(app, "warning"))
+    assert any("only knows the classes it was trained on" in c for c in texts(app, "caption"))
