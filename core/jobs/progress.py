@@ -11,6 +11,10 @@ message, a notice or an epoch). The page reads it with ``read_progress``. Fields
 - ``events``: the last ``MAX_EVENTS`` plain-language lines, each prefixed with the time;
 - ``notices``: settings the run changed on its own (a lowered batch size), for the page to show.
 
+While features are extracted, ``progress`` and ``eta_s`` come from ``ExtractionRate``: the
+images/s measured so far over the images the run planned (``extraction_planned``), so the
+estimate settles as the rate does instead of waiting for the first epoch.
+
 Stop: ``should_stop`` is True once a ``stop`` file exists in the run folder (written by
 ``JobRunner.stop`` from any process); Keras then ends the epoch after the current batch.
 """
@@ -20,6 +24,7 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +37,36 @@ MAX_BATCH_ROWS = 5000
 MAX_EVENTS = 300
 WRITE_INTERVAL_S = 0.5
 PHASES = {"extracting": "extract", "training": "head", "fine-tuning": "fine_tune"}
+# No extraction estimate before this long and this many images: the first batch includes
+# TensorFlow's warm-up and would promise far too long.
+MIN_RATE_S = 2.0
+MIN_RATE_IMAGES = 8
+
+
+class ExtractionRate:
+    """Images/s of the extraction measured so far, and the seconds left at that rate.
+
+    Args:
+        planned: images the extraction passes at most (all parts; cached parts skip).
+        start: the clock's time when extraction began.
+    """
+
+    def __init__(self, planned: int, start: float) -> None:
+        self.planned, self.start = max(planned, 1), start
+        self._before = 0  # images of the parts already finished
+        self._part: tuple[str, int] = ("", 0)  # (name, images done) of the current part
+
+    def update(self, part: str, done: int, now: float) -> tuple[float, float | None]:
+        """Records ``done`` images of ``part``; returns (fraction done, seconds left or None)."""
+        name, last = self._part
+        if part != name or done < last:  # a new part (another split, or the next view)
+            self._before += last
+        self._part = (part, done)
+        images, elapsed = self._before + done, now - self.start
+        fraction = min(images / self.planned, 1.0)
+        if elapsed < MIN_RATE_S or images < MIN_RATE_IMAGES:
+            return fraction, None
+        return fraction, max(self.planned - images, 0) * elapsed / images
 
 
 def read_progress(run_dir: Path) -> dict[str, Any]:
@@ -43,7 +78,13 @@ def read_progress(run_dir: Path) -> dict[str, Any]:
 class ProgressWriter(TrainingEvents):
     """Writes a run's progress to ``progress.json`` and reads Stop from the ``stop`` file."""
 
-    def __init__(self, run_dir: Path, epochs: int, previous: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        run_dir: Path,
+        epochs: int,
+        previous: dict[str, Any] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         """Starts the file; ``previous`` (a resumed run's old progress) keeps its lines.
 
         Args:
@@ -51,8 +92,12 @@ class ProgressWriter(TrainingEvents):
             epochs: total epochs of the run (both phases).
             previous: the ``progress.json`` of the interrupted attempt, when resuming; its
                 events and notices are kept, and its batch rows up to its last epoch.
+            clock: seconds of a monotonic clock (the extraction rate is measured with it).
         """
         self.run_dir = Path(run_dir)
+        self.clock = clock
+        self._planned = 0
+        self._rate: ExtractionRate | None = None
         previous = previous or {}
         done = int(previous.get("epoch") or 0)
         self.data: dict[str, Any] = {
@@ -87,7 +132,8 @@ class ProgressWriter(TrainingEvents):
     def status(self, status: str) -> None:
         self.data.update(status=status, phase=PHASES.get(status, self.data["phase"]))
         if status == "extracting":
-            self.data["progress"] = 0.0
+            self.data.update(progress=0.0, eta_s=None)
+            self._rate = ExtractionRate(self._planned, self.clock())
         elif status == "finished":
             self.data.update(progress=1.0, eta_s=0.0)
         self.flush(force=True)
@@ -100,8 +146,15 @@ class ProgressWriter(TrainingEvents):
         self.data["notices"].append(text)
         self.message(text)
 
+    def extraction_planned(self, images: int) -> None:
+        self._planned = images
+
     def extraction(self, split: str, done: int, total: int) -> None:
-        self.data["progress"] = done / total if total else 1.0
+        if self._rate is None or not self._planned:  # no plan told: this part's share only
+            self.data["progress"] = done / total if total else 1.0
+        else:
+            fraction, eta_s = self._rate.update(split, done, self.clock())
+            self.data.update(progress=fraction, eta_s=eta_s)
         self.flush()
 
     def epoch(self, row: dict[str, Any]) -> None:

@@ -21,6 +21,9 @@ class TrainingEvents:
     def message(self, text: str) -> None:
         """A plain-language line for the event list."""
 
+    def extraction_planned(self, images: int) -> None:
+        """The images the coming extraction passes at most (views counted), for its estimate."""
+
     def extraction(self, split: str, done: int, total: int) -> None:
         """Feature extraction progress of one split."""
 

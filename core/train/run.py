@@ -141,6 +141,9 @@ class TrainingRun:
         return int(estimate.batch_size)
 
     def _extract(self, folded: list[Any]) -> PhaseData:
+        views = max(1, self.train.augment_views) if self.config.data.augmentation.enabled else 1
+        split = self.split
+        self.events.extraction_planned(len(split.train) * views + len(split.val) + len(split.test))
         self.set_status("extracting")
         data = prepare_cached(
             self.built.feature_extractor,

@@ -154,7 +154,9 @@ def show_progress(snapshot: RunSnapshot) -> None:
         )
         return
     phase = PHASE_LABELS.get(snapshot.phase or "", snapshot.phase or snapshot.status)
-    text = f"{snapshot.status}: {phase} — epoch {snapshot.epoch}/{snapshot.epochs}"
+    text = f"{snapshot.status}: {phase}"
+    if snapshot.phase != "extract":  # the extraction's estimate is images/s, not epochs
+        text += f" — epoch {snapshot.epoch}/{snapshot.epochs}"
     if snapshot.active:
         text += f" — about {format_eta(snapshot.eta_s)} left"
     st.progress(min(max(snapshot.progress, 0.0), 1.0), text=text)
