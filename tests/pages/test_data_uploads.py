@@ -93,6 +93,7 @@ def test_a_full_disk_refuses_uploads_and_training(
     load_zip(app, dataset_zip(5))
     assert any("no disk space left for this upload" in t for t in texts(app, "error"))
     assert uploads(studio_env) == []
+    assert not list((studio_env / "data").glob("ws-*"))  # refused before any folder is made
     app.switch_page("app_pages/train.py").run()
     app.button(key=START).click().run()
     no_exception(app)

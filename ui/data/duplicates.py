@@ -29,9 +29,8 @@ from core.data.near_duplicates import (
 from core.jobs.find import find_job
 from core.jobs.kinds.dataset_duplicates import DuplicatesResult
 from core.jobs.snapshot import JobStatus
-from core.store.disk import check_disk_room
 from core.store.uploads import remove_upload
-from core.store.workspace import new_upload_dir
+from core.store.versions import new_version_dir
 from ui import common, jobs, session
 from ui.data import loading, widgets
 
@@ -212,12 +211,12 @@ def deduplicate(state: LoadedDataset, pairs: list[DuplicatePair], images: int) -
     """Writes the deduplicated version into the workspace and makes it the dataset.
 
     Raises:
-        ReadOnlyError: a read-only link. DiskFullError: no room under the disk cap.
+        ReadOnlyError: a read-only link. VersionLimitError: the workspace holds as many
+            versions as it may. DiskFullError: no room under the disk cap.
         ValueError: no training image would be left, or a pair names an unknown image.
     """
     settings, store = session.get_settings(), session.get_run_store()
-    dest = new_upload_dir(settings, store, "upload")  # refuses a read-only link first
-    check_disk_room(settings, "the deduplicated dataset")
+    dest = new_version_dir(settings, store, "the deduplicated dataset")  # refusals come first
     root = state.report.root
     report = DuplicateReport(pairs, images, False, str(root))
     folder = write_deduplicated_version(state.split, root, report, dest)

@@ -6,9 +6,10 @@ are plain Python (``core.data.loaded``).
 
 Uploads (a zip, images per class) go into a new folder of the workspace
 (``core.store.workspace.new_upload_dir``: owners only, it is the workspace's first write) and
-fit the disk cap before anything is written (``core.store.disk``). A new upload that loads
-replaces the workspace's previous uploads (``core.store.uploads.replace_uploads``); one that
-does not load is removed, so the previous dataset stays usable.
+fit the disk cap before anything is written, the folder included (``core.store.disk``). A new
+upload that loads replaces the workspace's previous uploads
+(``core.store.uploads.replace_uploads``); one that does not load is removed, so the previous
+dataset stays usable.
 
 Every dataset that becomes the session's (``choices.set_data``) is also recorded in the owner's
 workspace (``core.store.datasets``), so a reload re-attaches it.
@@ -30,6 +31,7 @@ from core.data.scan import resolve_data_folder
 from core.data.splits import split_dataset
 from core.data.zipsafe import extract_zip
 from core.errors import DataError
+from core.store.access import require_owner
 from core.store.datasets import sample_root
 from core.store.disk import check_disk_room, upload_limits
 from core.store.uploads import remove_upload, replace_uploads
@@ -118,7 +120,12 @@ def resplit(
 
 
 def load_sample() -> LoadedDataset:
-    """Generates (or reuses) the sample dataset and makes it the session's dataset."""
+    """Generates (or reuses) the sample dataset and makes it the session's dataset.
+
+    Raises:
+        ReadOnlyError: a read-only link, which writes nothing (the shared sample included).
+    """
+    require_owner(session.get_run_store(), "loading the sample dataset")
     folder = ensure_sample_dataset(sample_folder())
     return load_dataset(str(folder), source="Sample dataset")
 
@@ -133,8 +140,9 @@ def load_zip(upload: Any) -> LoadedDataset:
         ReadOnlyError: a read-only link. DiskFullError: no room under the disk cap.
         DataError: an unsafe or too large zip, or no usable dataset in it.
     """
-    folder = upload_folder("zip")  # refuses a read-only link first
-    limits = upload_limits(session.get_settings())  # the zip must also fit under the disk cap
+    require_owner(session.get_run_store(), "uploading a dataset")  # refused before the disk
+    limits = upload_limits(session.get_settings())  # room first: a refusal writes nothing
+    folder = upload_folder("zip")
     source = f"Zip: {getattr(upload, 'name', 'upload')}"
     return _load_upload(
         folder, lambda: load_dataset(str(extract_zip(upload, folder, limits)), source=source)
@@ -174,9 +182,10 @@ def load_class_uploads(uploads: list[tuple[str, list[Any]]]) -> LoadedDataset:
     for name, (_, files) in zip(names, uploads, strict=True):
         if not files:
             raise DataError(f"Class '{name}' has no images; add at least one.")
-    root = upload_folder("upload")  # refuses a read-only link first
+    require_owner(session.get_run_store(), "uploading a dataset")  # refused before the disk
     needed = sum(len(upload.getvalue()) for _, files in uploads for upload in files)
-    check_disk_room(session.get_settings(), "this upload", needed_bytes=needed)
+    check_disk_room(session.get_settings(), "this upload", needed_bytes=needed)  # writes nothing
+    root = upload_folder("upload")
     source = f"Uploaded images ({len(names)} classes)"
     return _load_upload(root, lambda: _write_classes(root, names, uploads, source))
 

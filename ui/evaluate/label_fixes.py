@@ -23,7 +23,7 @@ from core.jobs.kinds.analyse import LabelIssuesResult
 from core.jobs.request import read_json
 from core.jobs.snapshot import JobStatus
 from core.store.access import require_owner
-from core.store.workspace import new_upload_dir
+from core.store.versions import new_version_dir
 from ui import common, jobs, session
 from ui.evaluate import analyses
 
@@ -144,10 +144,12 @@ def save_version(run_dir: Path, job: JobStatus, relabel: dict[str, str], remove:
     """Writes the corrected dataset version in the workspace; returns its dataset folder.
 
     Raises:
-        ReadOnlyError: a read-only link. ValueError: a decision names an unknown image or
-            class, or nothing would be left to train on.
+        ReadOnlyError: a read-only link. VersionLimitError: the workspace holds as many
+            versions as it may. DiskFullError: no room under the disk cap. ValueError: a
+            decision names an unknown image or class, or nothing would be left to train on.
     """
-    dest = new_upload_dir(session.get_settings(), session.get_run_store(), "upload")
+    settings, store = session.get_settings(), session.get_run_store()
+    dest = new_version_dir(settings, store, "the corrected dataset")  # nothing written if refused
     images = write_corrected_version(run_dir, dest, relabel=relabel, remove=remove)
     record = {"images": str(images), "relabelled": len(relabel), "removed": len(remove)}
     write_json_atomic(job.folder / VERSION_RECORD, record)
