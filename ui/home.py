@@ -28,7 +28,7 @@ from core.store.access import require_owner
 from core.store.runs import RunRecord
 from core.text import percent
 from ui import choices, common, run_picker, session
-from ui.data.loading import load_data_spec, load_dataset, sample_folder
+from ui.data.loading import load_data_spec, load_sample, sample_folder
 
 STEPS = (
     ("data", "Bring images in folders, one folder per class (a zip, uploads, or the sample)."),
@@ -108,9 +108,7 @@ def load_sample_dataset() -> None:
     """Generates (or reuses) the sample dataset, loads it, and goes to the Data page."""
     try:
         with st.status("Preparing the sample dataset...", expanded=False) as status:
-            folder = ensure_sample_dataset(sample_folder())
-            status.update(label="Scanning the images...")
-            load_dataset(str(folder), source="Sample dataset")
+            load_sample()  # a read-only link is refused before the sample is written
             status.update(label="Sample dataset loaded", state="complete")
     except Exception as error:
         common.show_error(error, "loading the sample dataset")

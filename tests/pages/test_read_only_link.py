@@ -98,12 +98,28 @@ def test_renewing_the_link_retires_the_old_one(new_app: Callable, tmp_path: Path
     assert not texts(fresh, "error") and fresh.dataframe
 
 
-def test_a_viewer_gets_no_write_action(new_app: Callable, tmp_path: Path) -> None:
+def written_files(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``root`` with its size and modification time (what a write changes).
+
+    The queue's empty lock file is left out: reading the queue takes the lock, storing nothing.
+    """
+    return {
+        str(path.relative_to(root)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in root.rglob("*")
+        if path.is_file() and path.suffix != ".lock"
+    }
+
+
+def test_a_viewer_gets_no_write_action(
+    new_app: Callable, tmp_path: Path, studio_env: Path
+) -> None:
     from core.config.settings import Settings
     from core.store.workspace import view_token
 
     token, _ = workspace_with_run(tmp_path)
-    viewer = new_app(view=view_token(Settings.from_env(), token)).run()
+    view = view_token(Settings.from_env(), token)
+    before = written_files(studio_env)  # the runs, data (the shared sample too) and cache roots
+    viewer = new_app(view=view).run()
     no_exception(viewer)
     assert any("Read-only link" in text for text in texts(viewer, "info"))  # the banner
     keys = {button.key for button in viewer.button}
@@ -121,6 +137,7 @@ def test_a_viewer_gets_no_write_action(new_app: Callable, tmp_path: Path) -> Non
     no_exception(viewer)
     assert not viewer.get("form") and not viewer.button  # no settings, no start, no stop
     assert any("tiny · dataset dataset" in text for text in texts(viewer, "caption"))
+    assert written_files(studio_env) == before  # a viewer writes nothing, the sample included
 
 
 def test_deleting_a_run_removes_its_export_bundle(new_app: Callable, tmp_path: Path) -> None:
