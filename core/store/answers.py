@@ -18,10 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from core.atomic import write_json_atomic
+from core.config.backbones import get_backbone
+from core.config.model import ModelConfig
 from core.config.settings import Settings
+from core.config.sweep import LayerNames
 from core.store.feature_cache import keras_version
 
 ANSWERS_FOLDER = "answers"
+MODEL_FACTS = "model_facts"  # the job kind that lists a backbone's layers (core.jobs.kinds)
 
 
 def answer_key(kind: str, params: dict[str, Any]) -> str:
@@ -57,3 +61,32 @@ def write_answer(
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(path, answer)
     return path
+
+
+def layers_question(backbone_id: str, input_size: int) -> dict[str, Any]:
+    """The ``model_facts`` parameters that ask for a backbone's layers at ``input_size``."""
+    return {"what": "layers", "backbone": backbone_id, "input_size": int(input_size)}
+
+
+def stored_cut_names(settings: Settings, model: ModelConfig) -> LayerNames:
+    """Lists a backbone's cut layers from the stored answers alone (for the web process).
+
+    The web process builds no model, so a sweep form checks its cuts against the layers the
+    Model page's ``model_facts`` jobs already listed (at the size ``model`` would give each
+    backbone). A backbone never listed gives None: its cuts go unchecked and a run with an
+    unknown cut fails in its worker, naming close layer names.
+    """
+
+    def names(backbone_id: str) -> list[str] | None:
+        try:
+            size = model.input_size or get_backbone(backbone_id).default_size
+        except ValueError:  # an unknown backbone: the sweep's config check names it
+            return None
+        answer = read_answer(settings, MODEL_FACTS, layers_question(backbone_id, size))
+        layers = answer.get("layers") if answer else None
+        if not isinstance(layers, list):
+            return None
+        # The input layer is no cut point (the CLI's list leaves it out the same way).
+        return [str(row.get("name")) for row in layers[1:] if isinstance(row, dict)]
+
+    return names

@@ -48,3 +48,26 @@ def test_a_sweep_from_a_run_trains_one_run_per_head(new_app: Callable, tmp_path:
     assert pools == ["avg", "max"]
     logs = [(store.path(run_id) / "log.txt").read_text() for run_id in swept]
     assert sum("Features loaded from the cache" in log for log in logs) == 1
+
+
+def test_the_web_sweep_leaves_out_cuts_the_listed_layers_do_not_hold(
+    new_app: Callable, tmp_path: Path
+) -> None:
+    from core.config.settings import Settings
+    from core.store.answers import MODEL_FACTS, layers_question, write_answer
+    from core.store.workspace import create_workspace, workspace_store
+
+    settings = Settings.from_env()
+    token = create_workspace(settings)
+    store = workspace_store(settings, token)
+    original = store.create(tiny_config(tmp_path / "dataset"))
+    layers = {"layers": [{"name": name} for name in ("input_layer", "Conv1", "Conv1_relu")]}
+    write_answer(settings, MODEL_FACTS, layers_question("mobilenet_v2", 32), layers)  # Model page
+
+    app = new_app(ws=token).run()
+    app.switch_page(PAGE).run()
+    app.text_input(key="sweep_cuts").set_value("block_99_typo, nope")
+    app.button(key="FormSubmitter:runs_sweep_form-Start sweep").click().run()
+    no_exception(app)
+    assert any("None of the sweep's cuts is a layer" in text for text in texts(app, "error"))
+    assert store.run_ids() == [original]  # nothing queued

@@ -20,6 +20,7 @@ from core.model.codegen import generate_code
 from core.model.cuts import LayerInfo
 from core.model.freezing import unfreeze_candidates
 from core.model.weights import has_offline_weights
+from core.store.answers import MODEL_FACTS, layers_question
 from ui import jobs
 
 # Speed columns are labelled with their source: published figures, not measured here.
@@ -69,9 +70,9 @@ def _layer_row(layer: LayerInfo) -> dict[str, Any]:
 
 def _layers_answer(backbone_id: str, input_size: int) -> dict[str, Any]:
     """The backbone's layers and default cut, listed by a worker once (``model_facts``)."""
-    params = {"what": "layers", "backbone": backbone_id, "input_size": int(input_size)}
+    params = layers_question(backbone_id, input_size)
     return jobs.stored_answer(
-        "model_facts", params, "Listing the layers of the backbone", "facts_layers"
+        MODEL_FACTS, params, "Listing the layers of the backbone", "facts_layers"
     )
 
 
@@ -107,9 +108,9 @@ def unfreeze_rows(spec_json: str) -> list[dict[str, Any]] | None:
         Rows like ``layer_rows``' (see ``core.model.freezing.unfreeze_candidates``), or None.
     """
     spec = ModelConfig.from_json(spec_json)
-    params = {"what": "layers", "backbone": spec.backbone, "input_size": spec.resolved_input_size}
+    params = layers_question(spec.backbone, spec.resolved_input_size)
     answer = jobs.asked_answer(
-        "model_facts", params, "Listing the layers of the backbone", "facts_unfreeze"
+        MODEL_FACTS, params, "Listing the layers of the backbone", "facts_unfreeze"
     )
     if answer is None:
         return None

@@ -17,6 +17,7 @@ from core.evaluate.compare import config_diff, overlay_figure, runs_table
 from core.jobs.deletion import delete_run as delete_run_and_jobs
 from core.jobs.sweeps import submit_sweep
 from core.store.access import WorkspaceAccess, require_owner
+from core.store.answers import stored_cut_names
 from core.store.runs import RunRecord
 from ui import choices, common, jobs, session, shared_run
 from ui.data import loading
@@ -192,8 +193,11 @@ def show_sweep(record: RunRecord) -> None:
         if not st.form_submit_button("Start sweep", icon=":material/play_arrow:"):
             return
     names = [cut.strip() for cut in cuts.split(",") if cut.strip()]
-    try:  # duplicates and unknown cuts are left out; quotas refuse the whole sweep
-        plan = plan_sweep(record.config, backbones, names, heads)
+    # Duplicates, and cuts that the layers the Model page listed do not hold, are left out;
+    # quotas refuse the whole sweep.
+    layers = stored_cut_names(session.get_settings(), model)
+    try:
+        plan = plan_sweep(record.config, backbones, names, heads, layers)
         submit_sweep(jobs.runner(), session.get_run_store(), plan.configs)
     except ValueError as error:
         common.show_error(error, "starting the sweep")
