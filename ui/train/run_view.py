@@ -16,10 +16,11 @@ from core.config.run import RunConfig
 from core.config.train import TrainConfig
 from core.data.checks import check_validation_split
 from core.data.names import public_dataset_name
+from core.jobs.registry import QueueBusyError
 from core.jobs.snapshot import RunSnapshot
 from core.store.access import is_read_only, require_owner
 from core.store.recipe_record import read_recipe
-from core.store.run_config import read_run_config
+from core.store.runs import RunStore
 from core.text import percent
 from core.train.charts import training_figures
 from ui import choices, common, run_picker, session
@@ -29,14 +30,17 @@ from ui.train.snapshot import (
     chart_signature,
     epoch_points,
     format_eta,
+    last_known_snapshot,
     load_snapshot,
     log_lines,
     result_values,
     runner,
     scores_source,
+    stored_config,
 )
 
 POLL_S = 1.0
+QUEUE_BUSY = "The job queue is busy right now; this shows the run's last known state."
 CHART_REFRESH_S = 3.0
 _FIGURE_KEY = "train.figure_cache"
 PHASE_LABELS = {
@@ -53,30 +57,31 @@ def attached_view() -> RunSnapshot | None:
     if not run_id:
         return None
     try:
-        return load_snapshot(run_id, session.get_run_store(), session.get_settings())
+        return read_snapshot(run_id, session.get_run_store())
     except ValueError as error:  # unknown, malformed or another workspace's run id
         common.show_error(error)
         session.set_current_run(None)
         return None
 
 
+def read_snapshot(run_id: str, store: RunStore) -> RunSnapshot:
+    """The run's snapshot; while another process holds the queue, its last saved state (said)."""
+    try:
+        return load_snapshot(run_id, store, session.get_settings())
+    except QueueBusyError:  # waited PAGE_LOCK_TIMEOUT_S: the page goes on, its URL kept
+        st.info(QUEUE_BUSY, icon=":material/hourglass_top:")
+        return last_known_snapshot(run_id, store, session.get_settings())
+
+
 def run_heading(snapshot: RunSnapshot) -> None:
     """The run's heading (its id: links and tests find it by it), its name and its dataset."""
     st.subheader(f"Run {snapshot.run_id}")
-    config = _run_config(snapshot.run_id)
+    config = stored_config(session.get_run_store(), snapshot.run_id)
     if config is None:
         return
     name = f"{config.name} · " if config.name else ""
     dataset = public_dataset_name(config.data.path)
     st.caption(common.escape_markdown(f"{name}dataset {dataset}"))
-
-
-def _run_config(run_id: str) -> RunConfig | None:
-    """The run's own ``config.json`` (None when it cannot be read: the page goes on)."""
-    try:
-        return read_run_config(session.get_run_store().path(run_id) / "config.json")
-    except (OSError, ValueError):
-        return None
 
 
 def start_run(train_config: TrainConfig, name: str) -> None:
@@ -105,7 +110,7 @@ def live_panel(run_id: str) -> None:
     """Polls the run every second: progress, notices, chart, log and Stop (only this part)."""
     store = session.get_run_store()
     try:
-        snapshot = load_snapshot(run_id, store, session.get_settings())
+        snapshot = read_snapshot(run_id, store)
     except ValueError as error:
         common.show_error(error)
         return
@@ -269,7 +274,7 @@ def show_result(snapshot: RunSnapshot) -> None:
 
 def show_recipe(run_id: str) -> RunConfig | None:
     """Which recipe the run trained with, read from its own ``config.json``; returns it."""
-    config = _run_config(run_id)
+    config = stored_config(session.get_run_store(), run_id)
     if config is not None:  # an unreadable config: the card shows the metrics anyway
         st.caption(recipe_caption(config))
     chosen = read_recipe(session.get_run_store().path(run_id))

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.config.run import RunConfig
 from core.config.settings import Settings
+from core.jobs.registry import QueueBusyError, RegistryState
 from core.jobs.runner import JobRunner, get_runner
-from core.jobs.snapshot import RunSnapshot
+from core.jobs.snapshot import RunSnapshot, read_run_snapshot
+from core.jobs.submission import workspace_key
+from core.store.run_config import read_run_config
 from core.store.run_history import EpochRow
 from core.store.runs import RunStore
 
@@ -36,8 +40,38 @@ def load_snapshot(run_id: str, store: RunStore, settings: Settings) -> RunSnapsh
 
     Raises:
         RunNotFoundError: the run is not in this workspace (or the id is malformed).
+        QueueBusyError: another process held the queue's lock longer than a page waits
+            (``core.jobs.registry.PAGE_LOCK_TIMEOUT_S``); ``last_known_snapshot`` reads it.
     """
     return runner(settings).snapshot(store, run_id)
+
+
+def stored_config(store: RunStore, run_id: str) -> RunConfig | None:
+    """The run's own ``config.json`` (None when it cannot be read: the page goes on)."""
+    try:
+        return read_run_config(store.path(run_id) / "config.json")
+    except (OSError, ValueError):
+        return None
+
+
+def last_known_snapshot(run_id: str, store: RunStore, settings: Settings) -> RunSnapshot:
+    """The run's snapshot from the queue as last saved: no lock, no settle.
+
+    For a page while another process holds the queue's lock: ``.jobs.json`` is replaced
+    atomically, so reading it without the lock gives the last saved queue (a worker that died
+    since still reads as running until the next check under the lock).
+
+    Raises:
+        RunNotFoundError: the run is not in this workspace (or the id is malformed).
+    """
+    store.path(run_id)
+    try:
+        state = RegistryState(runner(settings).registry.entries())
+    except QueueBusyError:  # a damaged file is rebuilt under the lock: the run folder alone
+        state = RegistryState([])
+    entry = state.for_run("train", workspace_key(store), run_id)
+    position = state.position(entry.job_id) if entry else None
+    return read_run_snapshot(store, run_id, entry, position)
 
 
 def result_values(snapshot: RunSnapshot) -> dict[str, float | None]:
