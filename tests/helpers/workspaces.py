@@ -45,3 +45,21 @@ def make_idle(folder: Path, seconds: float = 7 * 24 * 3600) -> None:
     for path in [folder / MARKER, *folder.iterdir(), *folder.glob("*/status.json")]:
         if path.exists():
             age(path, seconds)
+
+
+def plant_versions(settings: Settings, store: RunStore, count: int) -> list[Path]:
+    """Saved dataset versions (folders with a manifest) until the workspace holds ``count``.
+
+    Returns:
+        The workspace's upload folders afterwards (a version written meanwhile shows here).
+    """
+    from core.data.dataset_version import VERSION_FILE
+    from core.store.uploads import upload_folders
+    from core.store.versions import dataset_versions
+    from core.store.workspace import new_upload_dir
+
+    while len(dataset_versions(settings, store)) < count:
+        folder = new_upload_dir(settings, store, "upload")
+        folder.mkdir(exist_ok=True)
+        (folder / VERSION_FILE).write_text("{}", encoding="utf-8")
+    return upload_folders(settings, store.root.name)

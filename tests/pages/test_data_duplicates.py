@@ -120,30 +120,19 @@ def _store(app):  # AppTest -> RunStore
     return workspace_store(Settings.from_env(), app.query_params["ws"])
 
 
-def plant_versions(app, count: int) -> list[Path]:  # AppTest
-    """``count`` saved dataset versions in the app's workspace (folders with a manifest)."""
-    from core.config.settings import Settings
-    from core.data.dataset_version import VERSION_FILE
-    from core.store.uploads import upload_folders
-    from core.store.workspace import new_upload_dir
-
-    settings, store = Settings.from_env(), _store(app)
-    while len(upload_folders(settings, store.root.name)) < count + 1:  # + the zip's upload
-        folder = new_upload_dir(settings, store, "upload")
-        folder.mkdir(exist_ok=True)
-        (folder / VERSION_FILE).write_text("{}", encoding="utf-8")
-    return upload_folders(settings, store.root.name)
-
-
 def test_an_unticked_pair_is_kept_and_a_new_split_hides_the_result(new_app: Callable) -> None:
     app = load_zip(new_app, leaky_zip())
     check(app)
     assert app.button(key="data_dedupe")
-    folders = plant_versions(app, 10)  # the most a workspace may keep (Settings default)
+    from core.config.settings import Settings
+    from tests.helpers.workspaces import plant_versions
+
+    settings, store = Settings.from_env(), _store(app)
+    folders = plant_versions(settings, store, 10)  # the most a workspace may keep (default)
     app.button(key="data_dedupe").click().run()  # an 11th version is refused, nothing written
     no_exception(app)
     assert any("already holds 10 saved dataset versions" in e for e in texts(app, "error"))
-    assert metrics(app)["Images"] == "13" and plant_versions(app, 10) == folders
+    assert metrics(app)["Images"] == "13" and plant_versions(settings, store, 10) == folders
     same = [box for box in app.checkbox if str(box.key).startswith("data_dup_same_")]
     assert len(same) == 1 and same[0].value  # ticked by default
     same[0].uncheck().run()  # "these are two different pictures"

@@ -103,6 +103,7 @@ def test_label_fixes_save_a_new_version_and_retrain_on_it(
     from core.data.dataset_version import read_version_manifest
     from core.jobs.runner import get_runner
     from core.store.workspace import workspace_store
+    from tests.helpers.workspaces import plant_versions
 
     # not tmp_path / "data": that is the studio's data folder, where the version goes
     data, wrong = colour_dataset(tmp_path / "photos", per_class=16, flipped=2)
@@ -139,10 +140,14 @@ def test_label_fixes_save_a_new_version_and_retrain_on_it(
     assert [p.parent.name for p in moved] == [issues[0]["suggested_label"]]
     assert not list(images.rglob(Path(second).name))
     assert _fingerprint(data) == before  # the original is never changed
+    store = workspace_store(Settings.from_env(), token)
+    folders = plant_versions(Settings.from_env(), store, 10)  # the most a workspace may keep
+    app.button(key="eval_fix_save").click().run()  # an 11th is refused, nothing written
+    assert any("already holds 10 saved dataset versions" in e for e in texts(app, "error"))
+    assert plant_versions(Settings.from_env(), store, 10) == folders
 
     app.button(key="eval_fix_retrain").click().run()
     no_exception(app)
-    store = workspace_store(Settings.from_env(), token)
     new_runs = [rid for rid in store.run_ids() if rid != run_id]
     assert len(new_runs) == 1
     snapshot = get_runner().wait_for_run(store, new_runs[0], timeout_s=300)
