@@ -110,9 +110,7 @@ def written_files(root: Path) -> dict[str, tuple[int, int]]:
     }
 
 
-def test_a_viewer_gets_no_write_action(
-    new_app: Callable, tmp_path: Path, studio_env: Path
-) -> None:
+def test_a_viewer_gets_no_write_action(new_app: Callable, tmp_path: Path, studio_env: Path) -> None:
     from core.config.settings import Settings
     from core.store.workspace import view_token
 
