@@ -51,12 +51,14 @@ def test_a_sweep_from_a_run_trains_one_run_per_head(new_app: Callable, tmp_path:
 
 
 def test_the_web_sweep_leaves_out_cuts_the_listed_layers_do_not_hold(
-    new_app: Callable, tmp_path: Path
+    new_app: Callable, tmp_path: Path, studio_env: Path
 ) -> None:
     from core.config.settings import Settings
-    from core.store.answers import MODEL_FACTS, layers_question, write_answer
+    from core.store.answers import ANSWERS_FOLDER, MODEL_FACTS, layers_question, write_answer
     from core.store.workspace import create_workspace, workspace_store
 
+    # Its own answers folder: the short layer list below must not reach the other page tests.
+    (studio_env / "cache" / ANSWERS_FOLDER).unlink()
     settings = Settings.from_env()
     token = create_workspace(settings)
     store = workspace_store(settings, token)
