@@ -20,7 +20,6 @@ from core.config.recipes import DEMO_RECIPE, demo_config, demo_photos_config
 from core.data.checks import check_validation_split
 from core.data.demo_photos import ensure_demo_data
 from core.data.names import public_dataset_name
-from core.data.sample import ensure_sample_dataset
 from core.errors import StudioError
 from core.jobs.runner import get_runner
 from core.model.weights import weights_available
