@@ -34,7 +34,7 @@ class EpochRow:
 
     Attributes:
         epoch: the epoch, 1-based, counted across phases (fine-tune epochs continue).
-        phase: "head" or "fine_tune".
+        phase: "head", "fine_tune", or "head_search" (an automatic run: one row per candidate).
         loss, accuracy: training scores; val_loss, val_accuracy: validation scores.
         lr: the optimizer's learning rate at the end of the epoch.
         extra: any other key of the row, kept as stored.

@@ -25,7 +25,7 @@ import keras
 import numpy as np
 
 from core.config.auto_plan import AutoPlan, plan_sentence
-from core.model.taps import build_tap_network, classifier, featurizer
+from core.model.taps import TapNetwork, build_tap_network, classifier, featurizer
 from core.store.feature_cache import (
     FeatureCache,
     cached_extract,
@@ -33,10 +33,13 @@ from core.store.feature_cache import (
     feature_cache_key,
 )
 from core.store.recipe_record import HeadScore, RecipeRecord
+from core.store.run_history import EpochRow
 from core.train.extraction import extract_features
-from core.train.head_search import HeadSearch, SearchResult, Views, search_within_budget
+from core.train.head_candidates import Candidate, Score, Views
+from core.train.head_search import HeadSearch, SearchResult, search_within_budget
 from core.train.metrics import per_class_metrics, save_model_atomic
 from core.train.run import TrainingRun
+from core.train.tracking import start_tracking
 
 Clock = Callable[[], float]
 
@@ -48,11 +51,15 @@ class AutoTrainingRun(TrainingRun):
         super().__init__(*args)
         self.plan, self.clock = plan, clock
         self.stages: dict[str, float] = {}
+        self.taps: list[str] = list(plan.taps)  # the blocks the saved model pools
 
     def run(self) -> dict[str, Any]:
         """Runs every phase (see the module docstring) and saves the result."""
         keras.utils.set_random_seed(self.train.seed)
         self.set_status("training")
+        self.tracking = start_tracking(
+            self.settings.mlflow_tracking_uri, self.config, self.store, self.run_id, self.notify
+        )
         self._read_data()
         self.say("Automatic recipe: " + plan_sentence(self.plan))
         network = build_tap_network(self.plan)
@@ -62,7 +69,7 @@ class AutoTrainingRun(TrainingRun):
         self.set_status("training")
         search = HeadSearch(
             views["train"], views["val"], len(self.split.classes), self.plan.settings,
-            self.train, self.config.model.head,
+            self.train, self.config.model.head, last_width=network.tap_widths(network.taps[-1:])[0],
         )  # fmt: skip
         mark = time.perf_counter()
         # The budget is the search's: extraction is a fixed cost, and on a loaded machine it
@@ -74,10 +81,15 @@ class AutoTrainingRun(TrainingRun):
         refit = self.plan.settings.refit and len(views["val"].labels) > 0
         if refit:
             self.say(f"Refitting {result.ranked[0].candidate.name} on train + validation.")
+        chosen = result.ranked[0].candidate
         head = search.final(result.ranked[0], refit=refit)
         self.stages["refit"] = time.perf_counter() - mark
+        self.taps = chosen_taps(network, chosen)
+        if self.taps != network.taps:  # the last block alone won: the saved model pools it only
+            only = TapNetwork(network.base, network.input_size, network.preprocess, self.taps)
+            features = featurizer(only)
         model = classifier(features, head.keras_head(), self.plan.input_size)
-        test = views["test"]
+        test = search.columns(chosen, views["test"])
         probabilities = head.probabilities(test.arrays) if len(test.labels) else None
         return self._save(model, probabilities, views, result, refit)
 
@@ -156,14 +168,18 @@ class AutoTrainingRun(TrainingRun):
             metrics.update(per_class_metrics(test, predicted, classes))
         record = RecipeRecord(
             plan=plan_sentence(self.plan), backbone=self.plan.backbone,
-            input_size=self.plan.input_size, taps=tuple(self.plan.taps), scored_by=result.scored_by,
+            input_size=self.plan.input_size, taps=tuple(self.taps), scored_by=result.scored_by,
             scores=tuple(HeadScore.from_dict(s.to_dict()) for s in result.ranked),
             skipped=tuple(c.name for c in result.skipped), refit=refit,
             time_budget_s=self.plan.settings.time_budget_s,
             stages={k: round(v, 2) for k, v in self.stages.items()},
         )  # fmt: skip
         self.store.write_json(self.run_id, "recipe", record.to_dict())
-        self.store.write_json(self.run_id, "history", [])
+        self.state.history = search_history(result.tried)
+        self.store.write_json(self.run_id, "history", self.state.history)
+        if self.tracking is not None:  # as a manual run: one step per candidate, then the end
+            self.tracking.log_rows(self.state.history)
+            metrics.update(self.tracking.finish(metrics, folder, stopped=False))
         self.store.write_json(self.run_id, "metrics", metrics)
         self.say(record.sentence())
         self.set_status("finished")
@@ -177,3 +193,29 @@ def _tap_key(
     """The feature cache key of one split: the backbone's key, plus the taps."""
     base = feature_cache_key(plan.model_config(), plan.resize_mode, items, hashes=hashes, seed=seed)
     return hashlib.sha256(f"{base}|taps={','.join(taps)}".encode()).hexdigest()[:40]
+
+
+def chosen_taps(network: TapNetwork, chosen: Candidate) -> list[str]:
+    """The blocks the chosen head reads: the last one alone, or every tapped one."""
+    return network.taps[-1:] if chosen.features == "last" else list(network.taps)
+
+
+def search_history(tried: list[Score]) -> list[dict[str, Any]]:
+    """``history.json`` of an automatic run: one row per candidate, in the order tried.
+
+    The "epoch" is the candidate's place in the search (the charts' x axis); the training
+    scores are on the rows it was fitted on, the validation ones are what the search ranked
+    (validation or out-of-fold); the candidate's name, kind and epochs are kept beside them.
+    """
+    rows = []
+    for place, score in enumerate(tried, start=1):
+        extra: dict[str, Any] = {"candidate": score.candidate.name, "head": score.candidate.kind}
+        if score.epochs is not None:
+            extra["head_epochs"] = score.epochs
+        row = EpochRow(
+            epoch=place, phase="head_search", loss=score.fit_loss,
+            accuracy=score.fit_accuracy, val_loss=score.log_loss, val_accuracy=score.accuracy,
+            extra=extra,
+        )  # fmt: skip
+        rows.append(row.to_dict())
+    return rows

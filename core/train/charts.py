@@ -57,6 +57,9 @@ def training_figures(
     accuracy.update_yaxes(range=[0, 1.02])
     for figure in (loss, accuracy):
         _shade_fine_tune(figure, history)
+        if history and all(row.phase == "head_search" for row in history):
+            # the automatic recipe: one point per candidate head it tried, not per epoch
+            figure.update_xaxes(title_text="candidate head (in the order tried)")
     return loss, accuracy
 
 

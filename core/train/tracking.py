@@ -129,10 +129,15 @@ class MlflowTracking:
         """Logs the history rows added since the last call (one step per epoch)."""
         if self._logged is None:
             self._logged = len(state.history)
-        for row in state.history[self._logged :]:
-            values = {key: float(row[key]) for key in _EPOCH_KEYS if key in row}
-            self._log_metrics(values, step=int(row["epoch"]))
+        self.log_rows(state.history[self._logged :])
         self._logged = len(state.history)
+
+    def log_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Logs history rows as metrics, one step per row's epoch (the automatic recipe's
+        candidates, or a manual run's new epochs)."""
+        for row in rows:
+            values = {key: float(row[key]) for key in _EPOCH_KEYS if row.get(key) is not None}
+            self._log_metrics(values, step=int(row["epoch"]))
 
     def keras_callbacks(self, state: RunState) -> list[Any]:
         """A Keras callback that logs each epoch's history row as it is written."""

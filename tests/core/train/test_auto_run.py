@@ -3,6 +3,7 @@ exported with parity in every format, and old run configs still train by hand.""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from core.export.exporter import available_formats, export_run
 from core.export.parity import FLOAT_PARITY_GOAL
 from core.predict.predictor import Predictor
 from core.store.recipe_record import read_recipe
+from core.store.run_history import HISTORY_FILE, read_history
 from core.store.runs import RunStore
 from core.train.trainer import run_training
 from tests.helpers.runs import write_dataset
@@ -57,11 +59,20 @@ def test_the_choice_is_stored_typed_and_a_rerun_reproduces_it(
     recipe = read_recipe(store.path(run_id))
     assert recipe is not None and recipe.chosen.head == "logistic"
     assert recipe.scored_by == "5-fold cross-validation"  # 4 val images < cv_below: CV
-    assert len(recipe.scores) == 2 and recipe.refit and recipe.input_size == 32
+    # the probes (first C on all 4 blocks, then on the last alone), then C=1 on the winning set
+    assert len(recipe.scores) == 3 and recipe.refit and recipe.input_size == 32
     assert recipe.taps == ("block_13_expand_relu", "block_15_expand_relu",
                            "block_16_expand_relu", "out_relu")  # fmt: skip
     metrics = json.loads((store.path(run_id) / "metrics.json").read_text())
     assert metrics["val_accuracy"] == recipe.chosen.accuracy and "test_accuracy" in metrics
+    history = read_history(store.path(run_id) / HISTORY_FILE)  # one row per candidate tried
+    assert [row.phase for row in history] == ["head_search"] * 3
+    assert [row.epoch for row in history] == [1, 2, 3]
+    assert sorted((row.val_accuracy, row.val_loss) for row in history) == [
+        pytest.approx(pair, abs=1e-4)  # recipe.json keeps 4 decimals
+        for pair in sorted((s.accuracy, s.log_loss) for s in recipe.scores)
+    ]
+    assert all(row.loss is not None and row.accuracy is not None for row in history)
     assert store.status(run_id) == "finished"
     again = store.create(store.load(run_id).config)
     run_training(store.load(again).config, store, again, settings=settings)
@@ -74,6 +85,33 @@ def test_the_choice_is_stored_typed_and_a_rerun_reproduces_it(
         repeat.stages.get("extract", 0) >= 0
         and "Features loaded from the cache" in (store.path(again) / "log.txt").read_text()
     )
+
+
+def test_an_automatic_run_is_tracked_in_mlflow_like_a_manual_one(
+    auto_run: tuple[RunStore, str, Settings], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("mlflow")
+    from mlflow import MlflowClient
+
+    monkeypatch.chdir(tmp_path)  # a sqlite store keeps its artifacts in ./mlruns
+    store, run_id, settings = auto_run
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    tracked = store.create(store.load(run_id).config)  # features come from the cache
+    metrics = run_training(
+        store.load(tracked).config, store, tracked,
+        settings=dataclasses.replace(settings, mlflow_tracking_uri=uri),
+    )  # fmt: skip
+    client = MlflowClient(tracking_uri=uri)
+    run = client.get_run(metrics["mlflow_run_id"])
+    assert run.info.status == "FINISHED" and run.data.params["train.seed"] == "3"
+    history = read_history(store.path(tracked) / HISTORY_FILE)
+    logged = client.get_metric_history(run.info.run_id, "val_accuracy")
+    assert [(m.step, m.value) for m in sorted(logged, key=lambda m: m.step)] == [
+        (row.epoch, pytest.approx(row.val_accuracy)) for row in history
+    ]
+    assert run.data.metrics["summary.test_accuracy"] == pytest.approx(metrics["test_accuracy"])
+    names = {item.path for item in client.list_artifacts(run.info.run_id, "model")}
+    assert names == {"model/model.keras", "model/labels.json"}
 
 
 def test_one_keras_model_exports_with_parity_in_every_format(

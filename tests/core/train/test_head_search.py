@@ -86,6 +86,35 @@ def test_search_picks_the_head_that_is_really_better(
     assert accuracy[chosen] >= max(accuracy.values()) - 0.01, accuracy
 
 
+def with_noise_block(data: Views, width: int, signal_last: bool) -> Views:
+    """``data`` as the last block behind ``width`` noise columns, or as the earlier block with a
+    noise last block of the same width as ``data``'s."""
+    rng = np.random.default_rng(7)
+    features = data.arrays[0]
+    noise = rng.normal(0, 1, (len(features), width if signal_last else features.shape[1]))
+    joined = [noise, features] if signal_last else [features, noise.astype(np.float32)]
+    return Views([np.concatenate(joined, axis=1).astype(np.float32)], data.labels)
+
+
+@pytest.mark.parametrize("signal_last", [True, False], ids=["last-block-wins", "all-blocks-win"])
+def test_the_feature_set_is_chosen_by_validation(signal_last: bool) -> None:
+    train, val = views(linear_problem, 240, 1), views(linear_problem, 200, 2)
+    train, val = (with_noise_block(v, 400, signal_last) for v in (train, val))
+    settings = AutoRecipeConfig(heads=("logistic",), c_values=(0.1, 1.0))
+    search = HeadSearch(train, val, 3, settings, TRAIN, HeadConfig(), last_width=40)
+    assert [c.features for c in search.probes()] == ["all", "last"]
+    result = search_within_budget(search, float("inf"), lambda: 0.0, lambda _: None)
+    expected = "last" if signal_last else "all"
+    best = result.ranked[0].candidate
+    assert best.features == expected and best.c_value == 1.0  # the second C on the winning set
+    assert {s.candidate.features for s in result.tried[2:]} == {expected}
+    assert len(result.tried) == 3 and result.tried[0].candidate.features == "all"
+    head = search.final(result.ranked[0], refit=True)
+    assert head.linear is not None
+    assert head.linear.kernel.shape[0] == (40 if signal_last else 80)
+    assert all(s.fit_accuracy is not None and s.fit_loss is not None for s in result.tried)
+
+
 def test_small_validation_is_replaced_by_cross_validation_and_still_picks_the_better_head() -> None:
     search = search_for(ring_problem, 60, ("logistic", "mlp"), (1.0,))
     assert search.scored_by == "5-fold cross-validation"
