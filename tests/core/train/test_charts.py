@@ -72,3 +72,17 @@ def test_no_placeholder_or_empty_label_in_any_training_figure() -> None:
     loss, accuracy = training_figures(HISTORY, BATCHES)
     assert [a.text for a in loss.layout.annotations] == ["fine-tune"]
     assert [a.text for a in accuracy.layout.annotations] == ["fine-tune"]
+
+
+def test_an_automatic_run_is_drawn_per_candidate() -> None:
+    scores = {"loss": 0.2, "accuracy": 0.9, "val_loss": 0.3, "val_accuracy": 0.8}
+    rows = [
+        EpochRow.from_dict({"epoch": place, "phase": "head_search", **scores, "candidate": "lr"})
+        for place in (1, 2)
+    ]
+    loss, accuracy = training_figures(rows)
+    for figure in (loss, accuracy):
+        assert figure.layout.xaxis.title.text == "candidate head (in the order tried)"
+        assert [list(trace.x) for trace in figure.data] == [[1, 2], [1, 2]]
+    plain, _ = training_figures(HISTORY)
+    assert plain.layout.xaxis.title.text == "epoch"
