@@ -32,6 +32,7 @@ from core.store.feature_cache import (
     feature_cache_folder,
     feature_cache_key,
 )
+from core.store.ood_record import store_ood_threshold
 from core.store.recipe_record import HeadScore, RecipeRecord
 from core.store.run_history import EpochRow
 from core.train.extraction import extract_features
@@ -78,6 +79,7 @@ class AutoTrainingRun(TrainingRun):
         result = search_within_budget(search, deadline, self.clock, self.say)
         self.stages["search"] = time.perf_counter() - mark
         mark = time.perf_counter()
+        self._store_ood_threshold(search, result.ranked[0], views["val"])
         refit = self.plan.settings.refit and len(views["val"].labels) > 0
         if refit:
             self.say(f"Refitting {result.ranked[0].candidate.name} on train + validation.")
@@ -92,6 +94,20 @@ class AutoTrainingRun(TrainingRun):
         test = search.columns(chosen, views["test"])
         probabilities = head.probabilities(test.arrays) if len(test.labels) else None
         return self._save(model, probabilities, views, result, refit)
+
+    def _store_ood_threshold(self, search: HeadSearch, best: Score, val: Views) -> None:
+        """``ood.json`` from the chosen head's validation probabilities, before any refit.
+
+        The head that scored the validation images never saw them (a refitted one did, and
+        would be overconfident on them), so the unknown-image threshold is set on fair scores.
+        """
+        stored = None
+        if len(val.labels):
+            held_out = search.final(best, refit=False)
+            probabilities = held_out.probabilities(search.columns(best.candidate, val).arrays)
+            stored = store_ood_threshold(self.store.path(self.run_id), (probabilities, val.labels))
+        if stored is None:
+            self.say("Too few validation images to tell unknown images: no such verdict.")
 
     def _write_auto_labels(self) -> None:
         """``labels.json`` with the recipe's input size (not the Model page's)."""

@@ -21,6 +21,7 @@ from core.config.train import TrainConfig
 from core.export.exporter import available_formats, export_run
 from core.export.parity import FLOAT_PARITY_GOAL
 from core.predict.predictor import Predictor
+from core.store.ood_record import read_ood_record
 from core.store.recipe_record import read_recipe
 from core.store.run_history import HISTORY_FILE, read_history
 from core.store.runs import RunStore
@@ -155,3 +156,21 @@ def test_recipe_settings_are_validated_with_sentences() -> None:
         TrainConfig.from_dict(TrainConfig(auto=AutoRecipeConfig()).to_dict()).auto
         == AutoRecipeConfig()
     )
+
+
+def test_an_automatic_run_sets_the_unknown_image_threshold_on_unseen_validation_images(
+    tmp_path: Path,
+) -> None:
+    data = write_dataset(tmp_path / "data", {"red": (200, 30, 30), "green": (30, 200, 30)}, 16)
+    store = RunStore(tmp_path / "runs")
+    run_id = store.create(auto_config(data))  # 8 validation images: enough to calibrate
+    run_training(
+        store.load(run_id).config,
+        store,
+        run_id,
+        settings=Settings(cache_dir=str(tmp_path / "cache")),
+    )
+    record = read_ood_record(store.path(run_id))
+    assert record is not None and record.images == 8 and 0.0 < record.threshold <= 1.0
+    recipe = read_recipe(store.path(run_id))
+    assert recipe is not None and recipe.refit  # set before the refit on train + validation
