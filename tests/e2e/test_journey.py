@@ -96,7 +96,9 @@ def check_bundle_snippet(
     shown_class, shown_percent = flow.predict_upload(page, photos[0])
     best = int(np.argmax(snippet[0]))
     assert shown_class == names["classes"][best]
-    assert abs(shown_percent - 100 * snippet[0][best]) <= 0.051  # shown with one decimal
+    # One decimal when the page is sure; a whole percent when it is not, or when the photo looks
+    # like none of the demo's classes (bees are not drawn shapes: the page may well say so).
+    assert abs(shown_percent - 100 * snippet[0][best]) <= 0.51
 
 
 def keep_only_keras(page: Any) -> None:

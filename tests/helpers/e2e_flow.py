@@ -223,9 +223,13 @@ def evaluate_heatmap(page: Any) -> Any:
     return heatmap
 
 
-# The Predict card says "**class** (87.5%)" or "Not sure: the best guess, class, is only 40%.".
+# The Predict card says "**class** (87.5%)", "Not sure: the best guess, class, is only 40%." or,
+# for an image unlike the validation images, "This looks like none of the classes the model
+# knows (its best guess, class, is only 41%, ...)" (``core.predict.ood.unknown_sentence``).
 _ANSWER = re.compile(
     r"^(?:Not sure: the best guess, (?P<unsure>.+?), is only (?P<low>[\d.]+)%"
+    r"|This looks like none of the classes the model knows \(its best guess, "
+    r"(?P<unknown>.+?), is only (?P<weak>[\d.]+)%"
     r"|(?P<sure>.+?) \((?P<high>[\d.]+)%\))"
 )
 
@@ -236,7 +240,8 @@ def predict_upload(page: Any, image_path: Path) -> tuple[str, float]:
     Waits for the top-k bar chart (Plotly's drawn bars) of the uploaded image first.
 
     Returns:
-        The class the app shows first and its probability in percent, as displayed.
+        The class the app shows first and its probability in percent, as displayed (one
+        decimal when sure; a whole percent when "not sure" or the image looks unknown).
     """
     nav(page, "Predict")
     page.get_by_role("heading", name="5. Predict").wait_for()
@@ -248,8 +253,9 @@ def predict_upload(page: Any, image_path: Path) -> tuple[str, float]:
     for text in texts:
         match = _ANSWER.match(text.strip())
         if match:
-            name = match.group("unsure") or match.group("sure")
-            return str(name).strip(), float(match.group("low") or match.group("high"))
+            name = match.group("unsure") or match.group("unknown") or match.group("sure")
+            shown = match.group("low") or match.group("weak") or match.group("high")
+            return str(name).strip(), float(shown)
     raise AssertionError(f"no prediction shown on the Predict page: {texts}")
 
 
