@@ -36,6 +36,9 @@ def fruit_zip(path: Path) -> Path:
 def data_facts(page: Any) -> dict[str, Any]:
     """What the Data page says about the dataset: metrics and its source line."""
     page.get_by_text("Images per class and split").first.wait_for()
+    # The metrics can come after the caption in a loaded browser: wait for them and the run's end.
+    page.locator('[data-testid="stMetric"]').first.wait_for()
+    flow.wait_idle(page)
     source = page.get_by_text("Source:").first.inner_text()
     return {**metrics(page), "source": source.strip()}
 
