@@ -16,5 +16,14 @@ def share_answers(cache_dir: Path, answers: Path) -> None:
     test (a worker process importing TensorFlow each time). ``tests/core/jobs/kinds`` tests the
     answering itself, each test with its own folder.
     """
+    link = cache_dir / ANSWERS_FOLDER
+    if link.is_symlink():  # already shared (a restarted server keeps its folders)
+        return
     cache_dir.mkdir(parents=True, exist_ok=True)
-    (cache_dir / ANSWERS_FOLDER).symlink_to(answers, target_is_directory=True)
+    link.symlink_to(answers, target_is_directory=True)
+
+
+def keep_answers_private(cache_dir: Path) -> None:
+    """Undoes ``share_answers`` for one test that must see an answer missing before it is asked
+    for, or that writes answers the other tests must not read."""
+    (cache_dir / ANSWERS_FOLDER).unlink()

@@ -20,7 +20,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from core.store.answers import ANSWERS_FOLDER
 from tests.helpers.answers import share_answers
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -83,8 +82,7 @@ class StudioServer:
 
     def start(self, timeout: float = 60.0) -> None:
         """Starts ``streamlit run app.py`` and waits until its health endpoint answers."""
-        answers_link = self.work_dir / "cache" / ANSWERS_FOLDER
-        if self.answers is not None and not answers_link.is_symlink():  # a restart keeps it
+        if self.answers is not None:
             share_answers(self.work_dir / "cache", self.answers)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         command = [

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from core.jobs.runner import get_runner
-from core.store.answers import ANSWERS_FOLDER
+from tests.helpers.answers import keep_answers_private
 from tests.helpers.apptest import no_exception, run_until_answered, texts
 
 pytestmark = pytest.mark.apptest
@@ -154,7 +154,7 @@ def test_folder_source_is_confined_to_the_roots(
 def test_augmentation_preview_follows_the_settings(new_app: Callable, studio_env: Path) -> None:
     """Drawn by a worker on request, stored per settings: shown at once to the next visitor."""
     # Its own answers folder: the test sees the preview missing before it is asked for.
-    (studio_env / "cache" / ANSWERS_FOLDER).unlink()
+    keep_answers_private(studio_env / "cache")
     app = open_data(new_app)
     app.button(key="data_sample").click().run()
     without_preview = len(app.get("image"))  # on by default (flip + a small rotation): asked

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.config.data import AugmentConfig
+from tests.helpers.answers import keep_answers_private
 from tests.helpers.apptest import no_exception, texts
 from tests.helpers.runs import write_dataset
 from tests.helpers.training import tiny_config
@@ -54,11 +55,11 @@ def test_the_web_sweep_leaves_out_cuts_the_listed_layers_do_not_hold(
     new_app: Callable, tmp_path: Path, studio_env: Path
 ) -> None:
     from core.config.settings import Settings
-    from core.store.answers import ANSWERS_FOLDER, MODEL_FACTS, layers_question, write_answer
+    from core.store.answers import MODEL_FACTS, layers_question, write_answer
     from core.store.workspace import create_workspace, workspace_store
 
     # Its own answers folder: the short layer list below must not reach the other page tests.
-    (studio_env / "cache" / ANSWERS_FOLDER).unlink()
+    keep_answers_private(studio_env / "cache")
     settings = Settings.from_env()
     token = create_workspace(settings)
     store = workspace_store(settings, token)
